@@ -1,0 +1,74 @@
+# lapor backbone: `make run` starts everything, `make test` tests everything. Both set up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
+STAMP  := $(VENV)/.installed-stamp
+export PYTHONDONTWRITEBYTECODE := 1
+export XDG_RUNTIME_DIR ?= /tmp/lapor-runtime-$(shell id -u)
+
+.PHONY: help install run test test-unit test-integration lint fmt bench clean infra-up infra-down infra-status lock asyncapi verify
+
+help:
+	@echo "make run    - set up and start the whole system (embedded broker + PostgreSQL + services)"
+	@echo "make test   - set up and run every test (unit, then integration against real engines)"
+	@echo "make lint | fmt | bench | clean | infra-up | infra-down | infra-status | lock | asyncapi | verify"
+
+$(STAMP): pyproject.toml requirements.lock
+	@mkdir -p $(XDG_RUNTIME_DIR)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(UV) pip install --python $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m services run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q tests/integration tests/e2e
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/python -m pytest -q tests/integration tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy events $(shell find . -path ./.venv -prune -o -name domain.py -print)
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+asyncapi: $(STAMP)
+	$(BIN)/python -m events.asyncapi > docs/asyncapi.yaml
+
+verify: $(STAMP)
+	$(BIN)/python -m services verify
+
+infra-up: $(STAMP)
+	$(BIN)/python -m services infra up
+
+infra-down: $(STAMP)
+	$(BIN)/python -m services infra down
+
+infra-status: $(STAMP)
+	$(BIN)/python -m services infra status
+
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements.lock
+	$(BIN)/python .ci/pin_hashes.py requirements.lock
+
+clean:
+	-test -x $(BIN)/python && $(BIN)/python -m services infra down
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

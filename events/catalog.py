@@ -1,0 +1,265 @@
+"""Every event type of the complaint lifecycle: the payloads of the published contract.
+
+Names are past tense. Each docstring says who emits the event and when. Never edit a published
+type: add a new `schema_version` and an upcaster in `events/upcasters.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from events.base import (
+    AgencyCode,
+    ComplaintKind,
+    DeadlineKind,
+    Event,
+    LongText,
+    RegionCode,
+    ReporterRef,
+    ShortText,
+    Slug,
+    Tier,
+    UtcDatetime,
+)
+
+
+class ComplaintFiled(Event):
+    """intake, when a channel's submission is accepted: the complaint exists from here on.
+
+    Version 2 added `kind` and `confidential`, renamed `region` to `region_code` and added
+    `resolution_due` and `submission_id` (see the upcaster from version 1).
+    """
+
+    event_type = "complaint.filed"
+    schema_version = 2
+
+    tracking_id: Slug
+    kind: ComplaintKind
+    title: ShortText
+    description: LongText
+    category: Slug | None = None
+    region_code: RegionCode | None = None
+    channel: Slug
+    submission_id: ShortText | None = None
+    anonymous: bool
+    confidential: bool
+    reporter_ref: ReporterRef | None = None
+    verify_due: UtcDatetime
+    resolution_due: UtcDatetime | None = None
+
+
+class ComplaintVerified(Event):
+    """routing, when the national admin accepts a report and sets its title, category and privacy."""
+
+    event_type = "complaint.verified"
+
+    title: ShortText
+    category: Slug
+    region_code: RegionCode | None = None
+    tags: tuple[Slug, ...] = ()
+    anonymous: bool
+    confidential: bool
+
+
+class ComplaintArchived(Event):
+    """routing, when the national admin archives a report (spam, too vague, not public service)."""
+
+    event_type = "complaint.archived"
+
+    reason_code: Literal["spam", "too_vague", "not_public_service", "duplicate", "other"]
+    note: ShortText | None = None
+
+
+class ComplaintDeferred(Event):
+    """routing, when the national admin puts a report on hold (tunda) before verifying it."""
+
+    event_type = "complaint.deferred"
+
+    reason: ShortText
+    resume_on: date | None = None
+
+
+class ComplaintResumed(Event):
+    """routing, when a deferred report goes back to verification with a fresh clock."""
+
+    event_type = "complaint.resumed"
+
+    verify_due: UtcDatetime
+
+
+class InformationRequested(Event):
+    """routing or an agency, when the reporter must add information; the clocks pause."""
+
+    event_type = "complaint.information_requested"
+
+    question: LongText
+    requested_by: Tier
+
+
+class InformationSupplied(Event):
+    """intake, when the reporter adds the requested information; verification restarts."""
+
+    event_type = "complaint.information_supplied"
+
+    message: LongText
+    verify_due: UtcDatetime
+
+
+class Disposed(Event):
+    """routing, when a verified complaint is sent to the agency responsible for it.
+
+    `rule_id` names the responsibility rule for an automatic disposition; None when by hand.
+    """
+
+    event_type = "complaint.disposed"
+
+    agency_code: AgencyCode
+    rule_id: Slug | None = None
+    follow_up_due: UtcDatetime
+
+
+class DispositionAcknowledged(Event):
+    """followup, when the agency coordinator confirms it has taken the complaint."""
+
+    event_type = "complaint.disposition_acknowledged"
+
+    agency_code: AgencyCode
+
+
+class DispositionRefused(Event):
+    """followup, when an agency answers "not our authority" (bukan wewenang); routing re-disposes."""
+
+    event_type = "complaint.disposition_refused"
+
+    agency_code: AgencyCode
+    reason: ShortText
+    suggested_agency_code: AgencyCode | None = None
+
+
+class ForwardedToUnit(Event):
+    """followup, when the agency coordinator forwards the complaint to one of its work units."""
+
+    event_type = "complaint.forwarded_to_unit"
+
+    agency_code: AgencyCode
+    unit_code: AgencyCode
+
+
+class FollowUpPosted(Event):
+    """followup, when the agency or its work unit posts its follow-up (tindak lanjut)."""
+
+    event_type = "complaint.follow_up_posted"
+
+    agency_code: AgencyCode
+    unit_code: AgencyCode | None = None
+    message: LongText
+    resolution_proposed: bool = False
+    reply_due: UtcDatetime
+
+
+class ReporterReplied(Event):
+    """intake, when the reporter answers a follow-up: satisfied, not satisfied, or a comment."""
+
+    event_type = "complaint.reporter_replied"
+
+    satisfied: bool | None = None
+    message: LongText | None = None
+
+
+class ComplaintReopened(Event):
+    """followup, when the reporter is not satisfied: the agency must follow up again."""
+
+    event_type = "complaint.reopened"
+
+    reason: ShortText
+    follow_up_due: UtcDatetime
+
+
+class Escalated(Event):
+    """followup, when a deadline is missed: the complaint moves to the next tier up.
+
+    `to_agency_code` is None when the complaint reaches the national admin.
+    """
+
+    event_type = "complaint.escalated"
+
+    deadline: DeadlineKind
+    missed_due: UtcDatetime
+    from_agency_code: AgencyCode | None = None
+    to_tier: Tier
+    to_agency_code: AgencyCode | None = None
+    new_due: UtcDatetime
+
+
+class DeadlineExtended(Event):
+    """followup, when a justified extension of a running clock is recorded."""
+
+    event_type = "complaint.deadline_extended"
+
+    deadline: DeadlineKind
+    new_due: UtcDatetime
+    justification: ShortText
+
+
+class Resolved(Event):
+    """followup, when the reporter confirms the follow-up resolved the complaint."""
+
+    event_type = "complaint.resolved"
+
+    resolution_code: Literal[
+        "fixed", "partially_fixed", "explained", "not_substantiated", "referred_elsewhere"
+    ]
+    confirmed_by: Literal["reporter", "national_admin"]
+
+
+class ComplaintClosed(Event):
+    """followup, when a complaint ends: after resolution, or after the reporter's silence."""
+
+    event_type = "complaint.closed"
+
+    reason: Literal["resolved", "reporter_silence", "withdrawn"]
+
+
+class ReferredToOmbudsman(Event):
+    """followup, when a complaint unresolved after 60 days is taken over by Ombudsman RI."""
+
+    event_type = "complaint.referred_to_ombudsman"
+
+    consent_given_at: UtcDatetime
+    days_open: int = Field(ge=0)
+
+
+class PersonalDataErased(Event):
+    """intake, when the reporter's personal data is crypto-shredded; the log itself stays."""
+
+    event_type = "complaint.personal_data_erased"
+
+    reporter_ref: ReporterRef
+
+
+ALL_EVENT_TYPES: tuple[type[Event], ...] = (
+    ComplaintFiled,
+    ComplaintVerified,
+    ComplaintArchived,
+    ComplaintDeferred,
+    ComplaintResumed,
+    InformationRequested,
+    InformationSupplied,
+    Disposed,
+    DispositionAcknowledged,
+    DispositionRefused,
+    ForwardedToUnit,
+    FollowUpPosted,
+    ReporterReplied,
+    ComplaintReopened,
+    Escalated,
+    DeadlineExtended,
+    Resolved,
+    ComplaintClosed,
+    ReferredToOmbudsman,
+    PersonalDataErased,
+)
+"""The current version of every event type, in lifecycle order."""

@@ -1,0 +1,239 @@
+"""The pure fold: `evolve(state, envelope) -> state`, and `replay` over a whole stream.
+
+The fold records facts; it never validates, raises, logs or does I/O, so that a replay gives
+exactly the state the live system had. Only the deciders (`decide_*`) validate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from functools import singledispatch
+from types import MappingProxyType
+
+from events import catalog as ev
+from events.base import DeadlineKind, Event
+from events.envelope import Envelope
+from events.state import ComplaintState, Status
+
+Deadlines = Mapping[DeadlineKind, datetime]
+
+
+def _set(deadlines: Deadlines, **changes: datetime | None) -> Deadlines:
+    """A new deadline map with some clocks started (a datetime) or stopped (None)."""
+    updated = dict(deadlines)
+    for name, due in changes.items():
+        kind = DeadlineKind(name)
+        if due is None:
+            updated.pop(kind, None)
+        else:
+            updated[kind] = due
+    return MappingProxyType(updated)
+
+
+_NONE: Deadlines = MappingProxyType({})
+
+
+def evolve(state: ComplaintState, envelope: Envelope) -> ComplaintState:
+    """Apply one stored event to a complaint's state; total over every event type."""
+    applied = _apply(envelope.payload, state)
+    return replace(
+        applied,
+        complaint_id=envelope.complaint_id,
+        version=envelope.version,
+        last_event_at=envelope.occurred_at,
+        filed_at=applied.filed_at or envelope.occurred_at,
+    )
+
+
+def replay(envelopes: Iterable[Envelope], state: ComplaintState | None = None) -> ComplaintState:
+    """Fold a stream (or the rest of one, from `state`) into the complaint's state."""
+    current = state or ComplaintState()
+    for envelope in envelopes:
+        current = evolve(current, envelope)
+    return current
+
+
+@singledispatch
+def _apply(event: Event, state: ComplaintState) -> ComplaintState:
+    # An event type this fold does not interpret still advances the version (in `evolve`).
+    return state
+
+
+@_apply.register
+def _(e: ev.ComplaintFiled, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.FILED,
+        tracking_id=e.tracking_id,
+        kind=e.kind,
+        title=e.title,
+        category=e.category,
+        region_code=e.region_code,
+        channel=e.channel,
+        anonymous=e.anonymous,
+        confidential=e.confidential,
+        reporter_ref=e.reporter_ref,
+        deadlines=_set(s.deadlines, verification=e.verify_due, resolution=e.resolution_due),
+    )
+
+
+@_apply.register
+def _(e: ev.ComplaintVerified, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.VERIFIED,
+        title=e.title,
+        category=e.category,
+        region_code=e.region_code or s.region_code,
+        anonymous=e.anonymous,
+        confidential=e.confidential,
+    )
+
+
+@_apply.register
+def _(e: ev.ComplaintArchived, s: ComplaintState) -> ComplaintState:
+    return replace(s, status=Status.ARCHIVED, deadlines=_NONE, closed_reason=e.reason_code)
+
+
+@_apply.register
+def _(e: ev.ComplaintDeferred, s: ComplaintState) -> ComplaintState:
+    return replace(s, status=Status.DEFERRED)
+
+
+@_apply.register
+def _(e: ev.ComplaintResumed, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s, status=Status.FILED, deadlines=_set(s.deadlines, verification=e.verify_due)
+    )
+
+
+@_apply.register
+def _(e: ev.InformationRequested, s: ComplaintState) -> ComplaintState:
+    return replace(s, status=Status.AWAITING_REPORTER, clocks_paused=True)
+
+
+@_apply.register
+def _(e: ev.InformationSupplied, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.FILED,
+        clocks_paused=False,
+        deadlines=_set(s.deadlines, verification=e.verify_due),
+    )
+
+
+@_apply.register
+def _(e: ev.Disposed, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.DISPOSED,
+        agency_code=e.agency_code,
+        unit_code=None,
+        acknowledged=False,
+        dispositions=s.dispositions + 1,
+        deadlines=_set(s.deadlines, verification=None, follow_up=e.follow_up_due),
+    )
+
+
+@_apply.register
+def _(e: ev.DispositionAcknowledged, s: ComplaintState) -> ComplaintState:
+    return replace(s, acknowledged=True)
+
+
+@_apply.register
+def _(e: ev.DispositionRefused, s: ComplaintState) -> ComplaintState:
+    refused = s.refused_by if e.agency_code in s.refused_by else (*s.refused_by, e.agency_code)
+    return replace(
+        s,
+        status=Status.VERIFIED,
+        agency_code=None,
+        unit_code=None,
+        acknowledged=False,
+        refused_by=refused,
+        deadlines=_set(s.deadlines, follow_up=None),
+    )
+
+
+@_apply.register
+def _(e: ev.ForwardedToUnit, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s, status=Status.FORWARDED_TO_UNIT, agency_code=e.agency_code, unit_code=e.unit_code
+    )
+
+
+@_apply.register
+def _(e: ev.FollowUpPosted, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.FOLLOWED_UP,
+        deadlines=_set(s.deadlines, follow_up=None, reporter_reply=e.reply_due),
+    )
+
+
+@_apply.register
+def _(e: ev.ReporterReplied, s: ComplaintState) -> ComplaintState:
+    return replace(s, last_reporter_satisfied=e.satisfied)
+
+
+@_apply.register
+def _(e: ev.ComplaintReopened, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.IN_FOLLOW_UP,
+        reopen_count=s.reopen_count + 1,
+        deadlines=_set(s.deadlines, reporter_reply=None, follow_up=e.follow_up_due),
+    )
+
+
+@_apply.register
+def _(e: ev.Escalated, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.ESCALATED,
+        escalation_level=s.escalation_level + 1,
+        escalated_to_tier=e.to_tier,
+        agency_code=e.to_agency_code,
+        unit_code=None,
+        deadlines=_set(s.deadlines, **{e.deadline.value: e.new_due}),
+    )
+
+
+@_apply.register
+def _(e: ev.DeadlineExtended, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        extensions=s.extensions + 1,
+        deadlines=_set(s.deadlines, **{e.deadline.value: e.new_due}),
+    )
+
+
+@_apply.register
+def _(e: ev.Resolved, s: ComplaintState) -> ComplaintState:
+    return replace(
+        s,
+        status=Status.RESOLVED,
+        resolution_code=e.resolution_code,
+        deadlines=_set(s.deadlines, follow_up=None, reporter_reply=None),
+    )
+
+
+@_apply.register
+def _(e: ev.ComplaintClosed, s: ComplaintState) -> ComplaintState:
+    return replace(s, status=Status.CLOSED, closed_reason=e.reason, deadlines=_NONE)
+
+
+@_apply.register
+def _(e: ev.ReferredToOmbudsman, s: ComplaintState) -> ComplaintState:
+    return replace(s, status=Status.REFERRED_TO_OMBUDSMAN, deadlines=_NONE)
+
+
+@_apply.register
+def _(e: ev.PersonalDataErased, s: ComplaintState) -> ComplaintState:
+    return replace(s, reporter_ref=None, personal_data_erased=True)
+
+
+def handled_event_types() -> frozenset[type[Event]]:
+    """The payload classes the fold interprets (checked against the catalogue by a test)."""
+    return frozenset(cls for cls in _apply.registry if cls is not Event and cls is not object)

@@ -1,0 +1,83 @@
+"""The state of one complaint as rebuilt from its events (the fold's result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from uuid import UUID
+
+from events.base import ComplaintKind, DeadlineKind, Tier
+
+
+class Status(StrEnum):
+    """Where a complaint stands in the lifecycle (see LIFECYCLE.md)."""
+
+    NEW = "new"  # no event yet: the complaint does not exist
+    FILED = "filed"
+    VERIFIED = "verified"
+    DEFERRED = "deferred"
+    ARCHIVED = "archived"
+    AWAITING_REPORTER = "awaiting_reporter"
+    DISPOSED = "disposed"
+    FORWARDED_TO_UNIT = "forwarded_to_unit"
+    FOLLOWED_UP = "followed_up"
+    IN_FOLLOW_UP = "in_follow_up"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REFERRED_TO_OMBUDSMAN = "referred_to_ombudsman"
+
+
+TERMINAL = frozenset({Status.ARCHIVED, Status.CLOSED, Status.REFERRED_TO_OMBUDSMAN})
+"""States from which no clock runs and no further work is expected."""
+
+_NO_DEADLINES: Mapping[DeadlineKind, datetime] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintState:
+    """Everything the deciders need to know about one complaint; immutable."""
+
+    complaint_id: UUID | None = None
+    version: int = 0
+    status: Status = Status.NEW
+    tracking_id: str | None = None
+    kind: ComplaintKind | None = None
+    title: str | None = None
+    category: str | None = None
+    region_code: str | None = None
+    channel: str | None = None
+    anonymous: bool = False
+    confidential: bool = False
+    reporter_ref: str | None = None
+    personal_data_erased: bool = False
+    agency_code: str | None = None
+    unit_code: str | None = None
+    acknowledged: bool = False
+    refused_by: tuple[str, ...] = ()
+    dispositions: int = 0
+    escalation_level: int = 0
+    escalated_to_tier: Tier | None = None
+    deadlines: Mapping[DeadlineKind, datetime] = field(default_factory=lambda: _NO_DEADLINES)
+    clocks_paused: bool = False
+    extensions: int = 0
+    reopen_count: int = 0
+    last_reporter_satisfied: bool | None = None
+    resolution_code: str | None = None
+    closed_reason: str | None = None
+    filed_at: datetime | None = None
+    last_event_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True while the complaint exists and has not reached a terminal state."""
+        return self.status is not Status.NEW and self.status not in TERMINAL
+
+    @property
+    def refusals(self) -> int:
+        """How many agencies have answered "not our authority" so far."""
+        return len(self.refused_by)

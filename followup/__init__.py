@@ -1,0 +1,1 @@
+"""followup service (built in the lifecycle issue)."""

@@ -1,0 +1,1 @@
+"""intake service (built in the lifecycle issue)."""

@@ -1,0 +1,1 @@
+"""reporting service (built in the lifecycle issue)."""

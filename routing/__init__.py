@@ -1,0 +1,1 @@
+"""routing service (built in the lifecycle issue)."""

@@ -1,0 +1,5 @@
+"""Entry point: `python -m services`."""
+
+from services.cli import app
+
+app()

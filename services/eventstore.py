@@ -1,0 +1,266 @@
+"""The event store on PostgreSQL: optimistic appends with an outbox, stream and global reads,
+and the per-complaint hash-chain check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from events.envelope import Envelope, envelope_from_record
+from events.hashing import GENESIS, chain_hash
+
+_COLUMNS = (
+    "event_id, event_type, schema_version, complaint_id, version, occurred_at, actor, "
+    "correlation_id, causation_id, payload"
+)
+
+_INSERT = """
+WITH stream AS (
+    INSERT INTO streams (complaint_id, version, last_hash) VALUES ($1, $2, $3)
+    ON CONFLICT (complaint_id) DO UPDATE
+        SET version = excluded.version, last_hash = excluded.last_hash
+        WHERE streams.version = $4
+    RETURNING 1
+), inserted AS (
+    INSERT INTO events (complaint_id, version, event_id, event_type, schema_version, occurred_at,
+                        actor, correlation_id, causation_id, payload, prev_hash, hash)
+    SELECT $1, * FROM unnest($5::int[], $6::uuid[], $7::text[], $8::int[], $9::timestamptz[],
+                             $10::jsonb[], $11::uuid[], $12::uuid[], $13::jsonb[], $14::bytea[],
+                             $15::bytea[])
+    RETURNING global_position, version
+)
+INSERT INTO outbox (global_position, complaint_id, version)
+SELECT global_position, $1, version FROM inserted ORDER BY version
+RETURNING global_position
+"""
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on: `expected_version` is stale. Reload the state and decide again."""
+
+    def __init__(self, complaint_id: UUID, expected: int, actual: int | None) -> None:
+        self.complaint_id = complaint_id
+        self.expected = expected
+        self.actual = actual
+        found = "unknown (a concurrent append won)" if actual is None else str(actual)
+        super().__init__(
+            f"complaint {complaint_id}: expected version {expected}, stream is at {found}"
+        )
+
+
+class InvalidAppend(ValueError):
+    """The events handed to `append` do not belong at that place in that stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event with its place in the global order."""
+
+    global_position: int
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenChain:
+    """Where a complaint's hash chain does not hold."""
+
+    complaint_id: UUID
+    version: int
+    reason: str
+
+
+def row_record(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    """The stored row in the JSON form that was hashed when it was appended."""
+    return envelope_record(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        complaint_id=row["complaint_id"],
+        version=row["version"],
+        occurred_at=row["occurred_at"],
+        actor=row["actor"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        payload=row["payload"],
+    )
+
+
+def envelope_record(**fields: Any) -> dict[str, Any]:
+    """Normalise raw column values to the envelope's JSON form (strings for ids and times)."""
+    from events.base import format_time
+
+    causation = fields["causation_id"]
+    return {
+        "event_id": str(fields["event_id"]),
+        "event_type": fields["event_type"],
+        "schema_version": fields["schema_version"],
+        "complaint_id": str(fields["complaint_id"]),
+        "version": fields["version"],
+        "occurred_at": format_time(fields["occurred_at"]),
+        "actor": fields["actor"],
+        "correlation_id": str(fields["correlation_id"]),
+        "causation_id": None if causation is None else str(causation),
+        "payload": fields["payload"],
+    }
+
+
+class EventStore:
+    """Append and read complaint streams; the only writer of `events` and `outbox`."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self, complaint_id: UUID, expected_version: int, events: Sequence[Envelope]
+    ) -> list[int]:
+        """Append events after `expected_version` in one transaction with their outbox rows.
+
+        Raises ConcurrencyError when the stream is not at `expected_version`; returns the
+        global positions given to the events.
+        """
+        _check_batch(complaint_id, expected_version, events)
+        records = [e.to_record() for e in events]
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT version, last_hash FROM streams WHERE complaint_id = $1 FOR UPDATE",
+                complaint_id,
+            )
+            current = 0 if row is None else row["version"]
+            if current != expected_version:
+                raise ConcurrencyError(complaint_id, expected_version, current)
+            previous = GENESIS if row is None else bytes(row["last_hash"])
+            prev_hashes, hashes = [], []
+            for record in records:
+                digest = chain_hash(previous, record)
+                prev_hashes.append(previous)
+                hashes.append(digest)
+                previous = digest
+            try:
+                positions = await conn.fetch(
+                    _INSERT,
+                    complaint_id,
+                    expected_version + len(events),
+                    previous,
+                    expected_version,
+                    [r["version"] for r in records],
+                    [e.event_id for e in events],
+                    [r["event_type"] for r in records],
+                    [r["schema_version"] for r in records],
+                    [e.occurred_at for e in events],
+                    [r["actor"] for r in records],
+                    [e.correlation_id for e in events],
+                    [e.causation_id for e in events],
+                    [r["payload"] for r in records],
+                    prev_hashes,
+                    hashes,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name == "events_event_id_key":
+                    raise InvalidAppend(f"an event id of this batch is already stored: {exc}") from exc
+                raise ConcurrencyError(complaint_id, expected_version, None) from exc
+        return [r["global_position"] for r in positions]
+
+    async def read_stream(self, complaint_id: UUID, from_version: int = 1) -> list[Envelope]:
+        """One complaint's events in version order (payloads upcast to the current version)."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE complaint_id = $1 AND version >= $2 "
+                "ORDER BY version",
+                complaint_id,
+                from_version,
+            )
+        return [envelope_from_record(row_record(r)) for r in rows]
+
+    async def stream_version(self, complaint_id: UUID) -> int:
+        """The version a complaint's stream is at (0 if it has no events)."""
+        async with self.pool.acquire() as conn:
+            version = await conn.fetchval(
+                "SELECT version FROM streams WHERE complaint_id = $1", complaint_id
+            )
+        return int(version or 0)
+
+    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Committed events with a global position above `from_position`, in global order.
+
+        For replay, rebuild and audit. Positions are given at insert and become visible at
+        commit, so a live follower must not use this alone; it consumes the Kafka topic, which
+        the outbox relay feeds without gaps.
+        """
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT global_position, {_COLUMNS} FROM events WHERE global_position > $1 "
+                "ORDER BY global_position LIMIT $2",
+                from_position,
+                limit,
+            )
+        return [StoredEvent(r["global_position"], envelope_from_record(row_record(r))) for r in rows]
+
+    async def verify_chains(self, complaint_id: UUID | None = None) -> list[BrokenChain]:
+        """Recompute every hash chain (or one complaint's); return where it breaks."""
+        broken: list[BrokenChain] = []
+        query = (
+            f"SELECT {_COLUMNS}, prev_hash, hash FROM events "
+            + ("WHERE complaint_id = $1 " if complaint_id else "")
+            + "ORDER BY complaint_id, version"
+        )
+        args = (complaint_id,) if complaint_id else ()
+        current: UUID | None = None
+        expected_prev, expected_version, skip = GENESIS, 1, False
+        async with self.pool.acquire() as conn, conn.transaction():
+            async for row in conn.cursor(query, *args, prefetch=2000):
+                if row["complaint_id"] != current:
+                    current, expected_prev, expected_version, skip = (
+                        row["complaint_id"], GENESIS, 1, False
+                    )
+                if skip:
+                    continue
+                reason = _chain_fault(row, expected_prev, expected_version)
+                if reason:
+                    broken.append(BrokenChain(row["complaint_id"], row["version"], reason))
+                    skip = True  # report the first break of each complaint
+                    continue
+                expected_prev, expected_version = bytes(row["hash"]), expected_version + 1
+            tails = await conn.fetch(
+                "SELECT s.complaint_id, s.version, s.last_hash, e.hash FROM streams s "
+                "LEFT JOIN events e ON e.complaint_id = s.complaint_id AND e.version = s.version "
+                + ("WHERE s.complaint_id = $1" if complaint_id else ""),
+                *args,
+            )
+        seen = {b.complaint_id for b in broken}
+        for tail in tails:
+            if tail["complaint_id"] in seen:
+                continue
+            if tail["hash"] is None or bytes(tail["hash"]) != bytes(tail["last_hash"]):
+                broken.append(
+                    BrokenChain(tail["complaint_id"], tail["version"], "stream head does not match")
+                )
+        return broken
+
+
+def _chain_fault(row: asyncpg.Record, expected_prev: bytes, expected_version: int) -> str | None:
+    if row["version"] != expected_version:
+        return f"version {expected_version} is missing"
+    if bytes(row["prev_hash"]) != expected_prev:
+        return "previous hash does not match the event before"
+    if chain_hash(expected_prev, row_record(row)) != bytes(row["hash"]):
+        return "event content does not match its hash"
+    return None
+
+
+def _check_batch(complaint_id: UUID, expected_version: int, events: Sequence[Envelope]) -> None:
+    if expected_version < 0:
+        raise InvalidAppend("expected_version must be 0 (new stream) or more")
+    if not events:
+        raise InvalidAppend("nothing to append")
+    for offset, event in enumerate(events, start=1):
+        if event.complaint_id != complaint_id:
+            raise InvalidAppend(f"event {event.event_id} belongs to {event.complaint_id}")
+        if event.version != expected_version + offset:
+            raise InvalidAppend(
+                f"event {event.event_id} has version {event.version}, "
+                f"expected {expected_version + offset}"
+            )

@@ -1,0 +1,35 @@
+"""Health and metrics endpoints every service process mounts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+Check = Callable[[], Awaitable[dict[str, object]]]
+
+
+def health_router_app(name: str, ready: Check) -> FastAPI:
+    """A small app: `/healthz` (alive), `/readyz` (the service's own check), `/metrics`."""
+    app = FastAPI(title=f"lapor {name}", docs_url="/docs", openapi_url="/openapi.json")
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"service": name, "status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        """The service can do its work; 503 with the details when it cannot."""
+        detail = await ready()
+        code = 200 if detail.get("ready") else 503
+        return JSONResponse({"service": name, **detail}, status_code=code)
+
+    @app.get("/metrics", tags=["health"])
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

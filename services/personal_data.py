@@ -1,0 +1,86 @@
+"""Personal data of reporters, apart from the event log: encrypted with a per-reporter key that is
+itself wrapped by the master key; erasing the key erases the person (crypto-shredding)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+import asyncpg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_NONCE = 12
+
+
+class PersonalDataErased(LookupError):
+    """The reporter's key was erased: the data can never be read again."""
+
+
+def new_reporter_ref() -> str:
+    """A fresh opaque reference to put in events instead of the person."""
+    return "rep_" + secrets.token_urlsafe(18)
+
+
+def _seal(key: bytes, plaintext: bytes, context: bytes) -> bytes:
+    nonce = secrets.token_bytes(_NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, context)
+
+
+def _open(key: bytes, sealed: bytes, context: bytes) -> bytes:
+    return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], context)
+
+
+class PersonalDataStore:
+    """Store, read and erase reporters' contact data (name, phone, e-mail, national id)."""
+
+    def __init__(self, pool: asyncpg.Pool, master_key: str) -> None:
+        self.pool = pool
+        # Derive a fixed-length wrapping key from the configured secret.
+        self._master = hashlib.sha256(b"lapor-master-key:" + master_key.encode()).digest()
+
+    async def put(self, data: dict[str, Any], reporter_ref: str | None = None) -> str:
+        """Encrypt and store a reporter's data under a new key; returns the reporter ref."""
+        ref = reporter_ref or new_reporter_ref()
+        key = AESGCM.generate_key(bit_length=256)
+        wrapped = _seal(self._master, key, ref.encode())
+        sealed = _seal(key, json.dumps(data, ensure_ascii=False).encode(), ref.encode())
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO reporter_keys (reporter_ref, wrapped_key) VALUES ($1, $2)", ref, wrapped
+            )
+            await conn.execute(
+                "INSERT INTO reporter_data (reporter_ref, ciphertext) VALUES ($1, $2)", ref, sealed
+            )
+        return ref
+
+    async def get(self, reporter_ref: str) -> dict[str, Any]:
+        """Decrypt a reporter's data; PersonalDataErased once the key is gone."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT k.wrapped_key, d.ciphertext FROM reporter_data d "
+                "LEFT JOIN reporter_keys k USING (reporter_ref) WHERE d.reporter_ref = $1",
+                reporter_ref,
+            )
+        if row is None:
+            raise KeyError(reporter_ref)
+        if row["wrapped_key"] is None:
+            raise PersonalDataErased(reporter_ref)
+        key = _open(self._master, bytes(row["wrapped_key"]), reporter_ref.encode())
+        loaded: dict[str, Any] = json.loads(_open(key, bytes(row["ciphertext"]), reporter_ref.encode()))
+        return loaded
+
+    async def erase(self, reporter_ref: str) -> bool:
+        """Destroy the reporter's key (the ciphertext stays, unreadable); True if a key existed."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            deleted = await conn.execute(
+                "DELETE FROM reporter_keys WHERE reporter_ref = $1", reporter_ref
+            )
+            await conn.execute(
+                "INSERT INTO reporter_erasures (reporter_ref) VALUES ($1) ON CONFLICT DO NOTHING",
+                reporter_ref,
+            )
+        return deleted.endswith(" 1")
+
+

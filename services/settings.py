@@ -1,0 +1,80 @@
+"""Platform settings (pydantic-settings): ports, paths, topics, external engines, timeouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_MASTER_KEY = "dev-only-master-key-change-me"
+"""The placeholder secret; refused outside development."""
+
+
+class PlatformSettings(BaseSettings):
+    """Settings shared by every service. Environment variables use the `LAPOR_` prefix, except the
+    two production switches `KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL`."""
+
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    host: str = Field("127.0.0.1", description="interface every local listener binds to")
+    topic_prefix: str = Field("lapor", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    event_partitions: int = Field(6, ge=1, le=1000)
+
+    kafka_bootstrap_servers: str | None = Field(
+        None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "LAPOR_KAFKA_BOOTSTRAP_SERVERS")
+    )
+    database_url: str | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_URL", "LAPOR_DATABASE_URL")
+    )
+    broker_port: int = Field(19092, ge=1, le=65535, description="port of the embedded broker")
+    relay_port: int = Field(18010, ge=1, le=65535, description="health/metrics port of the relay")
+
+    session_timeout_s: float = Field(6.0, gt=0)
+    heartbeat_interval_s: float = Field(1.0, gt=0)
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_probe_interval_s: float = Field(1.0, gt=0)
+    db_pool_max: int = Field(10, ge=1, le=200)
+
+    master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_outside_development(self) -> PlatformSettings:
+        if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:
+            raise ValueError("LAPOR_MASTER_KEY must be set to a real secret in production")
+        if self.environment == "production" and not (self.kafka_bootstrap_servers and self.database_url):
+            raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL")
+        return self
+
+    @property
+    def embedded_broker(self) -> bool:
+        """True when the platform starts its own local broker."""
+        return not self.kafka_bootstrap_servers
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when the platform starts its own local PostgreSQL."""
+        return not self.database_url
+
+    def topic(self, name: str) -> str:
+        """The full name of one of the platform's topics, e.g. `lapor.complaint-events.v1`."""
+        return f"{self.topic_prefix}.{name}.v1"
+
+    @property
+    def events_topic(self) -> str:
+        """Every complaint event, in order per complaint."""
+        return self.topic("complaint-events")
+
+    @property
+    def dead_letter_topic(self) -> str:
+        """What a consumer could not decode or apply, with the reason."""
+        return self.topic("dead-letter")
+
+    def agency_topic(self, agency_code: str) -> str:
+        """The work queue of one agency."""
+        return self.topic(f"agency.{agency_code}")
