@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from events.base import Event, UtcDatetime, format_time
-from events.registry import load_payload
+from events.registry import UnknownEventType, load_payload
 
 ActorRole = Literal[
     "reporter",
@@ -60,9 +60,12 @@ class Envelope(BaseModel):
     def _load_payload(cls, data: Any) -> Any:
         """Decode a dict payload through the registry, upcasting it to the current version."""
         if isinstance(data, dict) and isinstance(data.get("payload"), dict):
-            event = load_payload(
-                str(data.get("event_type")), int(data.get("schema_version", 1)), data["payload"]
-            )
+            try:
+                event = load_payload(
+                    str(data.get("event_type")), int(data.get("schema_version", 1)), data["payload"]
+                )
+            except UnknownEventType as exc:
+                raise ValueError(str(exc)) from exc
             data = {**data, "payload": event, "schema_version": event.schema_version}
         return data
 

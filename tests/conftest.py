@@ -1,0 +1,67 @@
+"""Session fixtures: the real broker and the real PostgreSQL, started once for the test run.
+
+With KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL set, the tests use those engines and start nothing.
+Each session uses its own topic prefix; each test uses its own complaint ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from services.infra import Endpoints, ensure_infra, free_port, stop_infra
+from services.settings import PlatformSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def platform_settings() -> Iterator[PlatformSettings]:
+    # Under the checkout, not /tmp/pytest-of-*: pgserver runs PostgreSQL as its own system user,
+    # which cannot enter pytest's private (0700) temporary folders.
+    var_dir = ROOT / "var" / f"test-{uuid.uuid4().hex[:8]}"
+    var_dir.mkdir(parents=True)
+    settings = PlatformSettings(
+        _env_file=None,
+        environment="test",
+        var_dir=var_dir,
+        broker_port=free_port(),
+        relay_port=free_port(),
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}",
+        session_timeout_s=4,
+        heartbeat_interval_s=1,
+        relay_probe_interval_s=0.5,
+    )
+    yield settings
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def infra(platform_settings: PlatformSettings) -> Iterator[Endpoints]:
+    from services.migrate import migrate_database
+
+    endpoints = ensure_infra(platform_settings)
+    asyncio.run(migrate_database(endpoints.database_url))
+    yield endpoints
+    stop_infra(platform_settings)
+
+
+@pytest.fixture(scope="session")
+async def pool(infra: Endpoints) -> AsyncIterator[object]:
+    from services.db import create_pool
+
+    created = await create_pool(infra.database_url, max_size=60)
+    yield created
+    await created.close()
+
+
+@pytest.fixture(scope="session")
+def store(pool):  # type: ignore[no-untyped-def]
+    from services.eventstore import EventStore
+
+    return EventStore(pool)

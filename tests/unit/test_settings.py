@@ -1,0 +1,41 @@
+"""Settings: safe defaults, production refusals, external engines switch embedding off."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from services.settings import PlatformSettings
+
+
+def test_defaults_are_loopback_and_embedded(monkeypatch):
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = PlatformSettings(_env_file=None)
+    assert settings.host == "127.0.0.1"
+    assert settings.embedded_broker and settings.embedded_database
+    assert settings.events_topic == "lapor.complaint-events.v1"
+    assert settings.agency_topic("kemenkes") == "lapor.agency.kemenkes.v1"
+    assert settings.dead_letter_topic == "lapor.dead-letter.v1"
+
+
+def test_external_engines_from_the_standard_variables(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/lapor")
+    settings = PlatformSettings(_env_file=None)
+    assert not settings.embedded_broker and not settings.embedded_database
+
+
+def test_production_refuses_the_placeholder_master_key(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/lapor")
+    with pytest.raises(ValidationError, match="LAPOR_MASTER_KEY"):
+        PlatformSettings(_env_file=None, environment="production")
+    assert PlatformSettings(_env_file=None, environment="production", master_key="s3cret-from-vault")
+
+
+def test_production_needs_external_engines(monkeypatch):
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(ValidationError, match="KAFKA_BOOTSTRAP_SERVERS"):
+        PlatformSettings(_env_file=None, environment="production", master_key="real")
