@@ -13,7 +13,13 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
@@ -54,6 +60,38 @@ def dead_letter_headers(
     return [*(message.headers or ()), *((k, v.encode()) for k, v in extra.items())]
 
 
+class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On every assignment, a partition without a committed offset is read from its beginning.
+
+    A broker that restarts empty forgets the group's offsets, yet a member may rejoin holding
+    its old in-memory positions, which point into the middle of the new, replayed log. Starting
+    such partitions over loses nothing: the handlers skip what they already applied.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self.consumer = consumer
+        self.partition_counts: dict[str, int] = {}
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.partition_counts = {
+            topic: len(self.consumer.partitions_for_topic(topic) or ())
+            for topic in self.consumer.subscription()
+        }
+        for tp in assigned:
+            if await self.consumer.committed(tp) is None:
+                await self.consumer.seek_to_beginning(tp)
+
+
+def _reshaped(consumer: AIOKafkaConsumer, counts: dict[str, int]) -> bool:
+    return any(
+        len(consumer.partitions_for_topic(topic) or ()) not in (0, count)
+        for topic, count in counts.items()
+    )
+
+
 class DeadLetteringConsumer(Generic[T]):
     """Decode each message, hand it to a handler, dead-letter failures, commit after each batch."""
 
@@ -78,29 +116,74 @@ class DeadLetteringConsumer(Generic[T]):
         self._producer: AIOKafkaProducer | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Consume until `stopping` is set."""
+        """Consume until `stopping` is set; a broker that lost our group is caught up from the
+        start (handlers are idempotent), and a client stuck outside its group is recreated."""
         await kafka.ensure_topics(self.bootstrap, kafka.platform_topics(self.settings))
-        self._consumer = kafka.consumer(
-            self.bootstrap, self.settings, *self.topics, group_id=self.name, client_id=self.name
-        )
         self._producer = kafka.producer(self.bootstrap, client_id=f"{self.name}-dlq")
         await self._producer.start()
-        await self._consumer.start()
         try:
             while not stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=1000)
-                if self._consumer.assignment():
+                await self._consume_until_stuck(stopping)
+        finally:
+            await self._producer.stop()
+
+    async def _consume_until_stuck(self, stopping: asyncio.Event) -> None:
+        consumer = kafka.consumer(self.bootstrap, self.settings, group_id=self.name, client_id=self.name)
+        listener = _RestartFromCommitted(consumer)
+        consumer.subscribe(self.topics, listener=listener)
+        self._consumer = consumer
+        await consumer.start()
+        committed: dict[TopicPartition, int] = {}
+        last_probe = last_assigned = time.monotonic()
+        patience = 3 * self.settings.session_timeout_s + 5
+        try:
+            while not stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+                now = time.monotonic()
+                if consumer.assignment():
                     self.ready.set()
+                    last_assigned = now
+                elif now - last_assigned > patience:
+                    log.warning("consumer.recreate", consumer=self.name, reason="no assignment")
+                    return
                 for messages in batches.values():
                     for message in messages:
                         await self._process(message)
                 if batches:
-                    with contextlib.suppress(KafkaError):
-                        # A failed commit only means re-delivery: the handlers are idempotent.
-                        await self._consumer.commit()
+                    try:
+                        await consumer.commit()
+                        committed = {
+                            tp: await consumer.position(tp) for tp in consumer.assignment()
+                        }
+                    except KafkaError:
+                        pass  # a failed commit only means re-delivery: the handlers are idempotent
+                if now - last_probe > self.settings.session_timeout_s / 2:
+                    last_probe = now
+                    if committed and await self._broker_forgot(consumer, committed):
+                        committed = {}
+                    if _reshaped(consumer, listener.partition_counts):
+                        # A re-created topic with another partition count: join afresh.
+                        log.warning("consumer.recreate", consumer=self.name, reason="topic reshaped")
+                        return
         finally:
-            await self._consumer.stop()
-            await self._producer.stop()
+            await consumer.stop()
+
+    async def _broker_forgot(
+        self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int | None]
+    ) -> bool:
+        """True (and rewound) when offsets this member committed are gone from the broker."""
+        for tp, offset in committed.items():
+            if offset is None or tp not in consumer.assignment():
+                continue
+            try:
+                now = await asyncio.wait_for(consumer.committed(tp), timeout=2)
+            except (KafkaError, TimeoutError):
+                return False
+            if now is None or now < offset:
+                log.warning("consumer.broker_reset", consumer=self.name, partition=tp.partition)
+                await consumer.seek_to_beginning(*consumer.assignment())
+                return True
+        return False
 
     async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:

@@ -1,0 +1,156 @@
+"""The outbox relay against the real broker: order per complaint, late commits, broker restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from events import Envelope
+from events.binding import decode
+from services import kafka
+from services.consumer import AppliedVersions, event_consumer
+from services.eventstore import ConcurrencyError, EventStore
+from services.infra import EmbeddedBroker
+from services.relay import OutboxRelay
+from tests.integration.helpers import event_for, eventually, running
+
+pytestmark = pytest.mark.integration
+
+
+def relay_for(platform_settings, infra) -> OutboxRelay:
+    return OutboxRelay(
+        platform_settings, database_url=infra.database_url, bootstrap=infra.kafka_bootstrap_servers
+    )
+
+
+async def collect(platform_settings, infra, wanted: set[uuid.UUID], seen: dict, stopping):
+    await kafka.ensure_topics(infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings))
+    consumer = AIOKafkaConsumer(
+        platform_settings.events_topic,
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        group_id=f"collector-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        session_timeout_ms=4000,
+        heartbeat_interval_ms=1000,
+    )
+    await consumer.start()
+    try:
+        while not stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=100)
+            for messages in batches.values():
+                for m in messages:
+                    env = decode(m.key, m.value, m.headers)
+                    if env.complaint_id in wanted:
+                        seen[env.complaint_id].append(env.version)
+    finally:
+        await consumer.stop()
+
+
+async def append_racing(store: EventStore, complaint: uuid.UUID, until: int) -> None:
+    """Append the next event whenever possible until the stream reaches `until`."""
+    while True:
+        current = await store.stream_version(complaint)
+        if current >= until:
+            return
+        try:
+            await store.append(complaint, current, [event_for(complaint, current + 1)])
+        except ConcurrencyError:
+            await asyncio.sleep(random.random() / 200)
+
+
+async def test_concurrent_appenders_are_delivered_in_per_complaint_order(
+    platform_settings, infra, store
+):
+    complaints = [uuid.uuid4() for _ in range(20)]
+    per_complaint = 25
+    seen: dict[uuid.UUID, list[int]] = defaultdict(list)
+    async with running(relay_for(platform_settings, infra).run), running(
+        lambda stop: collect(platform_settings, infra, set(complaints), seen, stop)
+    ):
+        # Two racing writers per complaint, all complaints at once.
+        await asyncio.gather(
+            *(append_racing(store, c, per_complaint) for c in complaints for _ in range(2))
+        )
+        await eventually(
+            lambda: sum(len(v) for v in seen.values()) >= len(complaints) * per_complaint,
+            what="every event on the topic",
+        )
+    for complaint in complaints:
+        assert seen[complaint] == list(range(1, per_complaint + 1)), complaint
+
+
+async def test_a_row_that_commits_late_is_still_published(platform_settings, infra, store, pool):
+    """The classic outbox bug: position N+1 commits and is published before position N commits."""
+    slow, fast = uuid.uuid4(), uuid.uuid4()
+    seen: dict[uuid.UUID, list[int]] = defaultdict(list)
+    async with running(relay_for(platform_settings, infra).run), running(
+        lambda stop: collect(platform_settings, infra, {slow, fast}, seen, stop)
+    ):
+        async with pool.acquire() as conn:
+            tx = conn.transaction()
+            await tx.start()
+            # Take a lower outbox position in a transaction that stays open.
+            await conn.execute(
+                "INSERT INTO outbox (global_position, complaint_id, version) VALUES (0, $1, 0)", slow
+            )
+            await store.append(fast, 0, [event_for(fast, 1)])
+            await eventually(lambda: seen[fast] == [1], what="the later position published")
+            await tx.rollback()
+        await store.append(slow, 0, [event_for(slow, 1)])
+        await eventually(lambda: seen[slow] == [1], what="the late row published")
+
+
+async def test_the_relay_wakes_on_notify_not_on_a_poll(platform_settings, infra, store):
+    complaint = uuid.uuid4()
+    relay = relay_for(platform_settings, infra)
+    relay.settings = platform_settings.model_copy(update={"relay_probe_interval_s": 30.0})
+    async with running(relay.run):
+        await eventually(lambda: relay.status.leader, what="leadership")
+        await eventually(lambda: relay.status.published >= 0 and not relay._wake.is_set())
+        before = relay.status.published
+        await store.append(complaint, 0, [event_for(complaint, 1)])
+        # Far sooner than the 30 s idle interval: only the NOTIFY can have woken it.
+        await eventually(lambda: relay.status.published > before, timeout_s=5, what="publish")
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing_downstream(
+    platform_settings, infra, store, pool
+):
+    complaints = [uuid.uuid4() for _ in range(10)]
+    applied: dict[uuid.UUID, list[int]] = defaultdict(list)
+
+    async def handle(envelope: Envelope) -> None:
+        if envelope.complaint_id in complaints:
+            applied[envelope.complaint_id].append(envelope.version)
+
+    consumer = event_consumer(
+        platform_settings, infra.kafka_bootstrap_servers, name=f"restart-{uuid.uuid4().hex[:6]}",
+        applied=AppliedVersions(pool, "restart-test"), store=store, handle=handle,
+    )
+    broker = EmbeddedBroker(platform_settings)
+    relay = relay_for(platform_settings, infra)
+
+    def count() -> int:
+        return sum(len(v) for v in applied.values())
+
+    async with running(relay.run), running(consumer.run):
+        for complaint in complaints:
+            await append_racing(store, complaint, 5)
+        await eventually(lambda: count() == 50, what="first half applied")
+
+        broker.stop()
+        for complaint in complaints[:5]:  # appended while the broker is down
+            await append_racing(store, complaint, 8)
+        broker.start()
+        for complaint in complaints:  # and after it came back, empty
+            await append_racing(store, complaint, 10)
+
+        await eventually(lambda: count() >= 100, timeout_s=60, what="everything applied")
+        await eventually(lambda: relay.status.replays >= 1, what="the relay noticing the reset")
+    for complaint in complaints:
+        assert applied[complaint] == list(range(1, 11)), complaint
