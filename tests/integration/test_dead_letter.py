@@ -1,0 +1,104 @@
+"""Bad messages go to the dead-letter topic with the reason; the consumer goes on."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from events import Envelope
+from events.binding import encode
+from services import kafka
+from services.consumer import AppliedVersions, event_consumer
+from tests.integration.helpers import event_for, eventually, running
+
+pytestmark = pytest.mark.integration
+
+
+async def read_dead_letters(platform_settings, infra, consumer_name: str, expected: int):
+    reader = AIOKafkaConsumer(
+        platform_settings.dead_letter_topic,
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+    )
+    await reader.start()
+    found = []
+    seen: set[tuple[str | None, str | None]] = set()
+    try:
+        async def enough() -> bool:
+            batches = await reader.getmany(timeout_ms=200)
+            for messages in batches.values():
+                for m in messages:
+                    headers = {k: v.decode() for k, v in m.headers}
+                    source = (headers.get("dlq_partition"), headers.get("dlq_offset"))
+                    # At-least-once: a re-delivered bad message may be set aside twice.
+                    if headers.get("dlq_consumer") == consumer_name and source not in seen:
+                        seen.add(source)
+                        found.append((m, headers))
+            return len(found) >= expected
+
+        await eventually(enough, what="dead letters")
+    finally:
+        await reader.stop()
+    return found
+
+
+async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consumption_goes_on(
+    platform_settings, infra, store, pool
+):
+    name = f"dlq-{uuid.uuid4().hex[:6]}"
+    poison, good, refused = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    handled: list[tuple[uuid.UUID, int]] = []
+
+    async def handle(envelope: Envelope) -> None:
+        if envelope.complaint_id == refused:
+            raise RuntimeError("projection refused this event")
+        handled.append((envelope.complaint_id, envelope.version))
+
+    consumer = event_consumer(
+        platform_settings, infra.kafka_bootstrap_servers, name=name,
+        applied=AppliedVersions(pool, name), store=store, handle=handle,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        async with running(consumer.run):
+            await eventually(consumer.ready.is_set, what="consumer assignment")
+            topic = platform_settings.events_topic
+            await producer.send_and_wait(topic, b"\x00garbage", key=str(poison).encode())
+            bad_headers = encode(event_for(poison, 1), "urn:test")
+            await producer.send_and_wait(
+                topic, bad_headers.value, key=bad_headers.key,
+                headers=[h for h in bad_headers.headers if h[0] != "ce_type"],
+            )
+            for complaint in (refused, good):
+                record = encode(event_for(complaint, 1), "urn:test")
+                await producer.send_and_wait(
+                    topic, record.value, key=record.key, headers=record.headers
+                )
+            await eventually(lambda: (good, 1) in handled, what="the good message handled")
+    finally:
+        await producer.stop()
+
+    letters = await read_dead_letters(platform_settings, infra, name, expected=3)
+    reasons = sorted((h["dlq_stage"], h["dlq_reason"]) for _, h in letters)
+    assert [stage for stage, _ in reasons] == ["apply", "decode", "decode"]
+    assert "projection refused this event" in reasons[0][1]
+    assert any("missing header 'ce_specversion'" in r for _, r in reasons)
+    assert any("missing header 'ce_type'" in r for _, r in reasons)
+    garbage = next(m for m, h in letters if m.value == b"\x00garbage")
+    headers = dict(garbage.headers)
+    assert headers["dlq_topic"].decode() == platform_settings.events_topic
+    assert int(headers["dlq_offset"]) >= 0
+    assert handled == [(good, 1)]
+
+
+async def test_platform_topics_are_created_with_their_partition_counts(platform_settings, infra):
+    await kafka.ensure_topics(infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings))
+    assert await kafka.ensure_topics(
+        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+    ) == []
+    topics = await kafka.list_topics(infra.kafka_bootstrap_servers)
+    assert platform_settings.events_topic in topics
+    assert platform_settings.dead_letter_topic in topics
