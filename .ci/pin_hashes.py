@@ -13,7 +13,8 @@ PINS = {
 lock = Path(sys.argv[1] if len(sys.argv) > 1 else "requirements.lock")
 text = lock.read_text()
 for name, digest in PINS.items():
-    pattern = rf"^{re.escape(name)}==\S+ \\\n(?:    --hash=sha256:[0-9a-f]+ \\\n)*    --hash=sha256:[0-9a-f]+\n"
+    hashes = r"(?:    --hash=sha256:[0-9a-f]+ \\\n)*    --hash=sha256:[0-9a-f]+\n"
+    pattern = rf"^{re.escape(name)}==\S+ \\\n" + hashes
     match = re.search(pattern, text, re.M)
     if not match:
         sys.exit(f"{name} not found in {lock}")

@@ -19,8 +19,9 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-UtcDatetime = Annotated[datetime, Field(description="RFC 3339 timestamp with offset"),
-                        AfterValidator(_utc)]
+UtcDatetime = Annotated[
+    datetime, Field(description="RFC 3339 timestamp with offset"), AfterValidator(_utc)
+]
 """A timezone-aware timestamp, stored in UTC."""
 
 AgencyCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,62}$")]

@@ -52,7 +52,7 @@ class ComplaintFiled(Event):
 
 
 class ComplaintVerified(Event):
-    """routing, when the national admin accepts a report and sets its title, category and privacy."""
+    """routing, when the national admin accepts a report and sets title, category and privacy."""
 
     event_type = "complaint.verified"
 
@@ -130,7 +130,7 @@ class DispositionAcknowledged(Event):
 
 
 class DispositionRefused(Event):
-    """followup, when an agency answers "not our authority" (bukan wewenang); routing re-disposes."""
+    """followup, when an agency answers "not our authority" (bukan wewenang); it is re-disposed."""
 
     event_type = "complaint.disposition_refused"
 

@@ -1,4 +1,4 @@
-"""The event envelope: who did what to which complaint, when, and at which position in its stream."""
+"""The event envelope: who did what to which complaint, when, and at which place in its stream."""
 
 from __future__ import annotations
 

@@ -104,9 +104,7 @@ def _(e: ev.ComplaintDeferred, s: ComplaintState) -> ComplaintState:
 
 @_apply.register
 def _(e: ev.ComplaintResumed, s: ComplaintState) -> ComplaintState:
-    return replace(
-        s, status=Status.FILED, deadlines=_set(s.deadlines, verification=e.verify_due)
-    )
+    return replace(s, status=Status.FILED, deadlines=_set(s.deadlines, verification=e.verify_due))
 
 
 @_apply.register

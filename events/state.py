@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from collections.abc import Mapping
 from types import MappingProxyType
-
 from uuid import UUID
 
 from events.base import ComplaintKind, DeadlineKind, Tier

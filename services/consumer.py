@@ -5,7 +5,6 @@ what they have already applied (delivery is at-least-once)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -34,12 +33,16 @@ T = TypeVar("T")
 
 HANDLED = Counter("lapor_consumer_handled_total", "messages handled", ["consumer"])
 DEAD_LETTERED = Counter(
-    "lapor_consumer_dead_lettered_total", "messages sent to the dead-letter topic", ["consumer", "stage"]
+    "lapor_consumer_dead_lettered_total",
+    "messages sent to the dead-letter topic",
+    ["consumer", "stage"],
 )
 GAPS_FILLED = Counter(
     "lapor_consumer_gaps_filled_total", "events read from the store to fill a gap", ["consumer"]
 )
-DUPLICATES = Counter("lapor_consumer_duplicates_total", "events skipped as already applied", ["consumer"])
+DUPLICATES = Counter(
+    "lapor_consumer_duplicates_total", "events skipped as already applied", ["consumer"]
+)
 
 log = get_logger("consumer")
 
@@ -128,7 +131,9 @@ class DeadLetteringConsumer(Generic[T]):
             await self._producer.stop()
 
     async def _consume_until_stuck(self, stopping: asyncio.Event) -> None:
-        consumer = kafka.consumer(self.bootstrap, self.settings, group_id=self.name, client_id=self.name)
+        consumer = kafka.consumer(
+            self.bootstrap, self.settings, group_id=self.name, client_id=self.name
+        )
         listener = _RestartFromCommitted(consumer)
         consumer.subscribe(self.topics, listener=listener)
         self._consumer = consumer
@@ -163,7 +168,9 @@ class DeadLetteringConsumer(Generic[T]):
                         committed = {}
                     if _reshaped(consumer, listener.partition_counts):
                         # A re-created topic with another partition count: join afresh.
-                        log.warning("consumer.recreate", consumer=self.name, reason="topic reshaped")
+                        log.warning(
+                            "consumer.recreate", consumer=self.name, reason="topic reshaped"
+                        )
                         return
         finally:
             await consumer.stop()
@@ -204,8 +211,13 @@ class DeadLetteringConsumer(Generic[T]):
     ) -> None:
         assert self._producer is not None
         log.warning(
-            "consumer.dead_letter", consumer=self.name, stage=stage, reason=reason,
-            topic=message.topic, partition=message.partition, offset=message.offset,
+            "consumer.dead_letter",
+            consumer=self.name,
+            stage=stage,
+            reason=reason,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
         )
         # Wait for the broker's acknowledgement before the offset can be committed: nothing lost.
         await self._producer.send_and_wait(
@@ -235,7 +247,8 @@ class AppliedVersions:
         if complaint_id not in self._cache:
             async with self.pool.acquire() as conn:
                 version = await conn.fetchval(
-                    "SELECT version FROM consumer_positions WHERE consumer = $1 AND complaint_id = $2",
+                    "SELECT version FROM consumer_positions "
+                    "WHERE consumer = $1 AND complaint_id = $2",
                     self.consumer,
                     complaint_id,
                 )

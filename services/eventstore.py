@@ -160,7 +160,9 @@ class EventStore:
                 )
             except asyncpg.UniqueViolationError as exc:
                 if exc.constraint_name == "events_event_id_key":
-                    raise InvalidAppend(f"an event id of this batch is already stored: {exc}") from exc
+                    raise InvalidAppend(
+                        f"an event id of this batch is already stored: {exc}"
+                    ) from exc
                 raise ConcurrencyError(complaint_id, expected_version, None) from exc
         return [r["global_position"] for r in positions]
 
@@ -197,7 +199,9 @@ class EventStore:
                 from_position,
                 limit,
             )
-        return [StoredEvent(r["global_position"], envelope_from_record(row_record(r))) for r in rows]
+        return [
+            StoredEvent(r["global_position"], envelope_from_record(row_record(r))) for r in rows
+        ]
 
     async def verify_chains(self, complaint_id: UUID | None = None) -> list[BrokenChain]:
         """Recompute every hash chain (or one complaint's); return where it breaks."""
@@ -214,7 +218,10 @@ class EventStore:
             async for row in conn.cursor(query, *args, prefetch=2000):
                 if row["complaint_id"] != current:
                     current, expected_prev, expected_version, skip = (
-                        row["complaint_id"], GENESIS, 1, False
+                        row["complaint_id"],
+                        GENESIS,
+                        1,
+                        False,
                     )
                 if skip:
                     continue

@@ -103,11 +103,16 @@ class EmbeddedBroker:
         log = (self.dir / "tansu.log").open("ab")
         process = subprocess.Popen(
             [
-                str(tansu_binary()), "broker",
-                "--cluster-id", "lapor-dev",
-                "--listener-url", url,
-                "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/",
+                str(tansu_binary()),
+                "broker",
+                "--cluster-id",
+                "lapor-dev",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -118,7 +123,9 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise InfraError(f"Tansu exited with {process.returncode}; see {self.dir}/tansu.log")
+                raise InfraError(
+                    f"Tansu exited with {process.returncode}; see {self.dir}/tansu.log"
+                )
             if _port_open(self.host, self.port):
                 return True
             time.sleep(0.02)

@@ -6,9 +6,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-_TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
-
 from services.settings import PlatformSettings
+
+_TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
 
 
 def producer(bootstrap: str, *, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
@@ -43,6 +43,7 @@ def consumer(
         session_timeout_ms=int(settings.session_timeout_s * 1000),
         heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
         max_poll_records=1000,
+        fetch_max_wait_ms=50,  # the broker holds an empty fetch this long: it bounds latency
         metadata_max_age_ms=5_000,
     )
 

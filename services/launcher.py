@@ -71,7 +71,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float) ->
         if process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -113,8 +113,11 @@ class Launcher:
             )
         document = endpoints_document(self.settings, infra, self.services)
         for spec in self.services:
-            _wait_ready(document["services"][spec.name]["health"],  # type: ignore[index]
-                        self.processes[spec.name], timeout_s=60)
+            _wait_ready(
+                document["services"][spec.name]["health"],  # type: ignore[index]
+                self.processes[spec.name],
+                timeout_s=60,
+            )
         self.endpoints_file.write_text(json.dumps(document, indent=2))
         return document
 

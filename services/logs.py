@@ -54,7 +54,9 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
 
-def _identity(_: object, __: str, event_dict: structlog.types.EventDict) -> structlog.types.EventDict:
+def _identity(
+    _: object, __: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
     return event_dict
 
 

@@ -48,7 +48,9 @@ class PersonalDataStore:
         sealed = _seal(key, json.dumps(data, ensure_ascii=False).encode(), ref.encode())
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "INSERT INTO reporter_keys (reporter_ref, wrapped_key) VALUES ($1, $2)", ref, wrapped
+                "INSERT INTO reporter_keys (reporter_ref, wrapped_key) VALUES ($1, $2)",
+                ref,
+                wrapped,
             )
             await conn.execute(
                 "INSERT INTO reporter_data (reporter_ref, ciphertext) VALUES ($1, $2)", ref, sealed
@@ -68,7 +70,9 @@ class PersonalDataStore:
         if row["wrapped_key"] is None:
             raise PersonalDataErased(reporter_ref)
         key = _open(self._master, bytes(row["wrapped_key"]), reporter_ref.encode())
-        loaded: dict[str, Any] = json.loads(_open(key, bytes(row["ciphertext"]), reporter_ref.encode()))
+        loaded: dict[str, Any] = json.loads(
+            _open(key, bytes(row["ciphertext"]), reporter_ref.encode())
+        )
         return loaded
 
     async def erase(self, reporter_ref: str) -> bool:
@@ -82,5 +86,3 @@ class PersonalDataStore:
                 reporter_ref,
             )
         return deleted.endswith(" 1")
-
-

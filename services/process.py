@@ -35,8 +35,9 @@ async def serve(
     http = asyncio.create_task(server.serve())
     worker = asyncio.create_task(work(stopping))
     log.info("service.started", service=name, url=f"http://{settings.host}:{port}")
-    done, _ = await asyncio.wait({http, worker, asyncio.create_task(stopping.wait())},
-                                 return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait(
+        {http, worker, asyncio.create_task(stopping.wait())}, return_when=asyncio.FIRST_COMPLETED
+    )
     stopping.set()
     server.should_exit = True
     for task in done:

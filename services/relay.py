@@ -167,7 +167,8 @@ class OutboxRelay:
         await self._publish(rows)
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "DELETE FROM outbox WHERE position = ANY($1::bigint[])", [r["position"] for r in rows]
+                "DELETE FROM outbox WHERE position = ANY($1::bigint[])",
+                [r["position"] for r in rows],
             )
         BATCH_SECONDS.observe(time.perf_counter() - started)
         PUBLISHED.inc(len(rows))

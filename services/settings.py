@@ -25,7 +25,8 @@ class PlatformSettings(BaseSettings):
     event_partitions: int = Field(6, ge=1, le=1000)
 
     kafka_bootstrap_servers: str | None = Field(
-        None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "LAPOR_KAFKA_BOOTSTRAP_SERVERS")
+        None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "LAPOR_KAFKA_BOOTSTRAP_SERVERS"),
     )
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "LAPOR_DATABASE_URL")
@@ -45,9 +46,14 @@ class PlatformSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> PlatformSettings:
-        if self.environment == "production" and self.master_key.get_secret_value() == DEV_MASTER_KEY:
+        if (
+            self.environment == "production"
+            and self.master_key.get_secret_value() == DEV_MASTER_KEY
+        ):
             raise ValueError("LAPOR_MASTER_KEY must be set to a real secret in production")
-        if self.environment == "production" and not (self.kafka_bootstrap_servers and self.database_url):
+        if self.environment == "production" and not (
+            self.kafka_bootstrap_servers and self.database_url
+        ):
             raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL")
         return self
 

@@ -30,7 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_env():
     var_dir = ROOT / "var" / f"e2e-{uuid.uuid4().hex[:8]}"
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
+        },
         "LAPOR_VAR_DIR": str(var_dir),
         "LAPOR_BROKER_PORT": str(free_port()),
         "LAPOR_RELAY_PORT": str(free_port()),
@@ -39,16 +43,23 @@ def run_env():
         "LAPOR_LOG_FORMAT": "json",
     }
     yield var_dir, env
-    subprocess.run([sys.executable, "-m", "services", "infra", "down"], env=env, check=False,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "services", "infra", "down"],
+        env=env,
+        check=False,
+        capture_output=True,
+    )
     shutil.rmtree(var_dir, ignore_errors=True)
 
 
 async def test_run_starts_everything_relays_and_stops_cleanly(run_env):
     var_dir, env = run_env
     process = subprocess.Popen(
-        [sys.executable, "-m", "services", "run"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "services", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     endpoints_file = var_dir / "endpoints.json"
     try:
@@ -77,6 +88,7 @@ async def test_run_starts_everything_relays_and_stops_cleanly(run_env):
         await consumer.start()
         received = []
         try:
+
             async def arrived() -> bool:
                 for messages in (await consumer.getmany(timeout_ms=200)).values():
                     received.extend(decode(m.key, m.value, m.headers) for m in messages)

@@ -19,15 +19,23 @@ def event_for(complaint_id: UUID, version: int) -> Envelope:
     """A valid event for position `version`: a filing first, reporter comments after."""
     payload = (
         ComplaintFiled(
-            tracking_id=f"lpr-{complaint_id.hex[:6]}", kind="complaint", title="Jalan rusak",
-            description="Lubang besar", channel="web", anonymous=False, confidential=False,
+            tracking_id=f"lpr-{complaint_id.hex[:6]}",
+            kind="complaint",
+            title="Jalan rusak",
+            description="Lubang besar",
+            channel="web",
+            anonymous=False,
+            confidential=False,
             verify_due=NOW + timedelta(days=3),
         )
         if version == 1
         else ReporterReplied(message=f"tambahan {version}")
     )
     [envelope] = stamp(
-        [payload], complaint_id=complaint_id, expected_version=version - 1, actor=ACTOR,
+        [payload],
+        complaint_id=complaint_id,
+        expected_version=version - 1,
+        actor=ACTOR,
         occurred_at=NOW + timedelta(seconds=version),
     )
     return envelope
@@ -50,7 +58,9 @@ async def eventually(
 
 
 @contextlib.asynccontextmanager
-async def running(work: Callable[[asyncio.Event], Awaitable[None]]) -> AsyncIterator[asyncio.Task[None]]:
+async def running(
+    work: Callable[[asyncio.Event], Awaitable[None]],
+) -> AsyncIterator[asyncio.Task[None]]:
     """Run a `work(stopping)` coroutine in the background for the duration of a block."""
     stopping = asyncio.Event()
     task = asyncio.create_task(work(stopping))

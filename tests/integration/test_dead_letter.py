@@ -26,6 +26,7 @@ async def read_dead_letters(platform_settings, infra, consumer_name: str, expect
     found = []
     seen: set[tuple[str | None, str | None]] = set()
     try:
+
         async def enough() -> bool:
             batches = await reader.getmany(timeout_ms=200)
             for messages in batches.values():
@@ -57,8 +58,12 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
         handled.append((envelope.complaint_id, envelope.version))
 
     consumer = event_consumer(
-        platform_settings, infra.kafka_bootstrap_servers, name=name,
-        applied=AppliedVersions(pool, name), store=store, handle=handle,
+        platform_settings,
+        infra.kafka_bootstrap_servers,
+        name=name,
+        applied=AppliedVersions(pool, name),
+        store=store,
+        handle=handle,
     )
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
     await producer.start()
@@ -69,7 +74,9 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
             await producer.send_and_wait(topic, b"\x00garbage", key=str(poison).encode())
             bad_headers = encode(event_for(poison, 1), "urn:test")
             await producer.send_and_wait(
-                topic, bad_headers.value, key=bad_headers.key,
+                topic,
+                bad_headers.value,
+                key=bad_headers.key,
                 headers=[h for h in bad_headers.headers if h[0] != "ce_type"],
             )
             for complaint in (refused, good):
@@ -95,10 +102,15 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
 
 
 async def test_platform_topics_are_created_with_their_partition_counts(platform_settings, infra):
-    await kafka.ensure_topics(infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings))
-    assert await kafka.ensure_topics(
+    await kafka.ensure_topics(
         infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
-    ) == []
+    )
+    assert (
+        await kafka.ensure_topics(
+            infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+        )
+        == []
+    )
     topics = await kafka.list_topics(infra.kafka_bootstrap_servers)
     assert platform_settings.events_topic in topics
     assert platform_settings.dead_letter_topic in topics

@@ -79,9 +79,14 @@ async def test_read_all_returns_committed_events_in_global_order(store: EventSto
     await store.append(a, 0, [event_for(a, 1)])
     await store.append(b, 0, [event_for(b, 1), event_for(b, 2)])
     await store.append(a, 1, [event_for(a, 2)])
-    mine = [s for s in await store.read_all(start, limit=10_000) if s.envelope.complaint_id in (a, b)]
+    mine = [
+        s for s in await store.read_all(start, limit=10_000) if s.envelope.complaint_id in (a, b)
+    ]
     assert [(s.envelope.complaint_id, s.envelope.version) for s in mine] == [
-        (a, 1), (b, 1), (b, 2), (a, 2)
+        (a, 1),
+        (b, 1),
+        (b, 2),
+        (a, 2),
     ]
     assert [s.global_position for s in mine] == sorted(s.global_position for s in mine)
 
@@ -94,7 +99,8 @@ async def test_a_tampered_event_row_is_detected(store: EventStore):
         await conn.execute(
             "UPDATE events SET payload = jsonb_set(payload, '{message}', $1::jsonb) "
             "WHERE complaint_id = $2 AND version = 2",
-            json.dumps("diubah diam-diam"), complaint,
+            json.dumps("diubah diam-diam"),
+            complaint,
         )
     [broken] = await store.verify_chains(complaint)
     assert broken.complaint_id == complaint and broken.version == 2

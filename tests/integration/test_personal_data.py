@@ -17,8 +17,9 @@ async def test_stored_encrypted_and_read_back(pool):
     assert ref.startswith("rep_")
     assert await data.get(ref) == PERSON
     async with pool.acquire() as conn:
-        raw = bytes(await conn.fetchval(
-            "SELECT ciphertext FROM reporter_data WHERE reporter_ref = $1", ref))
+        raw = bytes(
+            await conn.fetchval("SELECT ciphertext FROM reporter_data WHERE reporter_ref = $1", ref)
+        )
     assert b"Siti" not in raw and b"3171234567890001" not in raw
 
 
@@ -30,9 +31,11 @@ async def test_erasing_the_key_makes_the_data_unreadable_for_good(pool):
         await data.get(ref)
     async with pool.acquire() as conn:
         still_there = await conn.fetchval(
-            "SELECT count(*) FROM reporter_data WHERE reporter_ref = $1", ref)
+            "SELECT count(*) FROM reporter_data WHERE reporter_ref = $1", ref
+        )
         erased = await conn.fetchval(
-            "SELECT count(*) FROM reporter_erasures WHERE reporter_ref = $1", ref)
+            "SELECT count(*) FROM reporter_erasures WHERE reporter_ref = $1", ref
+        )
     assert still_there == 1 and erased == 1  # ciphertext stays, unreadable
     assert await data.erase(ref) is False
 

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from events import Envelope
-from events.binding import decode
+from events.binding import DecodeError, decode
 from services import kafka
 from services.consumer import AppliedVersions, event_consumer
 from services.eventstore import ConcurrencyError, EventStore
@@ -29,7 +29,9 @@ def relay_for(platform_settings, infra) -> OutboxRelay:
 
 
 async def collect(platform_settings, infra, wanted: set[uuid.UUID], seen: dict, stopping):
-    await kafka.ensure_topics(infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings))
+    await kafka.ensure_topics(
+        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+    )
     consumer = AIOKafkaConsumer(
         platform_settings.events_topic,
         bootstrap_servers=infra.kafka_bootstrap_servers,
@@ -44,7 +46,10 @@ async def collect(platform_settings, infra, wanted: set[uuid.UUID], seen: dict, 
             batches = await consumer.getmany(timeout_ms=100)
             for messages in batches.values():
                 for m in messages:
-                    env = decode(m.key, m.value, m.headers)
+                    try:
+                        env = decode(m.key, m.value, m.headers)
+                    except DecodeError:
+                        continue  # another test's deliberately bad message
                     if env.complaint_id in wanted:
                         seen[env.complaint_id].append(env.version)
     finally:
@@ -69,8 +74,9 @@ async def test_concurrent_appenders_are_delivered_in_per_complaint_order(
     complaints = [uuid.uuid4() for _ in range(20)]
     per_complaint = 25
     seen: dict[uuid.UUID, list[int]] = defaultdict(list)
-    async with running(relay_for(platform_settings, infra).run), running(
-        lambda stop: collect(platform_settings, infra, set(complaints), seen, stop)
+    async with (
+        running(relay_for(platform_settings, infra).run),
+        running(lambda stop: collect(platform_settings, infra, set(complaints), seen, stop)),
     ):
         # Two racing writers per complaint, all complaints at once.
         await asyncio.gather(
@@ -88,15 +94,17 @@ async def test_a_row_that_commits_late_is_still_published(platform_settings, inf
     """The classic outbox bug: position N+1 commits and is published before position N commits."""
     slow, fast = uuid.uuid4(), uuid.uuid4()
     seen: dict[uuid.UUID, list[int]] = defaultdict(list)
-    async with running(relay_for(platform_settings, infra).run), running(
-        lambda stop: collect(platform_settings, infra, {slow, fast}, seen, stop)
+    async with (
+        running(relay_for(platform_settings, infra).run),
+        running(lambda stop: collect(platform_settings, infra, {slow, fast}, seen, stop)),
     ):
         async with pool.acquire() as conn:
             tx = conn.transaction()
             await tx.start()
             # Take a lower outbox position in a transaction that stays open.
             await conn.execute(
-                "INSERT INTO outbox (global_position, complaint_id, version) VALUES (0, $1, 0)", slow
+                "INSERT INTO outbox (global_position, complaint_id, version) VALUES (0, $1, 0)",
+                slow,
             )
             await store.append(fast, 0, [event_for(fast, 1)])
             await eventually(lambda: seen[fast] == [1], what="the later position published")
@@ -129,8 +137,12 @@ async def test_a_broker_restart_mid_stream_loses_nothing_downstream(
             applied[envelope.complaint_id].append(envelope.version)
 
     consumer = event_consumer(
-        platform_settings, infra.kafka_bootstrap_servers, name=f"restart-{uuid.uuid4().hex[:6]}",
-        applied=AppliedVersions(pool, "restart-test"), store=store, handle=handle,
+        platform_settings,
+        infra.kafka_bootstrap_servers,
+        name=f"restart-{uuid.uuid4().hex[:6]}",
+        applied=AppliedVersions(pool, "restart-test"),
+        store=store,
+        handle=handle,
     )
     broker = EmbeddedBroker(platform_settings)
     relay = relay_for(platform_settings, infra)

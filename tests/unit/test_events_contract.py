@@ -25,8 +25,14 @@ ACTOR = Actor(role="channel", id="web")
 
 def filed(**changes) -> ComplaintFiled:
     fields = dict(
-        tracking_id="lpr-abc123", kind="complaint", title="Puskesmas tutup", description="Tutup",
-        channel="web", anonymous=False, confidential=False, verify_due=NOW + timedelta(days=3),
+        tracking_id="lpr-abc123",
+        kind="complaint",
+        title="Puskesmas tutup",
+        description="Tutup",
+        channel="web",
+        anonymous=False,
+        confidential=False,
+        verify_due=NOW + timedelta(days=3),
     )
     return ComplaintFiled(**{**fields, **changes})
 
@@ -39,12 +45,23 @@ def test_the_four_founding_events_keep_their_names():
 def test_the_lifecycle_has_an_event_for_every_step():
     types = {cls.event_type for cls in ALL_EVENT_TYPES}
     for needed in (
-        "complaint.filed", "complaint.verified", "complaint.archived", "complaint.deferred",
-        "complaint.information_requested", "complaint.information_supplied",
-        "complaint.disposed", "complaint.disposition_refused", "complaint.forwarded_to_unit",
-        "complaint.follow_up_posted", "complaint.reporter_replied",
-        "complaint.deadline_extended", "complaint.escalated", "complaint.resolved",
-        "complaint.closed", "complaint.reopened", "complaint.referred_to_ombudsman",
+        "complaint.filed",
+        "complaint.verified",
+        "complaint.archived",
+        "complaint.deferred",
+        "complaint.information_requested",
+        "complaint.information_supplied",
+        "complaint.disposed",
+        "complaint.disposition_refused",
+        "complaint.forwarded_to_unit",
+        "complaint.follow_up_posted",
+        "complaint.reporter_replied",
+        "complaint.deadline_extended",
+        "complaint.escalated",
+        "complaint.resolved",
+        "complaint.closed",
+        "complaint.reopened",
+        "complaint.referred_to_ombudsman",
         "complaint.personal_data_erased",
     ):
         assert needed in types
@@ -99,7 +116,9 @@ def test_unknown_type_and_future_version_are_refused():
 
 
 def test_envelope_refuses_a_payload_of_another_type():
-    [good] = stamp([filed()], complaint_id=uuid4(), expected_version=0, actor=ACTOR, occurred_at=NOW)
+    [good] = stamp(
+        [filed()], complaint_id=uuid4(), expected_version=0, actor=ACTOR, occurred_at=NOW
+    )
     record = good.to_record() | {"event_type": "complaint.disposed"}
     with pytest.raises(ValidationError):
         Envelope.model_validate(record)
@@ -107,8 +126,9 @@ def test_envelope_refuses_a_payload_of_another_type():
 
 def test_stamp_numbers_events_after_the_expected_version():
     complaint = uuid4()
-    stamped = stamp([filed(), filed()], complaint_id=complaint, expected_version=4, actor=ACTOR,
-                    occurred_at=NOW)
+    stamped = stamp(
+        [filed(), filed()], complaint_id=complaint, expected_version=4, actor=ACTOR, occurred_at=NOW
+    )
     assert [e.version for e in stamped] == [5, 6]
     assert stamped[0].correlation_id == stamped[1].correlation_id
 
@@ -134,10 +154,14 @@ def test_binding_uses_cloudevents_binary_mode_with_complaint_key():
     [
         (lambda k, v, h: (k, b"not json", h), "not JSON"),
         (lambda k, v, h: (k, v, [x for x in h if x[0] != "ce_id"]), "ce_id"),
-        (lambda k, v, h: (k, v, [(n, b"0.3" if n == "ce_specversion" else x) for n, x in h]),
-         "ce_specversion"),
-        (lambda k, v, h: (k, v, [(n, b"complaint.nope" if n == "ce_type" else x) for n, x in h]),
-         "unknown event type"),
+        (
+            lambda k, v, h: (k, v, [(n, b"0.3" if n == "ce_specversion" else x) for n, x in h]),
+            "ce_specversion",
+        ),
+        (
+            lambda k, v, h: (k, v, [(n, b"complaint.nope" if n == "ce_type" else x) for n, x in h]),
+            "unknown event type",
+        ),
         (lambda k, v, h: (b"other-key", v, h), "key"),
         (lambda k, v, h: (k, b'{"tracking_id": 5}', h), "tracking_id"),
     ],
@@ -165,20 +189,27 @@ def test_a_whole_lifecycle_folds_to_the_expected_state():
     due = NOW + timedelta(days=5)
     steps = [
         filed(),
-        events.ComplaintVerified(title="Puskesmas tutup", category="health", anonymous=True,
-                                 confidential=False),
+        events.ComplaintVerified(
+            title="Puskesmas tutup", category="health", anonymous=True, confidential=False
+        ),
         events.Disposed(agency_code="kota-31.71", follow_up_due=due),
         events.DispositionRefused(agency_code="kota-31.71", reason="bukan wewenang"),
         events.Disposed(agency_code="kemenkes", follow_up_due=due),
-        events.Escalated(deadline="follow_up", missed_due=due, from_agency_code="kemenkes",
-                         to_tier="national_admin", new_due=due + timedelta(days=3)),
+        events.Escalated(
+            deadline="follow_up",
+            missed_due=due,
+            from_agency_code="kemenkes",
+            to_tier="national_admin",
+            new_due=due + timedelta(days=3),
+        ),
         events.FollowUpPosted(agency_code="kemenkes", message="Sudah dibuka", reply_due=due),
         events.ReporterReplied(satisfied=True),
         events.Resolved(resolution_code="fixed", confirmed_by="reporter"),
         events.ComplaintClosed(reason="resolved"),
     ]
-    state = replay(stamp(steps, complaint_id=complaint, expected_version=0, actor=ACTOR,
-                         occurred_at=NOW))
+    state = replay(
+        stamp(steps, complaint_id=complaint, expected_version=0, actor=ACTOR, occurred_at=NOW)
+    )
     assert state.status is Status.CLOSED
     assert state.refused_by == ("kota-31.71",)
     assert state.dispositions == 2

@@ -44,13 +44,17 @@ def test_kafka_binding_round_trips_every_event(stream):
 @settings(max_examples=100, deadline=None)
 @given(any_payload)
 def test_evolve_never_touches_the_input_state(payload):
-    from tests.strategies import ACTOR, COMPLAINT
-    from events import stamp
     from datetime import UTC, datetime
+
+    from events import stamp
+    from tests.strategies import ACTOR, COMPLAINT
 
     start = ComplaintState()
     [envelope] = stamp(
-        [payload], complaint_id=COMPLAINT, expected_version=0, actor=ACTOR,
+        [payload],
+        complaint_id=COMPLAINT,
+        expected_version=0,
+        actor=ACTOR,
         occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
     )
     after = evolve(start, envelope)

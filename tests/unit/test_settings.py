@@ -31,7 +31,9 @@ def test_production_refuses_the_placeholder_master_key(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/lapor")
     with pytest.raises(ValidationError, match="LAPOR_MASTER_KEY"):
         PlatformSettings(_env_file=None, environment="production")
-    assert PlatformSettings(_env_file=None, environment="production", master_key="s3cret-from-vault")
+    assert PlatformSettings(
+        _env_file=None, environment="production", master_key="s3cret-from-vault"
+    )
 
 
 def test_production_needs_external_engines(monkeypatch):
