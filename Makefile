@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 asyncapi: $(STAMP)
-	$(BIN)/python -m events.asyncapi > docs/asyncapi.yaml
+	$(BIN)/python -m events.asyncapi > docs/asyncapi.json
 
 verify: $(STAMP)
 	$(BIN)/python -m services verify

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -48,19 +48,26 @@ log = get_logger("consumer")
 
 
 def dead_letter_headers(
-    message: ConsumerRecord[bytes, bytes], *, consumer: str, stage: str, reason: str
+    headers: Iterable[tuple[str, bytes]] | None,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    consumer: str,
+    stage: str,
+    reason: str,
 ) -> list[tuple[str, bytes]]:
     """The original headers plus where the message came from and why it was set aside."""
     extra = {
         "dlq_reason": reason[:4000],
         "dlq_stage": stage,
         "dlq_consumer": consumer,
-        "dlq_topic": message.topic,
-        "dlq_partition": str(message.partition),
-        "dlq_offset": str(message.offset),
+        "dlq_topic": topic,
+        "dlq_partition": str(partition),
+        "dlq_offset": str(offset),
         "dlq_at": f"{time.time():.3f}",
     }
-    return [*(message.headers or ()), *((k, v.encode()) for k, v in extra.items())]
+    return [*(headers or ()), *((k, v.encode()) for k, v in extra.items())]
 
 
 class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -224,7 +231,15 @@ class DeadLetteringConsumer(Generic[T]):
             self.settings.dead_letter_topic,
             value=message.value,
             key=message.key,
-            headers=dead_letter_headers(message, consumer=self.name, stage=stage, reason=reason),
+            headers=dead_letter_headers(
+                message.headers,
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                consumer=self.name,
+                stage=stage,
+                reason=reason,
+            ),
         )
         DEAD_LETTERED.labels(self.name, stage).inc()
 

@@ -16,7 +16,7 @@ from tests.integration.helpers import event_for, eventually, running
 pytestmark = pytest.mark.integration
 
 
-async def read_dead_letters(platform_settings, infra, consumer_name: str, expected: int):
+async def read_dead_letters(platform_settings, infra, consumer_name: str, until):
     reader = AIOKafkaConsumer(
         platform_settings.dead_letter_topic,
         bootstrap_servers=infra.kafka_bootstrap_servers,
@@ -37,7 +37,7 @@ async def read_dead_letters(platform_settings, infra, consumer_name: str, expect
                     if headers.get("dlq_consumer") == consumer_name and source not in seen:
                         seen.add(source)
                         found.append((m, headers))
-            return len(found) >= expected
+            return until(found)
 
         await eventually(enough, what="dead letters")
     finally:
@@ -88,7 +88,9 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
     finally:
         await producer.stop()
 
-    letters = await read_dead_letters(platform_settings, infra, name, expected=3)
+    letters = await read_dead_letters(
+        platform_settings, infra, name, until=lambda found: len(found) >= 3
+    )
     reasons = sorted((h["dlq_stage"], h["dlq_reason"]) for _, h in letters)
     assert [stage for stage, _ in reasons] == ["apply", "decode", "decode"]
     assert "projection refused this event" in reasons[0][1]
@@ -114,3 +116,50 @@ async def test_platform_topics_are_created_with_their_partition_counts(platform_
     topics = await kafka.list_topics(infra.kafka_bootstrap_servers)
     assert platform_settings.events_topic in topics
     assert platform_settings.dead_letter_topic in topics
+
+
+async def test_a_faust_agent_dead_letters_bad_input_and_goes_on(platform_settings, infra):
+    from events.binding import decode
+    from services.faust_app import create_faust_app, dead_lettering_agent
+
+    name = f"faust-{uuid.uuid4().hex[:6]}"
+    await kafka.ensure_topics(
+        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+    )
+    app = create_faust_app(platform_settings, app_id=name, bootstrap=infra.kafka_bootstrap_servers)
+    good = uuid.uuid4()
+    handled: list[uuid.UUID] = []
+
+    async def handle(envelope: Envelope) -> None:
+        handled.append(envelope.complaint_id)
+
+    dead_lettering_agent(
+        app,
+        platform_settings,
+        name=name,
+        topic=platform_settings.events_topic,
+        decode=decode,
+        handle=handle,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await app.start()
+    await producer.start()
+    try:
+        await producer.send_and_wait(platform_settings.events_topic, b"{not json", key=b"x")
+        record = encode(event_for(good, 1), "urn:test")
+        await producer.send_and_wait(
+            platform_settings.events_topic, record.value, key=record.key, headers=record.headers
+        )
+        await eventually(lambda: good in handled, what="the faust agent handling the good event")
+    finally:
+        await producer.stop()
+        await app.stop()
+    letters = await read_dead_letters(
+        platform_settings,
+        infra,
+        name,
+        until=lambda found: any(m.value == b"{not json" for m, _ in found),
+    )
+    [headers] = [h for m, h in letters if m.value == b"{not json"]
+    assert headers["dlq_stage"] == "decode"
+    assert "ce_specversion" in headers["dlq_reason"]

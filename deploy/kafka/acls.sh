@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Example ACLs for the lapor topics: who may read and write what. Review before use.
+#
+# Usage:
+#   acls.sh [-b HOST:PORT] [-c admin.properties] [--dry-run]
+#
+#   -b / --bootstrap-server   KAFKA_BOOTSTRAP_SERVERS   (required unless --dry-run)
+#   -c / --command-config     KAFKA_COMMAND_CONFIG      admin client properties (TLS/SASL)
+#   --dry-run                 DRY_RUN=1                 print the commands, run nothing
+#
+# Who (environment, comma- or space-separated):
+#   LAPOR_AGENCIES    agency codes, e.g. "kemenkes,prov-31,kota-31.71" -> User:agency-<code>
+#   LAPOR_CHANNELS    intake channels, e.g. "web,sms,call-center"      -> User:channel-<name>
+#   LAPOR_AUDITORS    auditors, e.g. "ombudsman"                         -> User:auditor-<name>
+#   RELAY_PRINCIPAL   the outbox relay, default "User:lapor-relay"
+#   LAPOR_TOPIC_PREFIX  default "lapor"
+#
+# ACLs only mean something on a cluster that authenticates its clients and authorizes them.
+# The brokers need (KRaft):
+#   listeners with SASL_SSL (or mTLS) for every client -- never PLAINTEXT outside a lab
+#   authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+#   allow.everyone.if.no.acl.found=false     # no ACL = denied
+#   super.users=User:admin                   # the operators' principal (and the brokers')
+# The compose example (deploy/compose.yaml) has none of this: it is PLAINTEXT and open.
+#
+# Every ACL here is LITERAL: a prefixed ACL on "lapor.agency.kota-31" would also match
+# "lapor.agency.kota-31.71.v1", i.e. give one agency another agency's queue.
+# Read and Write imply Describe, so no separate Describe ACLs are needed for them.
+
+set -euo pipefail
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+
+bootstrap="${KAFKA_BOOTSTRAP_SERVERS:-}"
+command_config="${KAFKA_COMMAND_CONFIG:-}"
+dry_run="${DRY_RUN:-0}"
+
+while (($#)); do
+  case "$1" in
+    -b | --bootstrap-server) bootstrap="${2:?$1 needs a value}"; shift 2 ;;
+    -c | --command-config) command_config="${2:?$1 needs a value}"; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+if [[ -z "$bootstrap" && "$dry_run" != 1 ]]; then
+  echo "no bootstrap server: pass -b HOST:PORT or set KAFKA_BOOTSTRAP_SERVERS" >&2
+  exit 2
+fi
+
+if [[ -z "${KAFKA_BIN:-}" ]]; then
+  if command -v kafka-acls.sh >/dev/null 2>&1; then
+    KAFKA_BIN="$(dirname "$(command -v kafka-acls.sh)")"
+  else
+    KAFKA_BIN=/opt/kafka/bin
+  fi
+fi
+
+split() { local list="${1//,/ }"; echo "$list"; }
+read -r -a agencies <<<"$(split "${LAPOR_AGENCIES:-}")"
+read -r -a channels <<<"$(split "${LAPOR_CHANNELS:-}")"
+read -r -a auditors <<<"$(split "${LAPOR_AUDITORS:-}")"
+relay="${RELAY_PRINCIPAL:-User:lapor-relay}"
+prefix="${LAPOR_TOPIC_PREFIX:-lapor}"
+
+events="$prefix.complaint-events.v1"
+intake="$prefix.intake.v1"
+intake_results="$prefix.intake-results.v1"
+replies="$prefix.agency-replies.v1"
+dead_letter="$prefix.dead-letter.v1"
+
+client_args=(--bootstrap-server "${bootstrap:-BOOTSTRAP}")
+if [[ -n "$command_config" ]]; then
+  client_args+=(--command-config "$command_config")
+fi
+
+valid_name() {
+  if [[ ! "$1" =~ ^[a-z0-9][a-z0-9.-]*[a-z0-9]$|^[a-z0-9]$ ]]; then
+    echo "invalid name: '$1'" >&2
+    exit 2
+  fi
+}
+
+run() {
+  if [[ "$dry_run" == 1 ]]; then
+    printf '%q ' "$KAFKA_BIN/kafka-acls.sh" "${client_args[@]}" "$@"
+    echo
+  else
+    "$KAFKA_BIN/kafka-acls.sh" "${client_args[@]}" "$@"
+  fi
+}
+
+# allow PRINCIPAL OPERATION --topic|--group NAME
+allow() {
+  run --add --allow-principal "$1" --operation "$2" --resource-pattern-type literal "$3" "$4"
+}
+
+# deny PRINCIPAL OPERATION --topic|--group NAME  (DENY wins over any ALLOW, now or added later)
+deny() {
+  run --add --deny-principal "$1" --operation "$2" --resource-pattern-type literal "$3" "$4"
+}
+
+# --- Agencies --------------------------------------------------------------------------------
+# Each agency reads only its own queue, with its own consumer group, and writes replies.
+for code in "${agencies[@]}"; do
+  valid_name "$code"
+  principal="User:agency-$code"
+  allow "$principal" Read --topic "$prefix.agency.$code.v1"
+  allow "$principal" Read --group "agency-$code"
+  allow "$principal" Write --topic "$replies"
+  # complaint-events carries every complaint of every agency. No ALLOW exists for agencies, so
+  # they are already denied; the explicit DENY keeps it so if someone later adds a broad ALLOW
+  # (e.g. for User:*) on that topic.
+  deny "$principal" All --topic "$events"
+done
+
+# --- Intake channels ---------------------------------------------------------------------------
+# A channel submits complaints and reads the intake results. Note: intake-results is one topic
+# shared by every channel, so a channel can read the results of the others' submissions.
+for name in "${channels[@]}"; do
+  valid_name "$name"
+  principal="User:channel-$name"
+  allow "$principal" Write --topic "$intake"
+  allow "$principal" Read --topic "$intake_results"
+  allow "$principal" Read --group "channel-$name" # only needed if it consumes in a group
+  deny "$principal" All --topic "$events"
+done
+
+# --- The outbox relay ----------------------------------------------------------------------------
+# It only writes complaint-events. It also needs to *see* the dead-letter topic: on start it
+# checks that both platform topics exist (services/kafka.py ensure_topics) and would otherwise
+# try to create it. It gets no Create permission on purpose: topics come from create-topics.sh
+# with the right replication and retention, never from a client's defaults.
+allow "$relay" Write --topic "$events"
+allow "$relay" Describe --topic "$dead_letter"
+
+# --- Auditors ------------------------------------------------------------------------------------
+# Read the full history, with their own consumer group.
+for name in "${auditors[@]}"; do
+  valid_name "$name"
+  principal="User:auditor-$name"
+  allow "$principal" Read --topic "$events"
+  allow "$principal" Read --group "auditor-$name"
+done
+
+# --- Platform services (later) -------------------------------------------------------------------
+# intake, routing, followup and reporting do not exist yet. When one lands, give it its own
+# principal (e.g. User:lapor-routing) and exactly the topics and group it uses; e.g. routing
+# would read complaint-events and write the agency queues. Do not reuse the relay's principal.
+
+if [[ "$dry_run" != 1 ]]; then
+  echo "ACLs now on the cluster:"
+  "$KAFKA_BIN/kafka-acls.sh" "${client_args[@]}" --list
+fi

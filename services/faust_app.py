@@ -1,0 +1,95 @@
+"""The faust-streaming app factory and a thin agent that decodes, hands over to a handler, and
+dead-letters what it cannot decode or apply (the same contract as `services.consumer`)."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import faust
+
+from services.consumer import dead_letter_headers
+from services.logs import get_logger
+from services.settings import PlatformSettings
+
+T = TypeVar("T")
+log = get_logger("faust")
+
+
+def create_faust_app(settings: PlatformSettings, *, app_id: str, bootstrap: str) -> faust.App:
+    """A faust app wired for this platform: at-least-once, raw bytes, our topics, no faust web.
+
+    Durable state lives in PostgreSQL, not in faust tables (their recovery is faust's most
+    reported failure), so the app keeps only in-memory stores. Topics are created by
+    `services.kafka.ensure_topics`, never by faust's defaults.
+    """
+    datadir = settings.var_dir / "faust" / app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        f"{settings.topic_prefix}-{app_id}",
+        broker=f"kafka://{bootstrap}",
+        processing_guarantee="at_least_once",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=settings.event_partitions,
+        topic_allow_declare=False,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        datadir=str(datadir),
+    )
+
+
+def dead_lettering_agent(
+    app: faust.App,
+    settings: PlatformSettings,
+    *,
+    name: str,
+    topic: str,
+    decode: Callable[[bytes | None, bytes | None, Any], T],
+    handle: Callable[[T], Awaitable[None]],
+) -> Any:
+    """Register an agent on `topic` that decodes each record and calls `handle`; failures go to
+    the dead-letter topic with the reason, and the agent goes on."""
+    source = app.topic(topic, key_serializer="raw", value_serializer="raw")
+    dead_letters = app.topic(
+        settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
+    )
+
+    async def set_aside(message: Any, stage: str, reason: str) -> None:
+        log.warning("faust.dead_letter", agent=name, stage=stage, reason=reason)
+        # Wait for the broker's acknowledgement before the offset can be committed.
+        delivery = await dead_letters.send(
+            key=message.key,
+            value=message.value,
+            headers=dead_letter_headers(
+                list(message.headers or ()),
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                consumer=name,
+                stage=stage,
+                reason=reason,
+            ),
+        )
+        await delivery
+
+    async def agent(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                item = decode(message.key, message.value, list(message.headers or ()))
+            except Exception as exc:
+                await set_aside(message, "decode", f"{type(exc).__name__}: {exc}")
+                continue
+            try:
+                await handle(item)
+            except Exception as exc:
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                await set_aside(message, "apply", detail)
+
+    return app.agent(source, name=name)(agent)
