@@ -14,8 +14,7 @@ help:
 	@echo "make test   - set up and run every test (unit, then integration against real engines)"
 	@echo "make lint | fmt | bench | clean | infra-up | infra-down | infra-status | lock | asyncapi | verify"
 
-$(STAMP): pyproject.toml requirements.lock
-	@mkdir -p $(XDG_RUNTIME_DIR)
+$(STAMP): pyproject.toml requirements.lock | $(XDG_RUNTIME_DIR)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 	$(UV) pip install --python $(BIN)/python --require-hashes -r requirements.lock
@@ -23,6 +22,9 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(XDG_RUNTIME_DIR):
+	@mkdir -m 700 -p $(XDG_RUNTIME_DIR)
 
 run: $(STAMP)
 	$(BIN)/python -m services run

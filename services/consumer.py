@@ -128,7 +128,7 @@ class DeadLetteringConsumer(Generic[T]):
     async def run(self, stopping: asyncio.Event) -> None:
         """Consume until `stopping` is set; a broker that lost our group is caught up from the
         start (handlers are idempotent), and a client stuck outside its group is recreated."""
-        await kafka.ensure_topics(self.bootstrap, kafka.platform_topics(self.settings))
+        await kafka.ensure_platform_topics(self.bootstrap, self.settings)
         self._producer = kafka.producer(self.bootstrap, client_id=f"{self.name}-dlq")
         await self._producer.start()
         try:

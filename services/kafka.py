@@ -48,7 +48,9 @@ def consumer(
     )
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> list[str]:
+async def ensure_topics(
+    bootstrap: str, topics: dict[str, int], replication_factor: int = 1
+) -> list[str]:
     """Create the topics that do not exist yet (name -> partitions); returns those created.
 
     Create topics before any client mentions them: a broker that auto-creates topics gives them
@@ -63,7 +65,7 @@ async def ensure_topics(bootstrap: str, topics: dict[str, int]) -> list[str]:
             if name in existing:
                 continue
             response = await admin.create_topics(
-                [NewTopic(name, num_partitions=partitions, replication_factor=1)]
+                [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)]
             )
             for topic, code, *message in getattr(response, "topic_errors", []):
                 if code == _TOPIC_ALREADY_EXISTS:
@@ -108,3 +110,10 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         return {tp.partition: offset for tp, offset in ends.items()}
     finally:
         await probe.stop()
+
+
+async def ensure_platform_topics(bootstrap: str, settings: PlatformSettings) -> list[str]:
+    """Create the platform's own topics with the configured partitions and replication."""
+    return await ensure_topics(
+        bootstrap, platform_topics(settings), settings.topic_replication_factor
+    )

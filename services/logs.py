@@ -51,7 +51,9 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         lib = logging.getLogger(name)
         lib.handlers[:] = []
         lib.propagate = True
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    # Chatty libraries: their INFO lines describe their own plumbing, not our system.
+    for name in ("aiokafka", "pgserver"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 def _identity(

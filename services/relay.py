@@ -48,6 +48,7 @@ class RelayStatus:
     """What the relay's health endpoint reports."""
 
     leader: bool = False
+    standby: bool = False
     published: int = 0
     replays: int = 0
     last_publish_at: float | None = None
@@ -91,9 +92,10 @@ class OutboxRelay:
     async def _become_leader(self, conn: asyncpg.Connection, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             if await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
-                self.status.leader = True
+                self.status.leader, self.status.standby = True, False
                 log.info("relay.leader", topic=self.topic)
                 return
+            self.status.standby = True  # healthy, waiting to take over if the leader goes
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=1.0)
 
@@ -137,7 +139,7 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> None:
         if self._producer is None:
-            await kafka.ensure_topics(self.bootstrap, kafka.platform_topics(self.settings))
+            await kafka.ensure_platform_topics(self.bootstrap, self.settings)
             producer = kafka.producer(self.bootstrap, client_id="lapor-relay")
             await producer.start()
             self._producer = producer

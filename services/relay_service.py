@@ -25,8 +25,9 @@ def main(settings: PlatformSettings | None = None) -> None:
     async def ready() -> dict[str, object]:
         status = relay.status
         return {
-            "ready": status.leader,
+            "ready": status.leader or status.standby,
             "leader": status.leader,
+            "standby": status.standby,
             "published": status.published,
             "replays": status.replays,
             "last_error": status.last_error,

@@ -23,6 +23,9 @@ class PlatformSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="interface every local listener binds to")
     topic_prefix: str = Field("lapor", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
     event_partitions: int = Field(6, ge=1, le=1000)
+    topic_replication_factor: int = Field(
+        1, ge=1, le=7, description="for topics the platform creates; 3 in production"
+    )
 
     kafka_bootstrap_servers: str | None = Field(
         None,
