@@ -33,8 +33,12 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 """A short machine-readable word: a category, channel, tag or reason code."""
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+# No NUL characters: PostgreSQL's jsonb cannot store them, and no human text needs them.
+ShortText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300, strip_whitespace=True, pattern=r"^[^\x00]*$"),
+]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=r"^[^\x00]*$")]
 ReporterRef = Annotated[str, StringConstraints(pattern=r"^rep_[A-Za-z0-9_-]{8,64}$")]
 """An opaque pointer into the personal-data store; never the person's data itself."""
 

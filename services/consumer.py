@@ -5,6 +5,7 @@ what they have already applied (delivery is at-least-once)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
@@ -133,7 +134,13 @@ class DeadLetteringConsumer(Generic[T]):
         await self._producer.start()
         try:
             while not stopping.is_set():
-                await self._consume_until_stuck(stopping)
+                try:
+                    await self._consume_until_stuck(stopping)
+                except KafkaError as exc:
+                    # Nothing past the failed message was committed: it will come again.
+                    log.warning("consumer.retry", consumer=self.name, error=repr(exc))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), timeout=1.0)
         finally:
             await self._producer.stop()
 
@@ -249,6 +256,9 @@ def decode_record(message: ConsumerRecord[bytes, bytes]) -> Envelope:
     return decode_event(message.key, message.value, message.headers)
 
 
+_CACHE_LIMIT = 200_000
+
+
 class AppliedVersions:
     """The last version of each complaint a consumer applied, kept in PostgreSQL."""
 
@@ -260,6 +270,8 @@ class AppliedVersions:
     async def last(self, complaint_id: UUID) -> int:
         """The last version applied for a complaint (0 if none)."""
         if complaint_id not in self._cache:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()  # a cache only: PostgreSQL has the truth
             async with self.pool.acquire() as conn:
                 version = await conn.fetchval(
                     "SELECT version FROM consumer_positions "

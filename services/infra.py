@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from services.settings import PlatformSettings
 
@@ -100,8 +101,22 @@ class EmbeddedBroker:
             )
         self.dir.mkdir(parents=True, exist_ok=True)
         url = f"tcp://{self.host}:{self.port}"
-        log = (self.dir / "tansu.log").open("ab")
-        process = subprocess.Popen(
+        with (self.dir / "tansu.log").open("ab") as log:
+            process = self._spawn(url, log)
+        self.state_file.write_text(json.dumps({"pid": process.pid, "port": self.port}))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise InfraError(
+                    f"Tansu exited with {process.returncode}; see {self.dir}/tansu.log"
+                )
+            if _port_open(self.host, self.port):
+                return True
+            time.sleep(0.02)
+        raise InfraError(f"Tansu did not listen on {url} within {timeout_s}s")
+
+    def _spawn(self, url: str, log: Any) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 str(tansu_binary()),
                 "broker",
@@ -119,17 +134,6 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # survives the command that started it; stopped by `down`
         )
-        self.state_file.write_text(json.dumps({"pid": process.pid, "port": self.port}))
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise InfraError(
-                    f"Tansu exited with {process.returncode}; see {self.dir}/tansu.log"
-                )
-            if _port_open(self.host, self.port):
-                return True
-            time.sleep(0.02)
-        raise InfraError(f"Tansu did not listen on {url} within {timeout_s}s")
 
     def stop(self, timeout_s: float = 5.0) -> bool:
         """Stop the recorded broker process; returns True if one was running."""

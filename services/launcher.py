@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.infra import Endpoints, ensure_infra, infra_status, stop_infra
+from services.infra import EmbeddedBroker, EmbeddedPostgres, Endpoints, ensure_infra
 from services.migrate import migrate_database
 from services.settings import PlatformSettings
 
@@ -87,16 +87,19 @@ class Launcher:
         self.settings = settings
         self.services = services
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self.started_infra = False
+        self.started = {"broker": False, "postgres": False}
         self.endpoints_file = settings.var_dir / "endpoints.json"
 
     def start(self) -> dict[str, object]:
         """Bring up infrastructure, schema and services; return the endpoints document."""
-        before = infra_status(self.settings)
+        broker, postgres = EmbeddedBroker(self.settings), EmbeddedPostgres(self.settings)
+        was_running = {"broker": broker.running(), "postgres": postgres.running()}
         infra = ensure_infra(self.settings)
-        self.started_infra = not (
-            before["broker"]["running"] or before["postgres"]["running"]  # type: ignore[index]
-        )
+        # Stop on exit only what this launcher started: never someone else's engines.
+        self.started = {
+            "broker": self.settings.embedded_broker and not was_running["broker"],
+            "postgres": self.settings.embedded_database and not was_running["postgres"],
+        }
         asyncio.run(migrate_database(infra.database_url))
         env = {
             **os.environ,
@@ -121,8 +124,8 @@ class Launcher:
         self.endpoints_file.write_text(json.dumps(document, indent=2))
         return document
 
-    def stop(self, *, stop_infra_too: bool, timeout_s: float = 15.0) -> None:
-        """SIGTERM every service, wait, SIGKILL stragglers; then the infrastructure if asked."""
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM every service, wait, SIGKILL stragglers; then the engines this run started."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -134,8 +137,10 @@ class Launcher:
                 process.kill()
                 process.wait()
         self.endpoints_file.unlink(missing_ok=True)
-        if stop_infra_too:
-            stop_infra(self.settings)
+        if self.started["broker"]:
+            EmbeddedBroker(self.settings).stop()
+        if self.started["postgres"]:
+            EmbeddedPostgres(self.settings).stop()
 
 
 def print_endpoints(document: dict[str, object], var_dir: Path) -> None:
@@ -169,5 +174,5 @@ def run(settings: PlatformSettings) -> None:
             time.sleep(0.2)
     finally:
         print("stopping ...", flush=True)
-        launcher.stop(stop_infra_too=launcher.started_infra)
+        launcher.stop()
         print("stopped.")

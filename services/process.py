@@ -40,8 +40,10 @@ async def serve(
     )
     stopping.set()
     server.should_exit = True
-    for task in done:
-        if task.exception() is not None and task is not http:
-            log.error("service.failed", service=name, error=repr(task.exception()))
+    failed = [t for t in done if t is not http and t.exception() is not None]
+    for task in failed:
+        log.error("service.failed", service=name, error=repr(task.exception()))
     await asyncio.gather(http, worker, return_exceptions=True)
     log.info("service.stopped", service=name)
+    if failed:
+        raise SystemExit(1)

@@ -39,6 +39,10 @@ _EVENT_COLUMNS = (
 log = get_logger("relay")
 
 
+class LeadershipLost(OSError):
+    """The connection holding the relay's advisory lock is gone."""
+
+
 class BrokerReset(Exception):
     """The broker has lost what was published to it (a restarted in-memory broker)."""
 
@@ -69,11 +73,26 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._pool: asyncpg.Pool | None = None
         self._producer: Any = None
+        self._listener: asyncpg.Connection | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Publish until `stopping` is set; survives database and broker outages."""
+        while not stopping.is_set():
+            try:
+                await self._lead(stopping)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                # The lock lives on the listening connection: without it we are no longer
+                # the leader, and another relay may already be.
+                self.status.leader = False
+                self.status.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("relay.database_lost", error=self.status.last_error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=1.0)
+
+    async def _lead(self, stopping: asyncio.Event) -> None:
         self._pool = await create_pool(self.database_url, max_size=2)
         listener = await connect(self.database_url)
+        self._listener = listener
         try:
             await self._become_leader(listener, stopping)
             if stopping.is_set():
@@ -81,6 +100,7 @@ class OutboxRelay:
             await listener.add_listener(CHANNEL, self._notified)
             await self._serve(stopping)
         finally:
+            self.status.leader = False
             with contextlib.suppress(Exception):
                 await listener.close()
             await self._pool.close()
@@ -111,6 +131,7 @@ class OutboxRelay:
                     pass
                 await self._wait_for_work(stopping)
                 if not stopping.is_set():
+                    await self._still_leader()
                     await self._probe_broker()
             except BrokerReset as reset:
                 RESETS.inc()
@@ -118,6 +139,8 @@ class OutboxRelay:
                 self.status.high_water.clear()
                 self.status.round_start.clear()
                 needs_replay = True
+            except LeadershipLost:
+                raise
             except (KafkaError, OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("relay.retry", error=self.status.last_error)
@@ -200,6 +223,12 @@ class OutboxRelay:
         if offset <= high:
             raise BrokerReset(f"partition {partition} acknowledged offset {offset} after {high}")
         self.status.high_water[partition] = offset
+
+    async def _still_leader(self) -> None:
+        assert self._listener is not None
+        if self._listener.is_closed():
+            raise LeadershipLost("the connection holding the relay lock closed")
+        await self._listener.execute("SELECT 1")
 
     async def _probe_broker(self) -> None:
         """Check, while idle, that the topic still holds what was acknowledged.

@@ -166,3 +166,26 @@ async def test_a_broker_restart_mid_stream_loses_nothing_downstream(
         await eventually(lambda: relay.status.replays >= 1, what="the relay noticing the reset")
     for complaint in complaints:
         assert applied[complaint] == list(range(1, 11)), complaint
+
+
+async def test_a_second_relay_waits_as_stand_by_and_takes_over(platform_settings, infra, store):
+    first, second = relay_for(platform_settings, infra), relay_for(platform_settings, infra)
+    stop_first = asyncio.Event()
+    first_task = asyncio.create_task(first.run(stop_first))
+    try:
+        await eventually(lambda: first.status.leader, what="the first relay leading")
+        async with running(second.run):
+            await eventually(lambda: second.status.standby, what="the second relay waiting")
+            assert not second.status.leader
+            stop_first.set()
+            await asyncio.wait_for(first_task, timeout=30)
+            await eventually(lambda: second.status.leader, what="the stand-by taking over")
+            complaint = uuid.uuid4()
+            before = second.status.published
+            await store.append(complaint, 0, [event_for(complaint, 1)])
+            await eventually(
+                lambda: second.status.published > before, what="the new leader publishing"
+            )
+    finally:
+        stop_first.set()
+        await asyncio.gather(first_task, return_exceptions=True)

@@ -217,3 +217,9 @@ def test_a_whole_lifecycle_folds_to_the_expected_state():
     assert state.anonymous is True
     assert state.deadlines == {}
     assert state.version == len(steps)
+
+
+def test_text_with_nul_characters_is_refused():
+    # PostgreSQL's jsonb cannot store U+0000: refuse it at the contract, with the field named.
+    with pytest.raises(ValidationError, match="description"):
+        filed(description="ada\x00nol")
