@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -20,7 +27,7 @@ def format_time(value: datetime) -> str:
 
 
 UtcDatetime = Annotated[
-    datetime, Field(description="RFC 3339 timestamp with offset"), AfterValidator(_utc)
+    AwareDatetime, Field(description="RFC 3339 timestamp with offset"), AfterValidator(_utc)
 ]
 """A timezone-aware timestamp, stored in UTC."""
 
@@ -73,7 +80,8 @@ class Tier(StrEnum):
 class Event(BaseModel):
     """Base of every event payload: immutable, strict, and named by a stable type string."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a refused value may be personal data; errors name the field only.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1

@@ -17,7 +17,6 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from events.base import format_time
 from events.envelope import Envelope
 from events.registry import InvalidPayload, UnknownEventType
 
@@ -42,25 +41,35 @@ class KafkaRecord:
 
 def encode(envelope: Envelope, source: str) -> KafkaRecord:
     """Encode an envelope as a binary-mode CloudEvent Kafka record."""
+    return encode_record(envelope.to_record(), source)
+
+
+def encode_record(record: dict[str, Any], source: str) -> KafkaRecord:
+    """Encode a stored event (its JSON form) without re-validating it.
+
+    The relay forwards what the store holds, whatever schema version it was written with;
+    consumers upcast on decode. A row that this code could no longer validate must not stop
+    the publication of everything behind it.
+    """
     attributes: dict[str, str] = {
         "ce_specversion": SPEC_VERSION,
-        "ce_id": str(envelope.event_id),
+        "ce_id": str(record["event_id"]),
         "ce_source": source,
-        "ce_type": envelope.event_type,
-        "ce_subject": str(envelope.complaint_id),
-        "ce_time": format_time(envelope.occurred_at),
-        "ce_schemaversion": str(envelope.schema_version),
-        "ce_sequence": str(envelope.version),
-        "ce_correlationid": str(envelope.correlation_id),
-        "ce_actorrole": envelope.actor.role,
-        "ce_actorid": envelope.actor.id,
+        "ce_type": str(record["event_type"]),
+        "ce_subject": str(record["complaint_id"]),
+        "ce_time": str(record["occurred_at"]),
+        "ce_schemaversion": str(record["schema_version"]),
+        "ce_sequence": str(record["version"]),
+        "ce_correlationid": str(record["correlation_id"]),
+        "ce_actorrole": str(record["actor"]["role"]),
+        "ce_actorid": str(record["actor"]["id"]),
     }
-    if envelope.causation_id is not None:
-        attributes["ce_causationid"] = str(envelope.causation_id)
+    if record.get("causation_id") is not None:
+        attributes["ce_causationid"] = str(record["causation_id"])
     headers = [("content-type", CONTENT_TYPE.encode())]
     headers += [(name, value.encode()) for name, value in attributes.items()]
-    body = envelope.payload.model_dump_json().encode()
-    return KafkaRecord(key=str(envelope.complaint_id).encode(), value=body, headers=headers)
+    body = json.dumps(record["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+    return KafkaRecord(key=str(record["complaint_id"]).encode(), value=body, headers=headers)
 
 
 def _header_map(headers: Any) -> dict[str, str]:

@@ -33,7 +33,7 @@ ActorRole = Literal[
 class Actor(BaseModel):
     """Who caused an event: a role and an identifier (an agency code, a channel, `scheduler`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     role: ActorRole
     id: str = Field(min_length=1, max_length=128)
@@ -42,7 +42,7 @@ class Actor(BaseModel):
 class Envelope(BaseModel):
     """One event of a complaint's stream, as stored in the event store and sent on Kafka."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     event_id: UUID
     event_type: str

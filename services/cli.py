@@ -7,7 +7,7 @@ import json
 
 import typer
 
-from services.infra import ensure_infra, infra_status, stop_infra
+from services.infra import ensure_infra, infra_status, redact, stop_infra
 from services.settings import PlatformSettings
 
 app = typer.Typer(help="lapor backbone platform commands", no_args_is_help=True)
@@ -19,7 +19,8 @@ app.add_typer(infra, name="infra")
 def infra_up() -> None:
     """Start (or reuse) the local broker and PostgreSQL; print where they are."""
     endpoints = ensure_infra(PlatformSettings())
-    typer.echo(json.dumps(endpoints.__dict__, indent=2))
+    shown = endpoints.__dict__ | {"database_url": redact(endpoints.database_url)}
+    typer.echo(json.dumps(shown, indent=2))
 
 
 @infra.command("down")

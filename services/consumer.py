@@ -9,7 +9,7 @@ import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -26,6 +26,7 @@ from prometheus_client import Counter
 from events.binding import decode as decode_event
 from events.envelope import Envelope
 from services import kafka
+from services.db import TRANSIENT_ERRORS
 from services.eventstore import EventStore
 from services.logs import get_logger
 from services.settings import PlatformSettings
@@ -136,7 +137,7 @@ class DeadLetteringConsumer(Generic[T]):
             while not stopping.is_set():
                 try:
                     await self._consume_until_stuck(stopping)
-                except KafkaError as exc:
+                except (KafkaError, *TRANSIENT_ERRORS) as exc:
                     # Nothing past the failed message was committed: it will come again.
                     log.warning("consumer.retry", consumer=self.name, error=repr(exc))
                     with contextlib.suppress(TimeoutError):
@@ -214,6 +215,8 @@ class DeadLetteringConsumer(Generic[T]):
             return
         try:
             await self.handle(item)
+        except TRANSIENT_ERRORS:
+            raise  # the infrastructure, not the message: retry it, never set it aside
         except Exception as exc:
             detail = "".join(traceback.format_exception_only(exc)).strip()
             await self._dead_letter(message, "apply", detail)
@@ -256,45 +259,56 @@ def decode_record(message: ConsumerRecord[bytes, bytes]) -> Envelope:
     return decode_event(message.key, message.value, message.headers)
 
 
-_CACHE_LIMIT = 200_000
-
-
 class AppliedVersions:
     """The last version of each complaint a consumer applied, kept in PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool, consumer: str) -> None:
         self.pool = pool
         self.consumer = consumer
-        self._cache: dict[UUID, int] = {}
 
     async def last(self, complaint_id: UUID) -> int:
         """The last version applied for a complaint (0 if none)."""
-        if complaint_id not in self._cache:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()  # a cache only: PostgreSQL has the truth
-            async with self.pool.acquire() as conn:
-                version = await conn.fetchval(
-                    "SELECT version FROM consumer_positions "
-                    "WHERE consumer = $1 AND complaint_id = $2",
-                    self.consumer,
-                    complaint_id,
-                )
-            self._cache[complaint_id] = int(version or 0)
-        return self._cache[complaint_id]
+        async with self.pool.acquire() as conn:
+            version = await conn.fetchval(
+                "SELECT version FROM consumer_positions WHERE consumer = $1 AND complaint_id = $2",
+                self.consumer,
+                complaint_id,
+            )
+        return int(version or 0)
 
-    async def record(self, complaint_id: UUID, version: int, conn: Any = None) -> None:
-        """Remember that `version` was applied (in the caller's transaction when given)."""
-        sql = (
-            "INSERT INTO consumer_positions (consumer, complaint_id, version) VALUES ($1, $2, $3) "
-            "ON CONFLICT (consumer, complaint_id) DO UPDATE SET version = excluded.version "
-            "WHERE consumer_positions.version < excluded.version"
+    async def lock(self, conn: asyncpg.Connection, complaint_id: UUID) -> int:
+        """Lock this consumer's position for a complaint (in `conn`'s transaction); return it.
+
+        Members of one group that both see an event (around a rebalance) queue here, and the
+        second one finds the event applied.
+        """
+        await conn.execute(
+            "INSERT INTO consumer_positions (consumer, complaint_id, version) VALUES ($1, $2, 0) "
+            "ON CONFLICT DO NOTHING",
+            self.consumer,
+            complaint_id,
         )
-        if conn is None:
-            async with self.pool.acquire() as own:
-                await own.execute(sql, self.consumer, complaint_id, version)
-        else:
-            await conn.execute(sql, self.consumer, complaint_id, version)
-        self._cache[complaint_id] = max(version, self._cache.get(complaint_id, 0))
+        version = await conn.fetchval(
+            "SELECT version FROM consumer_positions WHERE consumer = $1 AND complaint_id = $2 "
+            "FOR UPDATE",
+            self.consumer,
+            complaint_id,
+        )
+        return int(version)
+
+    async def advance(self, conn: asyncpg.Connection, complaint_id: UUID, version: int) -> None:
+        """Record that `version` is applied, in the same transaction as its effects."""
+        await conn.execute(
+            "UPDATE consumer_positions SET version = $3 WHERE consumer = $1 AND complaint_id = $2",
+            self.consumer,
+            complaint_id,
+            version,
+        )
+
+
+EventHandler = Callable[[Envelope, asyncpg.Connection], Awaitable[None]]
+"""Applies one event; its writes go through the given connection, inside the transaction that
+also records the event as applied (so an event's effects happen once or not at all)."""
 
 
 def event_consumer(
@@ -304,7 +318,7 @@ def event_consumer(
     name: str,
     applied: AppliedVersions,
     store: EventStore,
-    handle: Callable[[Envelope], Awaitable[None]],
+    handle: EventHandler,
 ) -> DeadLetteringConsumer[Envelope]:
     """A consumer of the complaint-events topic that applies each event once, in stream order.
 
@@ -314,18 +328,19 @@ def event_consumer(
     """
 
     async def apply_once(envelope: Envelope) -> None:
-        last = await applied.last(envelope.complaint_id)
-        if envelope.version <= last:
-            DUPLICATES.labels(name).inc()
-            return
-        missing = []
-        if envelope.version > last + 1:
-            missing = await store.read_stream(envelope.complaint_id, from_version=last + 1)
-            missing = [e for e in missing if e.version < envelope.version]
-            GAPS_FILLED.labels(name).inc()
-        for event in [*missing, envelope]:
-            await handle(event)
-            await applied.record(event.complaint_id, event.version)
+        async with applied.pool.acquire() as conn, conn.transaction():
+            last = await applied.lock(conn, envelope.complaint_id)
+            if envelope.version <= last:
+                DUPLICATES.labels(name).inc()
+                return
+            missing: list[Envelope] = []
+            if envelope.version > last + 1:
+                stored = await store.read_stream(envelope.complaint_id, from_version=last + 1)
+                missing = [e for e in stored if e.version < envelope.version]
+                GAPS_FILLED.labels(name).inc()
+            for event in [*missing, envelope]:
+                await handle(event, conn)
+            await applied.advance(conn, envelope.complaint_id, envelope.version)
 
     return DeadLetteringConsumer(
         settings,

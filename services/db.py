@@ -33,3 +33,15 @@ async def connect(database_url: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(database_url)
     await _init_connection(conn)
     return conn
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.TransactionRollbackError,
+)
+"""Database failures that say nothing about the data: retry later, never dead-letter."""

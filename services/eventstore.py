@@ -24,7 +24,6 @@ WITH stream AS (
     ON CONFLICT (complaint_id) DO UPDATE
         SET version = excluded.version, last_hash = excluded.last_hash
         WHERE streams.version = $4
-    RETURNING 1
 ), inserted AS (
     INSERT INTO events (complaint_id, version, event_id, event_type, schema_version, occurred_at,
                         actor, correlation_id, causation_id, payload, prev_hash, hash)

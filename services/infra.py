@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from services.settings import PlatformSettings
 
@@ -57,6 +58,14 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _is_tansu(pid: int) -> bool:
+    """True when `pid` is still a Tansu broker (a recorded pid may have been reused)."""
+    try:
+        return b"tansu" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port that is free on the loopback interface right now (for tests and benches)."""
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
@@ -84,7 +93,7 @@ class EmbeddedBroker:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         pid = data.get("pid")
-        return pid if isinstance(pid, int) and _pid_alive(pid) else None
+        return pid if isinstance(pid, int) and _pid_alive(pid) and _is_tansu(pid) else None
 
     def running(self) -> bool:
         """True when the recorded broker process is alive and accepting connections."""
@@ -207,8 +216,20 @@ def ensure_infra(settings: PlatformSettings) -> Endpoints:
         database_embedded=settings.embedded_database,
     )
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    (settings.var_dir / "infra.json").write_text(json.dumps(asdict(endpoints), indent=2))
+    record = asdict(endpoints) | {"database_url": redact(database_url)}
+    path = settings.var_dir / "infra.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(record, indent=2))
     return endpoints
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for files, logs and screens."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def stop_infra(settings: PlatformSettings) -> dict[str, bool]:

@@ -9,13 +9,19 @@ import secrets
 from typing import Any
 
 import asyncpg
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE = 12
 
 
 class PersonalDataErased(LookupError):
     """The reporter's key was erased: the data can never be read again."""
+
+
+class WrongMasterKey(RuntimeError):
+    """The reporter's key was wrapped by another master key than the one configured."""
 
 
 def new_reporter_ref() -> str:
@@ -37,8 +43,10 @@ class PersonalDataStore:
 
     def __init__(self, pool: asyncpg.Pool, master_key: str) -> None:
         self.pool = pool
-        # Derive a fixed-length wrapping key from the configured secret.
-        self._master = hashlib.sha256(b"lapor-master-key:" + master_key.encode()).digest()
+        self._master = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"lapor reporter-key wrap v1"
+        ).derive(master_key.encode())
+        self.master_key_id = hashlib.sha256(self._master).hexdigest()[:16]
 
     async def put(self, data: dict[str, Any], reporter_ref: str | None = None) -> str:
         """Encrypt and store a reporter's data under a new key; returns the reporter ref."""
@@ -48,9 +56,11 @@ class PersonalDataStore:
         sealed = _seal(key, json.dumps(data, ensure_ascii=False).encode(), ref.encode())
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
-                "INSERT INTO reporter_keys (reporter_ref, wrapped_key) VALUES ($1, $2)",
+                "INSERT INTO reporter_keys (reporter_ref, wrapped_key, master_key_id) "
+                "VALUES ($1, $2, $3)",
                 ref,
                 wrapped,
+                self.master_key_id,
             )
             await conn.execute(
                 "INSERT INTO reporter_data (reporter_ref, ciphertext) VALUES ($1, $2)", ref, sealed
@@ -61,7 +71,7 @@ class PersonalDataStore:
         """Decrypt a reporter's data; PersonalDataErased once the key is gone."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT k.wrapped_key, d.ciphertext FROM reporter_data d "
+                "SELECT k.wrapped_key, k.master_key_id, d.ciphertext FROM reporter_data d "
                 "LEFT JOIN reporter_keys k USING (reporter_ref) WHERE d.reporter_ref = $1",
                 reporter_ref,
             )
@@ -69,6 +79,11 @@ class PersonalDataStore:
             raise KeyError(reporter_ref)
         if row["wrapped_key"] is None:
             raise PersonalDataErased(reporter_ref)
+        if row["master_key_id"] != self.master_key_id:
+            raise WrongMasterKey(
+                f"{reporter_ref} is wrapped by master key {row['master_key_id']}, "
+                f"configured is {self.master_key_id}"
+            )
         key = _open(self._master, bytes(row["wrapped_key"]), reporter_ref.encode())
         loaded: dict[str, Any] = json.loads(
             _open(key, bytes(row["ciphertext"]), reporter_ref.encode())

@@ -31,7 +31,6 @@ async def serve(
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=port, log_config=None, access_log=False)
     )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     http = asyncio.create_task(server.serve())
     worker = asyncio.create_task(work(stopping))
     log.info("service.started", service=name, url=f"http://{settings.host}:{port}")

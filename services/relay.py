@@ -13,10 +13,9 @@ import asyncpg
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 
-from events.binding import encode
-from events.envelope import envelope_from_record
+from events.binding import encode_record
 from services import kafka
-from services.db import connect, create_pool
+from services.db import TRANSIENT_ERRORS, connect
 from services.eventstore import row_record
 from services.logs import get_logger
 from services.settings import PlatformSettings
@@ -24,6 +23,7 @@ from services.settings import PlatformSettings
 RELAY_LOCK = 7_311_002  # advisory lock key: one active relay per database
 CHANNEL = "lapor_outbox"
 SOURCE = "urn:lapor:event-store"
+QUERY_TIMEOUT_S = 30.0
 
 PUBLISHED = Counter("lapor_relay_published_total", "events published from the outbox")
 REPLAYED = Counter("lapor_relay_replayed_total", "events published again after a broker reset")
@@ -39,10 +39,6 @@ _EVENT_COLUMNS = (
 log = get_logger("relay")
 
 
-class LeadershipLost(OSError):
-    """The connection holding the relay's advisory lock is gone."""
-
-
 class BrokerReset(Exception):
     """The broker has lost what was published to it (a restarted in-memory broker)."""
 
@@ -53,6 +49,7 @@ class RelayStatus:
 
     leader: bool = False
     standby: bool = False
+    idle: bool = False
     published: int = 0
     replays: int = 0
     last_publish_at: float | None = None
@@ -62,7 +59,12 @@ class RelayStatus:
 
 
 class OutboxRelay:
-    """Moves outbox rows to Kafka. Run one per database; extra instances wait as stand-bys."""
+    """Moves outbox rows to Kafka. Run one per database; extra instances wait as stand-bys.
+
+    Every query runs on the one connection that holds the advisory lock, so each successful
+    batch also proves that this relay is still the leader; if that connection is lost, the
+    relay stops publishing and competes for the lock again.
+    """
 
     def __init__(self, settings: PlatformSettings, *, database_url: str, bootstrap: str) -> None:
         self.settings = settings
@@ -71,47 +73,41 @@ class OutboxRelay:
         self.topic = settings.events_topic
         self.status = RelayStatus()
         self._wake = asyncio.Event()
-        self._pool: asyncpg.Pool | None = None
+        self._conn: asyncpg.Connection | None = None
         self._producer: Any = None
-        self._listener: asyncpg.Connection | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Publish until `stopping` is set; survives database and broker outages."""
         while not stopping.is_set():
             try:
                 await self._lead(stopping)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                # The lock lives on the listening connection: without it we are no longer
-                # the leader, and another relay may already be.
-                self.status.leader = False
+            except TRANSIENT_ERRORS as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("relay.database_lost", error=self.status.last_error)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), timeout=1.0)
 
     async def _lead(self, stopping: asyncio.Event) -> None:
-        self._pool = await create_pool(self.database_url, max_size=2)
-        listener = await connect(self.database_url)
-        self._listener = listener
+        self._conn = await connect(self.database_url)
         try:
-            await self._become_leader(listener, stopping)
+            await self._become_leader(stopping)
             if stopping.is_set():
                 return
-            await listener.add_listener(CHANNEL, self._notified)
+            await self._conn.add_listener(CHANNEL, self._notified)
             await self._serve(stopping)
         finally:
-            self.status.leader = False
+            self.status.leader = self.status.idle = False
             with contextlib.suppress(Exception):
-                await listener.close()
-            await self._pool.close()
+                await self._conn.close()
             await self._close_producer()
 
     def _notified(self, *_: object) -> None:
         self._wake.set()
 
-    async def _become_leader(self, conn: asyncpg.Connection, stopping: asyncio.Event) -> None:
+    async def _become_leader(self, stopping: asyncio.Event) -> None:
+        assert self._conn is not None
         while not stopping.is_set():
-            if await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+            if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
                 self.status.leader, self.status.standby = True, False
                 log.info("relay.leader", topic=self.topic)
                 return
@@ -131,7 +127,6 @@ class OutboxRelay:
                     pass
                 await self._wait_for_work(stopping)
                 if not stopping.is_set():
-                    await self._still_leader()
                     await self._probe_broker()
             except BrokerReset as reset:
                 RESETS.inc()
@@ -139,9 +134,7 @@ class OutboxRelay:
                 self.status.high_water.clear()
                 self.status.round_start.clear()
                 needs_replay = True
-            except LeadershipLost:
-                raise
-            except (KafkaError, OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except (KafkaError, OSError, TimeoutError) as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("relay.retry", error=self.status.last_error)
                 await self._close_producer()
@@ -149,6 +142,7 @@ class OutboxRelay:
                     await asyncio.wait_for(stopping.wait(), timeout=0.5)
 
     async def _wait_for_work(self, stopping: asyncio.Event) -> None:
+        self.status.idle = True
         wake = asyncio.ensure_future(self._wake.wait())
         stop = asyncio.ensure_future(stopping.wait())
         await asyncio.wait(
@@ -158,7 +152,7 @@ class OutboxRelay:
         )
         for task in (wake, stop):
             task.cancel()
-        self._wake.clear()
+        self.status.idle = False
 
     async def _ensure_producer(self) -> None:
         if self._producer is None:
@@ -175,26 +169,26 @@ class OutboxRelay:
 
     async def _publish_next_batch(self) -> bool:
         """Publish the oldest outbox rows still there; True if there may be more."""
-        assert self._pool is not None
-        # Clear the wake-up first: a NOTIFY arriving while we publish will trigger another pass.
+        assert self._conn is not None
+        # Clear the wake-up first: a NOTIFY arriving while we publish triggers another pass.
         self._wake.clear()
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT o.position, {_EVENT_COLUMNS} FROM outbox o "
-                "JOIN events e ON e.global_position = o.global_position "
-                "ORDER BY o.position LIMIT $1",
-                self.settings.relay_batch_size,
-            )
+        rows = await self._conn.fetch(
+            f"SELECT o.position, {_EVENT_COLUMNS} FROM outbox o "
+            "JOIN events e ON e.global_position = o.global_position "
+            "ORDER BY o.position LIMIT $1",
+            self.settings.relay_batch_size,
+            timeout=QUERY_TIMEOUT_S,
+        )
         PENDING.set(len(rows))
         if not rows:
             return False
         started = time.perf_counter()
         await self._publish(rows)
-        async with self._pool.acquire() as conn:
-            await conn.execute(
-                "DELETE FROM outbox WHERE position = ANY($1::bigint[])",
-                [r["position"] for r in rows],
-            )
+        await self._conn.execute(
+            "DELETE FROM outbox WHERE position = ANY($1::bigint[])",
+            [r["position"] for r in rows],
+            timeout=QUERY_TIMEOUT_S,
+        )
         BATCH_SECONDS.observe(time.perf_counter() - started)
         PUBLISHED.inc(len(rows))
         self.status.published += len(rows)
@@ -203,7 +197,7 @@ class OutboxRelay:
     async def _publish(self, rows: list[asyncpg.Record]) -> None:
         futures = []
         for row in rows:
-            record = encode(envelope_from_record(row_record(row)), SOURCE)
+            record = encode_record(row_record(row), SOURCE)
             futures.append(
                 await self._producer.send(
                     self.topic, value=record.value, key=record.key, headers=record.headers
@@ -223,12 +217,6 @@ class OutboxRelay:
         if offset <= high:
             raise BrokerReset(f"partition {partition} acknowledged offset {offset} after {high}")
         self.status.high_water[partition] = offset
-
-    async def _still_leader(self) -> None:
-        assert self._listener is not None
-        if self._listener.is_closed():
-            raise LeadershipLost("the connection holding the relay lock closed")
-        await self._listener.execute("SELECT 1")
 
     async def _probe_broker(self) -> None:
         """Check, while idle, that the topic still holds what was acknowledged.
@@ -251,20 +239,20 @@ class OutboxRelay:
 
     async def _replay_history(self) -> None:
         """Publish the whole history again, in global order (consumers skip what they applied)."""
-        assert self._pool is not None
+        assert self._conn is not None
         await self._close_producer()
         await self._ensure_producer()
         self.status.replays += 1
         position, total = 0, 0
         log.info("relay.replay_started")
         while True:
-            async with self._pool.acquire() as conn:
-                rows = await conn.fetch(
-                    f"SELECT {_EVENT_COLUMNS} FROM events e WHERE e.global_position > $1 "
-                    "ORDER BY e.global_position LIMIT $2",
-                    position,
-                    max(self.settings.relay_batch_size, 2000),
-                )
+            rows = await self._conn.fetch(
+                f"SELECT {_EVENT_COLUMNS} FROM events e WHERE e.global_position > $1 "
+                "ORDER BY e.global_position LIMIT $2",
+                position,
+                max(self.settings.relay_batch_size, 2000),
+                timeout=QUERY_TIMEOUT_S,
+            )
             if not rows:
                 break
             await self._publish(rows)

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from hypothesis import strategies as st
+from pydantic import AwareDatetime
 
 from events import ALL_EVENT_TYPES, Actor, Envelope, Event
 
@@ -51,7 +52,7 @@ def _for_annotation(annotation: Any) -> st.SearchStrategy[Any]:
         return st.sampled_from(list(annotation))
     if annotation is bool:
         return st.booleans()
-    if annotation is datetime:
+    if annotation is datetime or annotation is AwareDatetime:
         return TIMES
     if annotation is date:
         return st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 1, 1))

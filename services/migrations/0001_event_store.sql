@@ -52,6 +52,7 @@ CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
 CREATE TABLE reporter_keys (
     reporter_ref text PRIMARY KEY,
     wrapped_key bytea NOT NULL,
+    master_key_id text NOT NULL,  -- which master key wrapped it (for rotation)
     created_at timestamptz NOT NULL DEFAULT now()
 );
 

@@ -52,7 +52,7 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
     poison, good, refused = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     handled: list[tuple[uuid.UUID, int]] = []
 
-    async def handle(envelope: Envelope) -> None:
+    async def handle(envelope: Envelope, conn) -> None:
         if envelope.complaint_id == refused:
             raise RuntimeError("projection refused this event")
         handled.append((envelope.complaint_id, envelope.version))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
-from services.personal_data import PersonalDataErased, PersonalDataStore
+from services.personal_data import PersonalDataErased, PersonalDataStore, WrongMasterKey
 
 pytestmark = pytest.mark.integration
 
@@ -42,5 +43,21 @@ async def test_erasing_the_key_makes_the_data_unreadable_for_good(pool):
 
 async def test_another_master_key_cannot_read_the_data(pool):
     ref = await PersonalDataStore(pool, "key-one").put(PERSON)
-    with pytest.raises(Exception):  # noqa: B017 - authentication of the wrapped key fails
+    with pytest.raises(WrongMasterKey, match="wrapped by master key"):
         await PersonalDataStore(pool, "key-two").get(ref)
+
+
+async def test_a_swapped_ciphertext_does_not_decrypt(pool):
+    """The reporter ref is authenticated data: one person's data cannot pass as another's."""
+    data = PersonalDataStore(pool, "test-master-key")
+    first, second = await data.put(PERSON), await data.put({"name": "Budi"})
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE reporter_data SET ciphertext = "
+            "(SELECT ciphertext FROM reporter_data WHERE reporter_ref = $1) "
+            "WHERE reporter_ref = $2",
+            first,
+            second,
+        )
+    with pytest.raises(InvalidTag):
+        await data.get(second)

@@ -16,7 +16,7 @@ from services import kafka
 from services.consumer import AppliedVersions, event_consumer
 from services.eventstore import ConcurrencyError, EventStore
 from services.infra import EmbeddedBroker
-from services.relay import OutboxRelay
+from services.relay import RELAY_LOCK, OutboxRelay
 from tests.integration.helpers import event_for, eventually, running
 
 pytestmark = pytest.mark.integration
@@ -115,15 +115,33 @@ async def test_a_row_that_commits_late_is_still_published(platform_settings, inf
 
 async def test_the_relay_wakes_on_notify_not_on_a_poll(platform_settings, infra, store):
     complaint = uuid.uuid4()
-    relay = relay_for(platform_settings, infra)
-    relay.settings = platform_settings.model_copy(update={"relay_probe_interval_s": 30.0})
+    slow_probe = platform_settings.model_copy(update={"relay_probe_interval_s": 30.0})
+    relay = relay_for(slow_probe, infra)
     async with running(relay.run):
-        await eventually(lambda: relay.status.leader, what="leadership")
-        await eventually(lambda: relay.status.published >= 0 and not relay._wake.is_set())
+        # Idle: the outbox is drained and the relay waits, for up to 30 s unless notified.
+        await eventually(lambda: relay.status.idle, what="the relay waiting for work")
         before = relay.status.published
         await store.append(complaint, 0, [event_for(complaint, 1)])
-        # Far sooner than the 30 s idle interval: only the NOTIFY can have woken it.
         await eventually(lambda: relay.status.published > before, timeout_s=5, what="publish")
+
+
+async def test_the_relay_recovers_its_lock_connection(platform_settings, infra, store, pool):
+    relay = relay_for(platform_settings, infra)
+    async with running(relay.run):
+        await eventually(lambda: relay.status.idle, what="the relay leading and idle")
+        async with pool.acquire() as conn:
+            killed = await conn.fetchval(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND objid = $1 AND granted",
+                RELAY_LOCK,
+            )
+        assert killed
+        complaint = uuid.uuid4()
+        before = relay.status.published
+        await store.append(complaint, 0, [event_for(complaint, 1)])
+        await eventually(lambda: relay.status.published > before, what="publishing again")
+        assert relay.status.leader
+        assert relay.status.last_error is not None  # it noticed the loss and re-led
 
 
 async def test_a_broker_restart_mid_stream_loses_nothing_downstream(
@@ -132,7 +150,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing_downstream(
     complaints = [uuid.uuid4() for _ in range(10)]
     applied: dict[uuid.UUID, list[int]] = defaultdict(list)
 
-    async def handle(envelope: Envelope) -> None:
+    async def handle(envelope: Envelope, conn) -> None:
         if envelope.complaint_id in complaints:
             applied[envelope.complaint_id].append(envelope.version)
 

@@ -223,3 +223,17 @@ def test_text_with_nul_characters_is_refused():
     # PostgreSQL's jsonb cannot store U+0000: refuse it at the contract, with the field named.
     with pytest.raises(ValidationError, match="description"):
         filed(description="ada\x00nol")
+
+
+def test_timestamps_without_an_offset_are_refused():
+    # A naive time would be read in the host's zone, and deadlines would depend on the server.
+    with pytest.raises(ValidationError, match="verify_due"):
+        filed(verify_due=datetime(2026, 11, 23, 9, 0))
+
+
+def test_refused_values_do_not_appear_in_error_messages():
+    # The text of a refusal reaches logs and the dead-letter topic: no personal data in it.
+    with pytest.raises(ValidationError) as refused:
+        filed(tracking_id="Siti Rahayu 3171234567890001")
+    assert "3171234567890001" not in str(refused.value)
+    assert "tracking_id" in str(refused.value)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events import ComplaintState, Status, evolve, replay
+from events import Status, envelope_from_record, replay
 from events.binding import decode, encode
-from tests.strategies import any_payload, streams
+from tests.strategies import streams
 
 
 @settings(max_examples=300, deadline=None)
@@ -22,8 +24,10 @@ def test_any_event_sequence_folds_without_raising(stream):
 
 @settings(max_examples=150, deadline=None)
 @given(streams())
-def test_folding_is_deterministic(stream):
-    assert replay(stream) == replay(list(stream))
+def test_folding_depends_only_on_what_is_stored(stream):
+    """Replaying the stored JSON form (as the event store and auditors do) gives the same state."""
+    stored = [envelope_from_record(json.loads(json.dumps(e.to_record()))) for e in stream]
+    assert replay(stored) == replay(stream)
 
 
 @settings(max_examples=200, deadline=None)
@@ -39,24 +43,3 @@ def test_kafka_binding_round_trips_every_event(stream):
     for envelope in stream:
         record = encode(envelope, "urn:test")
         assert decode(record.key, record.value, record.headers) == envelope
-
-
-@settings(max_examples=100, deadline=None)
-@given(any_payload)
-def test_evolve_never_touches_the_input_state(payload):
-    from datetime import UTC, datetime
-
-    from events import stamp
-    from tests.strategies import ACTOR, COMPLAINT
-
-    start = ComplaintState()
-    [envelope] = stamp(
-        [payload],
-        complaint_id=COMPLAINT,
-        expected_version=0,
-        actor=ACTOR,
-        occurred_at=datetime(2026, 1, 5, tzinfo=UTC),
-    )
-    after = evolve(start, envelope)
-    assert start == ComplaintState()
-    assert after.version == 1

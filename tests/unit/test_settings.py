@@ -41,3 +41,14 @@ def test_production_needs_external_engines(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ValidationError, match="KAFKA_BOOTSTRAP_SERVERS"):
         PlatformSettings(_env_file=None, environment="production", master_key="real")
+
+
+def test_database_passwords_are_redacted_for_files_and_screens():
+    from services.infra import redact
+
+    assert redact("postgresql://lapor:s3cret@db.internal:5432/lapor") == (
+        "postgresql://lapor:***@db.internal:5432/lapor"
+    )
+    assert redact("postgresql://postgres:@/postgres?host=/var/pg") == (
+        "postgresql://postgres:@/postgres?host=/var/pg"
+    )
