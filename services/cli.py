@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import typer
 
@@ -65,8 +66,27 @@ def run() -> None:
 
 
 @app.command()
-def verify() -> None:
-    """Check every complaint's hash chain; exit 1 and name the complaint when one is broken."""
+def verify(
+    export_heads: Path | None = typer.Option(None, help="write the current stream heads here"),
+    against: Path | None = typer.Option(None, help="anchors written earlier by --export-heads"),
+) -> None:
+    """Check every complaint's hash chain; exit 1 and name the complaint when one is broken.
+
+    Keep the file from --export-heads outside this system (an auditor's store): checking
+    --against it later also catches history rewritten with recomputed hashes.
+    """
     from services.tools import verify_all
 
-    raise typer.Exit(asyncio.run(verify_all(PlatformSettings())))
+    anchors = None
+    if against is not None:
+        anchors = {k: (int(v[0]), str(v[1])) for k, v in json.loads(against.read_text()).items()}
+    report = asyncio.run(verify_all(PlatformSettings(), anchors))
+    for fault in report.broken:
+        typer.echo(
+            f"BROKEN complaint {fault.complaint_id} at version {fault.version}: {fault.reason}"
+        )
+    typer.echo(f"{len(report.heads)} complaint streams checked, {len(report.broken)} broken")
+    if export_heads is not None:
+        export_heads.write_text(json.dumps(report.heads, indent=1, sort_keys=True))
+        typer.echo(f"anchors for {len(report.heads)} streams written to {export_heads}")
+    raise typer.Exit(1 if report.broken else 0)

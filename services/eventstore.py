@@ -247,6 +247,38 @@ class EventStore:
         return broken
 
 
+async def stream_heads(pool: asyncpg.Pool) -> dict[str, tuple[int, str]]:
+    """Every complaint's current (version, hash): an anchor for an auditor to keep elsewhere."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT complaint_id, version, last_hash FROM streams")
+    return {str(r["complaint_id"]): (r["version"], bytes(r["last_hash"]).hex()) for r in rows}
+
+
+async def check_anchors(
+    pool: asyncpg.Pool, anchors: dict[str, tuple[int, str]]
+) -> list[BrokenChain]:
+    """Check that every anchored (complaint, version) still has the hash recorded then.
+
+    A chain alone cannot catch someone who rewrites an event and recomputes every later hash;
+    heads kept outside the database can: the rewritten event changes the anchored hash.
+    """
+    broken = []
+    async with pool.acquire() as conn:
+        for complaint, (version, digest) in anchors.items():
+            stored = await conn.fetchval(
+                "SELECT hash FROM events WHERE complaint_id = $1 AND version = $2",
+                UUID(complaint),
+                version,
+            )
+            if stored is None:
+                broken.append(BrokenChain(UUID(complaint), version, "anchored event is gone"))
+            elif bytes(stored).hex() != digest:
+                broken.append(
+                    BrokenChain(UUID(complaint), version, "history was rewritten after the anchor")
+                )
+    return broken
+
+
 def _chain_fault(row: asyncpg.Record, expected_prev: bytes, expected_version: int) -> str | None:
     if row["version"] != expected_version:
         return f"version {expected_version} is missing"

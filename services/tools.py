@@ -1,23 +1,32 @@
-"""Operator tools that read the event store: the tamper check."""
+"""Operator and auditor tools that read the event store: the tamper check and its anchors."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from services.db import create_pool
-from services.eventstore import EventStore
+from services.eventstore import BrokenChain, EventStore, check_anchors, stream_heads
 from services.infra import ensure_infra
 from services.settings import PlatformSettings
 
+Anchors = dict[str, tuple[int, str]]
 
-async def verify_all(settings: PlatformSettings) -> int:
-    """Print every broken chain; return the exit code (0 all intact, 1 something broken)."""
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What `verify` found: the breaks, and the current heads (new anchors)."""
+
+    broken: list[BrokenChain]
+    heads: Anchors
+
+
+async def verify_all(settings: PlatformSettings, anchors: Anchors | None = None) -> VerifyReport:
+    """Check every hash chain, and the anchors if given."""
     pool = await create_pool(ensure_infra(settings).database_url, max_size=2)
     try:
         broken = await EventStore(pool).verify_chains()
-        async with pool.acquire() as conn:
-            total = await conn.fetchval("SELECT count(*) FROM streams")
+        if anchors:
+            broken += await check_anchors(pool, anchors)
+        return VerifyReport(broken, await stream_heads(pool))
     finally:
         await pool.close()
-    for fault in broken:
-        print(f"BROKEN complaint {fault.complaint_id} at version {fault.version}: {fault.reason}")
-    print(f"{total} complaint streams checked, {len(broken)} broken")
-    return 1 if broken else 0

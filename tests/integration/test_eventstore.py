@@ -135,3 +135,44 @@ async def test_migrations_apply_once_and_are_idempotent(store: EventStore):
 async def _max_position(store: EventStore) -> int:
     async with store.pool.acquire() as conn:
         return int(await conn.fetchval("SELECT coalesce(max(global_position), 0) FROM events"))
+
+
+async def test_anchors_catch_history_rewritten_with_recomputed_hashes(store: EventStore):
+    """A writer who recomputes the whole chain fools `verify_chains`, not an external anchor."""
+    from events.hashing import GENESIS, chain_hash
+    from services.eventstore import check_anchors, row_record, stream_heads
+
+    complaint = uuid.uuid4()
+    await store.append(complaint, 0, [event_for(complaint, v) for v in (1, 2)])
+    anchors = {k: v for k, v in (await stream_heads(store.pool)).items() if k == str(complaint)}
+    assert await check_anchors(store.pool, anchors) == []
+
+    async with store.pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE events SET payload = jsonb_set(payload, '{message}', '\"ditulis ulang\"') "
+            "WHERE complaint_id = $1 AND version = 2",
+            complaint,
+        )
+        previous = GENESIS
+        for row in await conn.fetch(
+            "SELECT * FROM events WHERE complaint_id = $1 ORDER BY version", complaint
+        ):
+            digest = chain_hash(previous, row_record(row))
+            await conn.execute(
+                "UPDATE events SET prev_hash = $3, hash = $4 "
+                "WHERE complaint_id = $1 AND version = $2",
+                complaint,
+                row["version"],
+                previous,
+                digest,
+            )
+            previous = digest
+        await conn.execute(
+            "UPDATE streams SET last_hash = $2 WHERE complaint_id = $1", complaint, previous
+        )
+    assert await store.verify_chains(complaint) == []  # the forger recomputed everything
+    [broken] = await check_anchors(store.pool, anchors)
+    assert broken.complaint_id == complaint and "rewritten" in broken.reason
+    async with store.pool.acquire() as conn:  # leave the shared database intact
+        for table in ("outbox", "events", "streams"):
+            await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", complaint)

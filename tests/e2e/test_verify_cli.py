@@ -1,0 +1,54 @@
+"""The auditor's tamper check through its command line: exit code, the complaint named, anchors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from tests.integration.helpers import event_for
+
+
+async def verify(infra, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": infra.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+    }
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services", "verify", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_verify_names_the_tampered_complaint_and_exits_non_zero(infra, store, tmp_path):
+    complaint = uuid.uuid4()
+    await store.append(complaint, 0, [event_for(complaint, v) for v in (1, 2)])
+    heads = tmp_path / "heads.json"
+
+    clean = await verify(infra, "--export-heads", str(heads))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert ", 0 broken" in clean.stdout
+    assert str(complaint) in json.loads(heads.read_text())
+
+    async with store.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE events SET occurred_at = occurred_at - interval '1 day' "
+            "WHERE complaint_id = $1 AND version = 1",
+            complaint,
+        )
+    try:
+        tampered = await verify(infra, "--against", str(heads))
+        assert tampered.returncode == 1
+        assert f"BROKEN complaint {complaint} at version 1" in tampered.stdout
+    finally:
+        async with store.pool.acquire() as conn:
+            for table in ("outbox", "events", "streams"):
+                await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", complaint)
