@@ -155,6 +155,7 @@ class DeadLetteringConsumer(Generic[T]):
         await consumer.start()
         committed: dict[TopicPartition, int] = {}
         last_probe = last_assigned = time.monotonic()
+        had_partitions = False
         patience = 3 * self.settings.session_timeout_s + 5
         try:
             while not stopping.is_set():
@@ -162,8 +163,11 @@ class DeadLetteringConsumer(Generic[T]):
                 now = time.monotonic()
                 if consumer.assignment():
                     self.ready.set()
-                    last_assigned = now
-                elif now - last_assigned > patience:
+                    had_partitions, last_assigned = True, now
+                elif had_partitions and now - last_assigned > patience:
+                    # Lost every partition and never got any back: the group may be gone with
+                    # the broker's memory. (A member idle from the start, in a group with more
+                    # members than partitions, is left alone.)
                     log.warning("consumer.recreate", consumer=self.name, reason="no assignment")
                     return
                 for messages in batches.values():
