@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -122,8 +122,3 @@ def stamp(
 def envelope_from_record(record: dict[str, Any]) -> Envelope:
     """Rebuild an envelope from its stored or transmitted dict form (upcasting old payloads)."""
     return Envelope.model_validate(record)
-
-
-def versions(envelopes: Sequence[Envelope]) -> list[int]:
-    """The stream positions of a list of envelopes, for checks and messages."""
-    return [e.version for e in envelopes]

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from events.base import format_time
 from events.envelope import Envelope, envelope_from_record
 from events.hashing import GENESIS, chain_hash
 
@@ -74,36 +75,18 @@ class BrokenChain:
 
 def row_record(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     """The stored row in the JSON form that was hashed when it was appended."""
-    return envelope_record(
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        complaint_id=row["complaint_id"],
-        version=row["version"],
-        occurred_at=row["occurred_at"],
-        actor=row["actor"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        payload=row["payload"],
-    )
-
-
-def envelope_record(**fields: Any) -> dict[str, Any]:
-    """Normalise raw column values to the envelope's JSON form (strings for ids and times)."""
-    from events.base import format_time
-
-    causation = fields["causation_id"]
+    causation = row["causation_id"]
     return {
-        "event_id": str(fields["event_id"]),
-        "event_type": fields["event_type"],
-        "schema_version": fields["schema_version"],
-        "complaint_id": str(fields["complaint_id"]),
-        "version": fields["version"],
-        "occurred_at": format_time(fields["occurred_at"]),
-        "actor": fields["actor"],
-        "correlation_id": str(fields["correlation_id"]),
+        "event_id": str(row["event_id"]),
+        "event_type": row["event_type"],
+        "schema_version": row["schema_version"],
+        "complaint_id": str(row["complaint_id"]),
+        "version": row["version"],
+        "occurred_at": format_time(row["occurred_at"]),
+        "actor": row["actor"],
+        "correlation_id": str(row["correlation_id"]),
         "causation_id": None if causation is None else str(causation),
-        "payload": fields["payload"],
+        "payload": row["payload"],
     }
 
 
