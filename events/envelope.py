@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
@@ -99,12 +99,15 @@ def stamp(
     occurred_at: datetime,
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
+    event_ids: Sequence[UUID] | None = None,
 ) -> list[Envelope]:
-    """Wrap a decision's payloads as the next envelopes of a stream, after `expected_version`."""
+    """Wrap a decision's payloads as the next envelopes of a stream, after `expected_version`.
+
+    `event_ids` gives stable ids (an idempotent command's retry gets the same ones)."""
     correlation = correlation_id or uuid4()
     return [
         Envelope(
-            event_id=uuid4(),
+            event_id=event_ids[offset - 1] if event_ids else uuid4(),
             event_type=event.event_type,
             schema_version=event.schema_version,
             complaint_id=complaint_id,

@@ -116,6 +116,7 @@ class DeadLetteringConsumer(Generic[T]):
         topics: list[str],
         decode: Callable[[ConsumerRecord[bytes, bytes]], T],
         handle: Callable[[T], Awaitable[None]],
+        handle_batch: Callable[[list[T]], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
@@ -123,6 +124,7 @@ class DeadLetteringConsumer(Generic[T]):
         self.topics = topics
         self.decode = decode
         self.handle = handle
+        self.handle_batch = handle_batch
         self.ready = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -170,9 +172,8 @@ class DeadLetteringConsumer(Generic[T]):
                     # members than partitions, is left alone.)
                     log.warning("consumer.recreate", consumer=self.name, reason="no assignment")
                     return
-                for messages in batches.values():
-                    for message in messages:
-                        await self._process(message)
+                if batches:
+                    await self._process_fetched(list(batches.values()))
                 if batches:
                     try:
                         await consumer.commit()
@@ -210,6 +211,52 @@ class DeadLetteringConsumer(Generic[T]):
                 await consumer.seek_to_beginning(*consumer.assignment())
                 return True
         return False
+
+    async def _process_fetched(self, partitions: list[list[ConsumerRecord[bytes, bytes]]]) -> None:
+        if self.handle_batch is not None:
+            await self._process_batch([m for messages in partitions for m in messages])
+            return
+        # Partitions in parallel, each in order: one complaint's events stay in sequence.
+        results = await asyncio.gather(
+            *(self._process_in_order(messages) for messages in partitions), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _process_in_order(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for message in messages:
+            await self._process(message)
+
+    async def _process_batch(self, messages: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Decode all, apply all in one go; if the batch fails, apply one by one so that only
+        the culprit is dead-lettered."""
+        assert self.handle_batch is not None
+        decoded = []
+        for message in messages:
+            try:
+                decoded.append((message, self.decode(message)))
+            except Exception as exc:
+                await self._dead_letter(message, "decode", f"{type(exc).__name__}: {exc}")
+        if not decoded:
+            return
+        try:
+            await self.handle_batch([item for _, item in decoded])
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            for message, item in decoded:
+                try:
+                    await self.handle_batch([item])
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as exc:
+                    detail = "".join(traceback.format_exception_only(exc)).strip()
+                    await self._dead_letter(message, "apply", detail)
+                else:
+                    HANDLED.labels(self.name).inc()
+            return
+        HANDLED.labels(self.name).inc(len(decoded))
 
     async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -353,4 +400,79 @@ def event_consumer(
         topics=[settings.events_topic],
         decode=decode_record,
         handle=apply_once,
+    )
+
+
+BatchHandler = Callable[[list[Envelope], asyncpg.Connection], Awaitable[None]]
+"""Applies the new events of a batch (in stream order per complaint) through the connection of
+the transaction that also records them as applied. Gaps are not filled: a batch handler reads
+what it needs from the event store (the record of truth), as the projections do."""
+
+
+def batch_event_consumer(
+    settings: PlatformSettings,
+    bootstrap: str,
+    *,
+    name: str,
+    applied: AppliedVersions,
+    handle: BatchHandler,
+    lock_key: int | None = None,
+) -> DeadLetteringConsumer[Envelope]:
+    """A complaint-events consumer that applies each fetched batch in one transaction, with the
+    per-complaint checkpoints moved in that same transaction (each event takes effect once).
+
+    With `lock_key`, each batch first takes that advisory lock shared, so that a writer taking
+    it exclusively (a full rebuild) runs alone, without deadlocking against the checkpoints.
+    """
+
+    async def apply_batch(envelopes: list[Envelope]) -> None:
+        ids = sorted({e.complaint_id for e in envelopes})
+        async with applied.pool.acquire() as conn, conn.transaction():
+            if lock_key is not None:
+                await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", lock_key)
+            await conn.execute(
+                "INSERT INTO consumer_positions (consumer, complaint_id, version) "
+                "SELECT $1, unnest($2::uuid[]), 0 ON CONFLICT DO NOTHING",
+                name,
+                ids,
+            )
+            # Locked in id order: two members applying overlapping batches cannot deadlock.
+            rows = await conn.fetch(
+                "SELECT complaint_id, version FROM consumer_positions WHERE consumer = $1 "
+                "AND complaint_id = ANY($2::uuid[]) ORDER BY complaint_id FOR UPDATE",
+                name,
+                ids,
+            )
+            last = {r["complaint_id"]: r["version"] for r in rows}
+            fresh = sorted(
+                (e for e in envelopes if e.version > last[e.complaint_id]),
+                key=lambda e: (e.complaint_id, e.version),
+            )
+            DUPLICATES.labels(name).inc(len(envelopes) - len(fresh))
+            if not fresh:
+                return
+            await handle(fresh, conn)
+            top: dict[UUID, int] = {}
+            for e in fresh:
+                top[e.complaint_id] = max(top.get(e.complaint_id, 0), e.version)
+            await conn.execute(
+                "UPDATE consumer_positions p SET version = n.version FROM "
+                "unnest($2::uuid[], $3::int[]) AS n(complaint_id, version) "
+                "WHERE p.consumer = $1 AND p.complaint_id = n.complaint_id",
+                name,
+                list(top),
+                list(top.values()),
+            )
+
+    async def apply_one(envelope: Envelope) -> None:
+        await apply_batch([envelope])
+
+    return DeadLetteringConsumer(
+        settings,
+        bootstrap,
+        name=name,
+        topics=[settings.events_topic],
+        decode=decode_record,
+        handle=apply_one,
+        handle_batch=apply_batch,
     )

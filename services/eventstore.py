@@ -159,6 +159,21 @@ class EventStore:
             )
         return [envelope_from_record(row_record(r)) for r in rows]
 
+    async def has_event(self, event_id: UUID) -> bool:
+        """Whether an event with this id is stored (idempotent commands check it first)."""
+        async with self.pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT 1 FROM events WHERE event_id = $1", event_id))
+
+    async def find_by_tracking_id(self, tracking_id: str) -> UUID | None:
+        """The complaint a tracking id belongs to (indexed on the filing event)."""
+        async with self.pool.acquire() as conn:
+            found: UUID | None = await conn.fetchval(
+                "SELECT complaint_id FROM events WHERE event_type = 'complaint.filed' "
+                "AND payload->>'tracking_id' = $1",
+                tracking_id,
+            )
+        return found
+
     async def stream_version(self, complaint_id: UUID) -> int:
         """The version a complaint's stream is at (0 if it has no events)."""
         async with self.pool.acquire() as conn:

@@ -3,13 +3,16 @@ dead-letters what it cannot decode or apply (the same contract as `services.cons
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import faust
+from aiokafka.errors import KafkaError
 
 from services.consumer import dead_letter_headers
+from services.db import TRANSIENT_ERRORS
 from services.logs import get_logger
 from services.settings import PlatformSettings
 
@@ -52,6 +55,7 @@ def dead_lettering_agent(
     topic: str,
     decode: Callable[[bytes | None, bytes | None, Any], T],
     handle: Callable[[T], Awaitable[None]],
+    concurrency: int = 1,
 ) -> Any:
     """Register an agent on `topic` that decodes each record and calls `handle`; failures go to
     the dead-letter topic with the reason, and the agent goes on."""
@@ -87,9 +91,22 @@ def dead_lettering_agent(
                 await set_aside(message, "decode", f"{type(exc).__name__}: {exc}")
                 continue
             try:
-                await handle(item)
+                await _with_retries(handle, item, name)
             except Exception as exc:
                 detail = "".join(traceback.format_exception_only(exc)).strip()
                 await set_aside(message, "apply", detail)
 
-    return app.agent(source, name=name)(agent)
+    return app.agent(source, name=name, concurrency=concurrency)(agent)
+
+
+async def _with_retries(handle: Callable[[T], Awaitable[None]], item: T, name: str) -> None:
+    """Infrastructure failures say nothing about the message: retry them, never dead-letter."""
+    delay = 0.2
+    while True:
+        try:
+            await handle(item)
+            return
+        except (*TRANSIENT_ERRORS, KafkaError) as exc:
+            log.warning("faust.retry", agent=name, error=repr(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -83,6 +83,9 @@ def platform_topics(settings: PlatformSettings) -> dict[str, int]:
     return {
         settings.events_topic: settings.event_partitions,
         settings.dead_letter_topic: 1,
+        settings.intake_topic: settings.event_partitions,
+        settings.intake_results_topic: settings.event_partitions,
+        settings.agency_replies_topic: settings.event_partitions,
     }
 
 

@@ -36,6 +36,30 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "relay_port",
         "outbox relay: event store -> complaint-events topic",
     ),
+    ServiceSpec(
+        "intake",
+        (sys.executable, "-m", "intake"),
+        "intake_port",
+        "channels file complaints; reporters follow and reply (public)",
+    ),
+    ServiceSpec(
+        "routing",
+        (sys.executable, "-m", "routing"),
+        "routing_port",
+        "national admin: verification queue, disposition; the agency registry",
+    ),
+    ServiceSpec(
+        "followup",
+        (sys.executable, "-m", "followup"),
+        "followup_port",
+        "agencies: queue and replies; deadline clocks and escalation; demo clock",
+    ),
+    ServiceSpec(
+        "reporting",
+        (sys.executable, "-m", "reporting", "serve"),
+        "reporting_port",
+        "dashboards over the read models; the auditor's timeline",
+    ),
 )
 """Every service `make run` starts, in start order."""
 
@@ -49,6 +73,7 @@ def endpoints_document(
             "base_url": f"http://{settings.host}:{getattr(settings, spec.port_setting)}",
             "health": f"http://{settings.host}:{getattr(settings, spec.port_setting)}/readyz",
             "metrics": f"http://{settings.host}:{getattr(settings, spec.port_setting)}/metrics",
+            "docs": f"http://{settings.host}:{getattr(settings, spec.port_setting)}/docs",
             "description": spec.description,
         }
         for spec in services
@@ -59,6 +84,9 @@ def endpoints_document(
         "topics": {
             "complaint_events": settings.events_topic,
             "dead_letter": settings.dead_letter_topic,
+            "intake": settings.intake_topic,
+            "intake_results": settings.intake_results_topic,
+            "agency_replies": settings.agency_replies_topic,
             "agency_queue_pattern": settings.agency_topic("<agency-code>"),
         },
         "services": urls,
@@ -148,9 +176,37 @@ def print_endpoints(document: dict[str, object], var_dir: Path) -> None:
     print("\nlapor backbone is running. Ctrl-C stops it.\n")
     print(f"  Kafka bootstrap     {document['kafka_bootstrap_servers']}")
     for name, info in document["services"].items():  # type: ignore[attr-defined]
-        print(f"  {name:<19} {info['base_url']}  (docs {info['base_url']}/docs)")
+        print(f"  {name:<19} {info['base_url']}  (API docs {info['docs']})")
+    print(
+        "  dashboards          {0}/v1/reports/agencies  {0}/v1/reports/regions".format(
+            document["services"]["reporting"]["base_url"]
+        )
+    )  # type: ignore[index]
     print(f"\n  endpoints file      {var_dir / 'endpoints.json'}")
     print(f"  logs                {var_dir / 'logs'}/\n", flush=True)
+
+
+def seed_demo(document: dict[str, object]) -> None:
+    """File the demo complaints once (a second run finds them and leaves them)."""
+    from services.demo import seed
+
+    urls = {name: info["base_url"] for name, info in document["services"].items()}  # type: ignore[attr-defined]
+    print("demo data ...", end=" ", flush=True)
+    try:
+        started = time.monotonic()
+        seeded = seed(urls)
+    except Exception as exc:  # the system runs on; say what went wrong
+        print(f"could not be filed: {exc!r}", flush=True)
+        return
+    if seeded:
+        print(f"filed in {time.monotonic() - started:.0f}s (complaints in every state)", flush=True)
+    else:
+        print("already there (reused)", flush=True)
+    print(
+        "  demo API keys: national admin 'demo-national-admin', each agency 'demo-<code>' "
+        "(e.g. demo-kota-bandung); see GET /v1/agencies on routing\n",
+        flush=True,
+    )
 
 
 def run(settings: PlatformSettings) -> None:
@@ -166,6 +222,8 @@ def run(settings: PlatformSettings) -> None:
     try:
         document = launcher.start()
         print_endpoints(document, settings.var_dir)
+        if settings.demo_data:
+            seed_demo(document)
         while not stop["now"]:
             for name, process in launcher.processes.items():
                 if process.poll() is not None:

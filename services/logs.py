@@ -52,7 +52,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
         lib.handlers[:] = []
         lib.propagate = True
     # Chatty libraries: their INFO lines describe their own plumbing, not our system.
-    for name in ("aiokafka", "pgserver"):
+    for name in ("aiokafka", "pgserver", "httpx", "httpcore", "faust", "mode"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 

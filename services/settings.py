@@ -36,6 +36,33 @@ class PlatformSettings(BaseSettings):
     )
     broker_port: int = Field(19092, ge=1, le=65535, description="port of the embedded broker")
     relay_port: int = Field(18010, ge=1, le=65535, description="health/metrics port of the relay")
+    intake_port: int = Field(18020, ge=1, le=65535, description="intake HTTP API")
+    routing_port: int = Field(18030, ge=1, le=65535, description="routing HTTP API")
+    followup_port: int = Field(18040, ge=1, le=65535, description="followup HTTP API")
+    reporting_port: int = Field(18050, ge=1, le=65535, description="reporting HTTP API")
+
+    # Deadlines (LIFECYCLE.md). The 60-day figures are from unverified summaries: configurable.
+    timezone: str = Field("Asia/Jakarta", description="where working days are counted")
+    verify_working_days: int = Field(3, ge=1, le=60)
+    follow_up_working_days: int = Field(5, ge=1, le=60)
+    escalation_working_days: int = Field(5, ge=1, le=60, description="new clock after escalating")
+    silence_working_days: int = Field(10, ge=1, le=120, description="auto-close after follow-up")
+    resolution_days: int = Field(60, ge=1, le=365, description="calendar days to resolve")
+    max_refusals: int = Field(2, ge=1, le=10, description="then the national admin disposes")
+    deadline_scan_interval_s: float = Field(1.0, gt=0)
+    adjustable_clock: bool | None = Field(
+        None,
+        description="allow the demo command that moves time forward (default: not in production)",
+    )
+
+    # Authentication: principal ("national-admin" or an agency code) -> API key.
+    api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    demo_keys: bool | None = Field(
+        None,
+        description="accept the published demo keys demo-<principal> (default: not in production)",
+    )
+    demo_data: bool = Field(True, description="`make run` files demo complaints once")
+    agency_partitions: int = Field(2, ge=1, le=100)
 
     session_timeout_s: float = Field(6.0, gt=0)
     heartbeat_interval_s: float = Field(1.0, gt=0)
@@ -54,6 +81,13 @@ class PlatformSettings(BaseSettings):
             and self.master_key.get_secret_value() == DEV_MASTER_KEY
         ):
             raise ValueError("LAPOR_MASTER_KEY must be set to a real secret in production")
+        if self.environment == "production" and (self.demo_keys or self.adjustable_clock):
+            raise ValueError("demo keys and the adjustable clock are refused in production")
+        development = self.environment != "production"
+        self.demo_keys = development if self.demo_keys is None else self.demo_keys
+        self.adjustable_clock = (
+            development if self.adjustable_clock is None else self.adjustable_clock
+        )
         if self.environment == "production" and not (
             self.kafka_bootstrap_servers and self.database_url
         ):
@@ -83,6 +117,21 @@ class PlatformSettings(BaseSettings):
     def dead_letter_topic(self) -> str:
         """What a consumer could not decode or apply, with the reason."""
         return self.topic("dead-letter")
+
+    @property
+    def intake_topic(self) -> str:
+        """Submissions published by channels."""
+        return self.topic("intake")
+
+    @property
+    def intake_results_topic(self) -> str:
+        """One accepted or rejected result per submission, keyed by the submission id."""
+        return self.topic("intake-results")
+
+    @property
+    def agency_replies_topic(self) -> str:
+        """Agencies' replies (acknowledge, forward, follow up, refuse, propose resolution)."""
+        return self.topic("agency-replies")
 
     def agency_topic(self, agency_code: str) -> str:
         """The work queue of one agency."""

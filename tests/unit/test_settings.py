@@ -52,3 +52,17 @@ def test_database_passwords_are_redacted_for_files_and_screens():
     assert redact("postgresql://postgres:@/postgres?host=/var/pg") == (
         "postgresql://postgres:@/postgres?host=/var/pg"
     )
+
+
+def test_production_refuses_demo_keys_and_the_adjustable_clock(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/lapor")
+    real = PlatformSettings(_env_file=None, environment="production", master_key="real")
+    assert real.demo_keys is False and real.adjustable_clock is False
+    for flag in ("demo_keys", "adjustable_clock"):
+        with pytest.raises(ValidationError, match="refused in production"):
+            PlatformSettings(
+                _env_file=None, environment="production", master_key="real", **{flag: True}
+            )
+    development = PlatformSettings(_env_file=None)
+    assert development.demo_keys is True and development.adjustable_clock is True

@@ -1,0 +1,162 @@
+"""Intake use cases: file a submission (HTTP or topic), show a complaint to the public or its
+reporter, and take the reporter's replies."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from events.envelope import Actor, Envelope
+from events.fold import replay
+from events.state import ComplaintState, Status
+from followup.domain import ReporterAction, decide_reporter_reply
+from intake.domain import (
+    Submission,
+    access_token_for,
+    complaint_id_for,
+    decide_file,
+    same_submission,
+    token_matches,
+    tracking_id_for,
+)
+from intake.timeline import public_timeline
+from services.commands import execute
+from services.decisions import Refused
+from services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Filing:
+    """The answer to a filing: ids for the channel and the reporter; `created` is False for a
+    repeated submission (same key, same content)."""
+
+    complaint_id: UUID
+    tracking_id: str
+    access_token: str
+    created: bool
+
+
+class Intake:
+    """The intake service's use cases."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        master = rt.settings.master_key.get_secret_value().encode()
+        self._token_secret = hashlib.sha256(b"lapor reporter access tokens\x00" + master).digest()
+
+    def _filing(self, complaint_id: UUID, created: bool) -> Filing:
+        return Filing(
+            complaint_id,
+            tracking_id_for(complaint_id),
+            access_token_for(self._token_secret, complaint_id),
+            created,
+        )
+
+    async def file(
+        self, submission: Submission, *, key: str | None = None, submission_id: str | None = None
+    ) -> Filing:
+        """File a complaint once: a repeated key returns the first filing, never a second one."""
+        complaint_id = complaint_id_for(submission.channel, key) if key else uuid4()
+        await self.rt.clock.refresh()
+        if key and (repeat := await self._repeat(complaint_id, submission)):
+            return repeat
+        reporter_ref = None
+        if submission.reporter is not None:
+            reporter_ref = await self.rt.vault.put(
+                submission.reporter.model_dump(exclude_none=True)
+            )
+        tracking_id = tracking_id_for(complaint_id)
+        try:
+            await execute(
+                self.rt.store,
+                complaint_id,
+                lambda state: decide_file(
+                    state,
+                    submission,
+                    tracking_id=tracking_id,
+                    reporter_ref=reporter_ref,
+                    now=self.rt.clock.now(),
+                    policy=self.rt.policy,
+                    submission_id=submission_id,
+                ),
+                actor=Actor(role="channel", id=submission.channel),
+                now=self.rt.clock.now,
+                correlation_id=complaint_id,
+            )
+        except Refused as refused:
+            if reporter_ref:
+                await self.rt.vault.erase(reporter_ref)  # a concurrent retry won: keep one copy
+            if refused.code == "already_filed" and (
+                repeat := await self._repeat(complaint_id, submission)
+            ):
+                return repeat
+            raise
+        return self._filing(complaint_id, True)
+
+    async def _repeat(self, complaint_id: UUID, submission: Submission) -> Filing | None:
+        state = replay(await self.rt.store.read_stream(complaint_id))
+        if state.status is Status.NEW:
+            return None
+        if not same_submission(state, submission):
+            raise Refused(
+                "idempotency_key_reused",
+                "this Idempotency-Key (or submission id) was used for a different submission",
+                field="Idempotency-Key",
+                status=422,
+            )
+        return self._filing(complaint_id, False)
+
+    async def _visible(
+        self, tracking_id: str, token: str | None
+    ) -> tuple[ComplaintState, list[Envelope], bool]:
+        complaint_id = await self.rt.store.find_by_tracking_id(tracking_id)
+        if complaint_id is None:
+            raise Refused("not_found", "no complaint with this tracking id", status=404)
+        envelopes = await self.rt.store.read_stream(complaint_id)
+        state = replay(envelopes)
+        is_reporter = token_matches(self._token_secret, complaint_id, token)
+        if state.confidential and not is_reporter:
+            # Shows nothing, not even that it exists.
+            raise Refused("not_found", "no complaint with this tracking id", status=404)
+        return state, envelopes, is_reporter
+
+    async def view(self, tracking_id: str, token: str | None) -> dict[str, Any]:
+        """Status and public timeline; a confidential complaint needs the reporter's token."""
+        state, envelopes, _ = await self._visible(tracking_id, token)
+        return public_timeline(state, envelopes, self.rt.registry)
+
+    async def reply(
+        self,
+        tracking_id: str,
+        token: str | None,
+        *,
+        action: ReporterAction,
+        message: str | None,
+        idempotency_key: str | None,
+    ) -> dict[str, Any]:
+        """The reporter adds information, confirms, rejects, or consents to a referral."""
+        state, _, is_reporter = await self._visible(tracking_id, token)
+        await self.rt.clock.refresh()
+        if not is_reporter:
+            raise Refused("unauthenticated", "the reporter's access token is required", status=401)
+        assert state.complaint_id is not None
+        idempotency = (
+            uuid5(state.complaint_id, f"reporter-reply\x00{idempotency_key}")
+            if idempotency_key
+            else None
+        )
+        outcome = await execute(
+            self.rt.store,
+            state.complaint_id,
+            lambda s: decide_reporter_reply(
+                s, action=action, message=message, now=self.rt.clock.now(), policy=self.rt.policy
+            ),
+            actor=Actor(role="reporter", id=tracking_id),
+            now=self.rt.clock.now,
+            idempotency=idempotency,
+        )
+        return public_timeline(
+            outcome.state, await self.rt.store.read_stream(state.complaint_id), self.rt.registry
+        )

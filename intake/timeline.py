@@ -1,0 +1,78 @@
+"""The public view of a complaint: status, deadlines and timeline, with no personal data and no
+internal identifiers (actor ids of people, reporter references)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events import catalog as ev
+from events.base import format_time
+from events.envelope import Envelope
+from events.state import ComplaintState
+from routing.registry import Registry
+
+_SHOWN_TEXT = {
+    ev.FollowUpPosted: "message",
+    ev.InformationRequested: "question",
+    ev.DispositionRefused: "reason",
+    ev.ComplaintReopened: "reason",
+    ev.DeadlineExtended: "justification",
+}
+
+
+def _agency(registry: Registry, code: str | None) -> dict[str, str] | None:
+    agency = registry.get(code)
+    return {"code": agency.code, "name": agency.name} if agency else None
+
+
+def _entry(envelope: Envelope, registry: Registry) -> dict[str, Any]:
+    payload = envelope.payload
+    entry: dict[str, Any] = {
+        "version": envelope.version,
+        "at": format_time(envelope.occurred_at),
+        "event": payload.event_type,
+        "by": envelope.actor.role,
+    }
+    # Agencies act in public; people (admins, reporters) are shown by role only.
+    if envelope.actor.role in ("agency", "work_unit"):
+        entry["by_agency"] = _agency(registry, envelope.actor.id)
+    for name in ("agency_code", "to_agency_code", "unit_code"):
+        code = getattr(payload, name, None)
+        if code:
+            entry[name.replace("_code", "")] = _agency(registry, code)
+    text = _SHOWN_TEXT.get(type(payload))
+    if text:
+        entry[text] = getattr(payload, text)
+    if isinstance(payload, ev.Escalated):
+        entry["to_tier"] = payload.to_tier.value
+        entry["missed"] = payload.deadline.value
+    if isinstance(payload, ev.ReporterReplied) and payload.satisfied is not None:
+        entry["satisfied"] = payload.satisfied
+    if isinstance(payload, ev.ComplaintClosed | ev.ComplaintArchived):
+        entry["reason"] = getattr(payload, "reason", None) or getattr(payload, "reason_code", None)
+    return entry
+
+
+def public_timeline(
+    state: ComplaintState, envelopes: list[Envelope], registry: Registry
+) -> dict[str, Any]:
+    """What the reporter (and, unless confidential, the public) sees."""
+    description = next(
+        (e.payload.description for e in envelopes if isinstance(e.payload, ev.ComplaintFiled)),
+        None,
+    )
+    return {
+        "tracking_id": state.tracking_id,
+        "status": state.status.value,
+        "kind": state.kind.value if state.kind else None,
+        "title": state.title,
+        "description": description,
+        "category": state.category,
+        "region_code": state.region_code,
+        "anonymous": state.anonymous,
+        "confidential": state.confidential,
+        "agency": _agency(registry, state.agency_code),
+        "filed_at": format_time(state.filed_at) if state.filed_at else None,
+        "deadlines": {kind.value: format_time(due) for kind, due in state.deadlines.items()},
+        "timeline": [_entry(e, registry) for e in envelopes],
+    }

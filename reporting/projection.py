@@ -1,0 +1,140 @@
+"""The read-model projection, pure: one complaint's stream -> its row and its agency facts.
+
+Live updates and the full rebuild both call this on whole streams, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import catalog as ev
+from events.base import DeadlineKind
+from events.envelope import Envelope
+from events.fold import evolve
+from events.state import TERMINAL, ComplaintState
+from services.workdays import WorkingCalendar
+
+COMPLAINT_COLUMNS = (
+    "complaint_id",
+    "tracking_id",
+    "kind",
+    "title",
+    "category",
+    "region_code",
+    "province_code",
+    "channel",
+    "status",
+    "agency_code",
+    "unit_code",
+    "anonymous",
+    "confidential",
+    "filed_at",
+    "first_disposed_at",
+    "first_follow_up_at",
+    "first_follow_up_agency",
+    "days_to_first_follow_up",
+    "closed_at",
+    "closed_reason",
+    "resolution_code",
+    "escalations",
+    "refusals",
+    "reopen_count",
+    "verify_due",
+    "follow_up_due",
+    "reply_due",
+    "version",
+    "last_event_at",
+)
+FACT_COLUMNS = ("complaint_id", "agency_code", "fact", "times")
+UNKNOWN_PROVINCE = "unknown"
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A complaint's read-model row and its (agency, fact) counts."""
+
+    row: tuple[Any, ...]
+    facts: list[tuple[Any, ...]]
+    agencies: set[str]
+    province: str
+
+
+def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
+    """Fold a whole stream into the complaint's row and facts."""
+    state = ComplaintState()
+    first_disposed: datetime | None = None
+    first_follow_up: datetime | None = None
+    first_follow_up_agency: str | None = None
+    closed_at: datetime | None = None
+    escalations = 0
+    facts: dict[tuple[str, str], int] = {}
+
+    def count(agency: str | None, fact: str) -> None:
+        if agency:
+            facts[(agency, fact)] = facts.get((agency, fact), 0) + 1
+
+    for envelope in stream:
+        payload = envelope.payload
+        if isinstance(payload, ev.Disposed):
+            first_disposed = first_disposed or envelope.occurred_at
+            count(payload.agency_code, "received")
+        elif isinstance(payload, ev.Escalated):
+            escalations += 1
+            count(payload.from_agency_code, "escalated_from")
+            count(payload.to_agency_code, "received")
+        elif isinstance(payload, ev.DispositionRefused):
+            count(payload.agency_code, "refused")
+        elif isinstance(payload, ev.FollowUpPosted) and first_follow_up is None:
+            first_follow_up = envelope.occurred_at
+            first_follow_up_agency = payload.agency_code
+        state = evolve(state, envelope)
+        if state.status in TERMINAL and closed_at is None:
+            closed_at = envelope.occurred_at
+    days = (
+        calendar.working_days_between(first_disposed, first_follow_up)
+        if first_disposed and first_follow_up
+        else None
+    )
+    province = state.region_code[:2] if state.region_code else UNKNOWN_PROVINCE
+    row = (
+        state.complaint_id,
+        state.tracking_id or "",
+        state.kind.value if state.kind else "complaint",
+        state.title or "",
+        state.category,
+        state.region_code,
+        province,
+        state.channel or "",
+        state.status.value,
+        state.agency_code,
+        state.unit_code,
+        state.anonymous,
+        state.confidential,
+        state.filed_at,
+        first_disposed,
+        first_follow_up,
+        first_follow_up_agency,
+        days,
+        closed_at,
+        state.closed_reason,
+        state.resolution_code,
+        escalations,
+        state.refusals,
+        state.reopen_count,
+        state.deadlines.get(DeadlineKind.VERIFICATION),
+        state.deadlines.get(DeadlineKind.FOLLOW_UP),
+        state.deadlines.get(DeadlineKind.REPORTER_REPLY),
+        state.version,
+        state.last_event_at,
+    )
+    agencies = {a for (a, _) in facts} | {
+        a for a in (state.agency_code, first_follow_up_agency) if a
+    }
+    return Projected(
+        row,
+        [(state.complaint_id, agency, fact, times) for (agency, fact), times in facts.items()],
+        agencies,
+        province,
+    )

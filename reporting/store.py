@@ -1,0 +1,254 @@
+"""Reporting's read models in PostgreSQL: batched live updates, the full rebuild, digests, and
+the queries behind the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from events.envelope import Envelope, envelope_from_record
+from reporting.projection import COMPLAINT_COLUMNS, FACT_COLUMNS, Projected, project
+from services.eventstore import row_record
+from services.workdays import WorkingCalendar
+
+WRITE_LOCK = 7_311_050
+"""Advisory lock: live batches take it shared, a rebuild exclusively (no deadlock, no mix)."""
+
+TABLES = {
+    "rm_complaints": "complaint_id",
+    "rm_agency_facts": "complaint_id, agency_code, fact",
+    "rm_agency_performance": "agency_code",
+    "rm_region_rollup": "province_code",
+}
+OPEN = "status NOT IN ('closed', 'archived', 'referred_to_ombudsman')"
+AT_AGENCY = "status IN ('disposed', 'forwarded_to_unit', 'in_follow_up', 'escalated')"
+
+_STREAM_COLUMNS = (
+    "event_id, event_type, schema_version, complaint_id, version, occurred_at, actor, "
+    "correlation_id, causation_id, payload"
+)
+
+_AGENCY_AGGREGATE = f"""
+WITH touched AS (SELECT DISTINCT unnest($1::text[]) AS agency_code),
+facts AS (
+    SELECT agency_code,
+           coalesce(sum(times) FILTER (WHERE fact = 'received'), 0) AS received,
+           coalesce(sum(times) FILTER (WHERE fact = 'refused'), 0) AS refusals,
+           coalesce(sum(times) FILTER (WHERE fact = 'escalated_from'), 0) AS escalations
+    FROM rm_agency_facts WHERE agency_code IN (SELECT agency_code FROM touched)
+    GROUP BY agency_code),
+held AS (
+    SELECT agency_code, count(*) FILTER (WHERE {OPEN}) AS open,
+           count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved
+    FROM rm_complaints WHERE agency_code IN (SELECT agency_code FROM touched)
+    GROUP BY agency_code),
+first_follow_up AS (
+    SELECT first_follow_up_agency AS agency_code, count(*) AS n,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) AS median
+    FROM rm_complaints WHERE first_follow_up_agency IN (SELECT agency_code FROM touched)
+    GROUP BY first_follow_up_agency)
+INSERT INTO rm_agency_performance
+SELECT t.agency_code, coalesce(f.received, 0), coalesce(h.open, 0), coalesce(h.resolved, 0),
+       coalesce(f.escalations, 0), coalesce(f.refusals, 0), coalesce(u.n, 0), u.median
+FROM touched t
+LEFT JOIN facts f USING (agency_code)
+LEFT JOIN held h USING (agency_code)
+LEFT JOIN first_follow_up u USING (agency_code)
+WHERE f.agency_code IS NOT NULL OR h.agency_code IS NOT NULL OR u.agency_code IS NOT NULL
+"""
+
+_REGION_AGGREGATE = f"""
+INSERT INTO rm_region_rollup
+SELECT province_code, count(*), count(*) FILTER (WHERE {OPEN}),
+       count(*) FILTER (WHERE closed_reason = 'resolved'),
+       count(*) FILTER (WHERE status = 'closed'),
+       count(*) FILTER (WHERE status = 'archived'), count(*) FILTER (WHERE escalations > 0)
+FROM rm_complaints WHERE province_code = ANY($1::text[])
+GROUP BY province_code
+"""
+
+
+async def read_streams(conn: asyncpg.Connection, ids: list[UUID]) -> dict[UUID, list[Envelope]]:
+    """Whole streams of some complaints, from the event store (the record of truth)."""
+    rows = await conn.fetch(
+        f"SELECT {_STREAM_COLUMNS} FROM events WHERE complaint_id = ANY($1::uuid[]) "
+        "ORDER BY complaint_id, version",
+        ids,
+    )
+    streams: dict[UUID, list[Envelope]] = {}
+    for row in rows:
+        streams.setdefault(row["complaint_id"], []).append(envelope_from_record(row_record(row)))
+    return streams
+
+
+async def _refresh_aggregates(
+    conn: asyncpg.Connection, agencies: Iterable[str], provinces: Iterable[str]
+) -> None:
+    agency_list, province_list = sorted(set(agencies)), sorted(set(provinces))
+    await conn.execute(
+        "DELETE FROM rm_agency_performance WHERE agency_code = ANY($1::text[])", agency_list
+    )
+    await conn.execute(_AGENCY_AGGREGATE, agency_list)
+    await conn.execute(
+        "DELETE FROM rm_region_rollup WHERE province_code = ANY($1::text[])", province_list
+    )
+    await conn.execute(_REGION_AGGREGATE, province_list)
+
+
+async def _write(conn: asyncpg.Connection, projected: list[Projected]) -> None:
+    await conn.copy_records_to_table(
+        "rm_complaints", records=[p.row for p in projected], columns=COMPLAINT_COLUMNS
+    )
+    facts = [f for p in projected for f in p.facts]
+    if facts:
+        await conn.copy_records_to_table("rm_agency_facts", records=facts, columns=FACT_COLUMNS)
+
+
+async def apply_batch(conn: asyncpg.Connection, ids: list[UUID], calendar: WorkingCalendar) -> None:
+    """Recompute the rows of these complaints from their streams, and the aggregates they
+    touch, inside the caller's transaction (which also moves the checkpoints and holds
+    WRITE_LOCK shared)."""
+    old = await conn.fetch(
+        "SELECT agency_code, first_follow_up_agency, province_code FROM rm_complaints "
+        "WHERE complaint_id = ANY($1::uuid[])",
+        ids,
+    )
+    old_facts = await conn.fetch(
+        "SELECT DISTINCT agency_code FROM rm_agency_facts WHERE complaint_id = ANY($1::uuid[])",
+        ids,
+    )
+    streams = await read_streams(conn, ids)
+    projected = [project(stream, calendar) for stream in streams.values()]
+    await conn.execute("DELETE FROM rm_agency_facts WHERE complaint_id = ANY($1::uuid[])", ids)
+    await conn.execute("DELETE FROM rm_complaints WHERE complaint_id = ANY($1::uuid[])", ids)
+    await _write(conn, projected)
+    agencies = {r["agency_code"] for r in old_facts}
+    agencies |= {c for r in old for c in (r["agency_code"], r["first_follow_up_agency"]) if c}
+    agencies |= {a for p in projected for a in p.agencies}
+    provinces = {r["province_code"] for r in old} | {p.province for p in projected}
+    await _refresh_aggregates(conn, agencies, provinces)
+
+
+async def rebuild(
+    pool: asyncpg.Pool, calendar: WorkingCalendar, consumer: str, *, batch: int = 5000
+) -> int:
+    """Replace every read model by a projection of the whole event store, and move the live
+    consumer's checkpoints to match, in one transaction. Returns the events read."""
+    events = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+        await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
+        await conn.execute("DELETE FROM consumer_positions WHERE consumer = $1", consumer)
+        pending: list[Projected] = []
+        positions: list[tuple[str, UUID, int]] = []
+        current: list[Envelope] = []
+        agencies: set[str] = set()
+        provinces: set[str] = set()
+
+        async def flush() -> None:
+            await _write(conn, pending)
+            await conn.copy_records_to_table(
+                "consumer_positions",
+                records=positions,
+                columns=("consumer", "complaint_id", "version"),
+            )
+            pending.clear()
+            positions.clear()
+
+        def finish(stream: list[Envelope]) -> None:
+            projected = project(stream, calendar)
+            pending.append(projected)
+            positions.append((consumer, stream[0].complaint_id, stream[-1].version))
+            agencies.update(projected.agencies)
+            provinces.add(projected.province)
+
+        query = f"SELECT {_STREAM_COLUMNS} FROM events ORDER BY complaint_id, version"
+        async for row in conn.cursor(query, prefetch=10_000):
+            events += 1
+            envelope = envelope_from_record(row_record(row))
+            if current and current[0].complaint_id != envelope.complaint_id:
+                finish(current)
+                current = []
+                if len(pending) >= batch:
+                    await flush()
+            current.append(envelope)
+        if current:
+            finish(current)
+        await flush()
+        await _refresh_aggregates(conn, agencies, provinces)
+    return events
+
+
+async def digests(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
+    """Per table: row count and an MD5 over every row in key order (equal digests, equal data)."""
+    found = {}
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        for table, key in TABLES.items():
+            row = await conn.fetchrow(
+                f"SELECT count(*) AS rows, md5(coalesce(string_agg(t::text, E'\\n' "
+                f"ORDER BY {key}), '')) AS digest FROM {table} t"
+            )
+            found[table] = {"rows": row["rows"], "digest": row["digest"]}
+    return found
+
+
+async def complaints(
+    pool: asyncpg.Pool,
+    *,
+    agency: str | None,
+    status: str | None,
+    province: str | None,
+    channel: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The number of matching rows of the complaints read model, and one page of them."""
+    where = (
+        "WHERE ($1::text IS NULL OR agency_code = $1) AND ($2::text IS NULL OR status = $2) "
+        "AND ($3::text IS NULL OR province_code = $3) AND ($4::text IS NULL OR channel = $4)"
+    )
+    async with pool.acquire() as conn:
+        total = await conn.fetchval(
+            f"SELECT count(*) FROM rm_complaints {where}", agency, status, province, channel
+        )
+        rows = await conn.fetch(
+            f"SELECT * FROM rm_complaints {where} "
+            "ORDER BY filed_at DESC, complaint_id LIMIT $5 OFFSET $6",
+            agency,
+            status,
+            province,
+            channel,
+            limit,
+            offset,
+        )
+    return int(total), [dict(r) for r in rows]
+
+
+async def agency_performance(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
+    """Per-agency performance, with the overdue count as of `now`."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT p.*, coalesce(o.overdue, 0) AS overdue FROM rm_agency_performance p "
+            "LEFT JOIN (SELECT agency_code, count(*) AS overdue FROM rm_complaints "
+            f"WHERE {AT_AGENCY} AND follow_up_due < $1 GROUP BY agency_code) o USING (agency_code) "
+            "ORDER BY p.agency_code",
+            now,
+        )
+    return [dict(r) for r in rows]
+
+
+async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
+    """Per-province rollup, with the overdue count as of `now`."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT r.*, coalesce(o.overdue, 0) AS overdue FROM rm_region_rollup r "
+            "LEFT JOIN (SELECT province_code, count(*) AS overdue FROM rm_complaints "
+            f"WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1) GROUP BY province_code) o "
+            "USING (province_code) ORDER BY r.province_code",
+            now,
+        )
+    return [dict(r) for r in rows]

@@ -1,0 +1,194 @@
+"""Routing decisions, pure: verification by the national admin, and disposition to agencies
+(automatic when the rules give a clear answer, by hand otherwise, never back to a refuser)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from events.base import ComplaintKind, Event, Tier
+from events.catalog import (
+    ComplaintArchived,
+    ComplaintDeferred,
+    ComplaintResumed,
+    ComplaintVerified,
+    Disposed,
+    InformationRequested,
+)
+from events.state import ComplaintState, Status
+from routing.registry import Registry
+from services.decisions import Refused
+from services.workdays import DeadlinePolicy
+
+ArchiveReason = Literal["spam", "too_vague", "not_public_service", "duplicate", "other"]
+
+BEFORE_DISPOSITION = frozenset({Status.FILED, Status.DEFERRED, Status.VERIFIED})
+
+
+def awaits_national_admin(state: ComplaintState) -> bool:
+    """True when the complaint needs the national admin: not yet verified or disposed, or
+    escalated to the top of the hierarchy."""
+    if state.status in BEFORE_DISPOSITION or state.status is Status.AWAITING_REPORTER:
+        return True
+    return state.status is Status.ESCALATED and state.agency_code is None
+
+
+def _require(state: ComplaintState, allowed: frozenset[Status], action: str) -> None:
+    if state.status is Status.NEW:
+        raise Refused("not_found", "no such complaint", status=404)
+    if state.status not in allowed:
+        raise Refused("invalid_state", f"cannot {action} a complaint that is {state.status.value}")
+
+
+def decide_verify(
+    state: ComplaintState,
+    *,
+    registry: Registry,
+    title: str | None,
+    category: str,
+    region_code: str | None,
+    anonymous: bool | None,
+    confidential: bool | None,
+    tags: tuple[str, ...] = (),
+) -> list[Event]:
+    """The national admin verifies a report, setting its title, category and privacy flags."""
+    _require(state, frozenset({Status.FILED, Status.DEFERRED}), "verify")
+    if registry.categories and category not in registry.categories:
+        raise Refused("unknown_category", "no such category", field="category", status=422)
+    return [
+        ComplaintVerified(
+            title=title or state.title or "",
+            category=category,
+            region_code=region_code or state.region_code,
+            tags=tags,
+            anonymous=state.anonymous if anonymous is None else anonymous,
+            confidential=state.confidential if confidential is None else confidential,
+        )
+    ]
+
+
+def decide_archive(state: ComplaintState, reason: ArchiveReason, note: str | None) -> list[Event]:
+    """The national admin archives a report that will not be handled, with the reason."""
+    _require(state, BEFORE_DISPOSITION | {Status.AWAITING_REPORTER}, "archive")
+    return [ComplaintArchived(reason_code=reason, note=note)]
+
+
+def decide_defer(state: ComplaintState, reason: str, resume_on: date | None) -> list[Event]:
+    """The national admin puts a new report on hold (tunda)."""
+    _require(state, frozenset({Status.FILED}), "defer")
+    return [ComplaintDeferred(reason=reason, resume_on=resume_on)]
+
+
+def decide_resume(state: ComplaintState, now: datetime, policy: DeadlinePolicy) -> list[Event]:
+    """A deferred report goes back to verification with a fresh clock."""
+    _require(state, frozenset({Status.DEFERRED}), "resume")
+    return [ComplaintResumed(verify_due=policy.verify_due(now))]
+
+
+def decide_request_information(state: ComplaintState, question: str) -> list[Event]:
+    """The national admin asks the reporter for more; the clocks pause until the answer."""
+    _require(state, BEFORE_DISPOSITION, "request information on")
+    return [InformationRequested(question=question, requested_by=Tier.NATIONAL_ADMIN)]
+
+
+def decide_dispose(
+    state: ComplaintState,
+    *,
+    agency_code: str,
+    registry: Registry,
+    now: datetime,
+    policy: DeadlinePolicy,
+    rule_id: str | None = None,
+) -> list[Event]:
+    """Dispose a verified complaint (or one escalated to the national admin) to an agency."""
+    if state.status in {Status.FILED, Status.DEFERRED, Status.AWAITING_REPORTER}:
+        raise Refused("not_verified", "verify the complaint before disposing it")
+    if not (state.status is Status.VERIFIED or awaits_national_admin(state)):
+        _require(state, frozenset({Status.VERIFIED}), "dispose")
+    agency = registry.get(agency_code)
+    if agency is None:
+        raise Refused("unknown_agency", "no such agency", field="agency_code", status=422)
+    if agency.kind == "work_unit":
+        raise Refused(
+            "work_unit",
+            "dispose to the agency; its coordinator forwards to a work unit",
+            field="agency_code",
+            status=422,
+        )
+    if agency_code in state.refused_by:
+        raise Refused(
+            "refused_before",
+            f"{agency_code} already answered 'not our authority' for this complaint",
+            field="agency_code",
+        )
+    return [
+        Disposed(agency_code=agency_code, rule_id=rule_id, follow_up_due=policy.follow_up_due(now))
+    ]
+
+
+def clear_answer(state: ComplaintState, registry: Registry) -> tuple[str, str] | None:
+    """The (rule id, agency) the rules give for this complaint, skipping agencies that refused
+    it; None when there is no clear answer."""
+    for rule_id, code in registry.candidates(state.category, state.region_code):
+        if code not in state.refused_by:
+            return rule_id, code
+    return None
+
+
+def decide_auto_disposition(
+    state: ComplaintState,
+    *,
+    registry: Registry,
+    now: datetime,
+    policy: DeadlinePolicy,
+    max_refusals: int,
+    suggested_agency: str | None = None,
+) -> list[Event]:
+    """What routing does on its own: verify and dispose a new report when the rules give a clear
+    answer, re-dispose after a refusal, or nothing (the national admin decides).
+
+    Whistle-blowing reports and reports without a category always wait for the national admin.
+    """
+    if state.status is Status.FILED:
+        if state.kind is ComplaintKind.WHISTLEBLOWING or not state.category:
+            return []
+        if registry.categories and state.category not in registry.categories:
+            return []
+        answer = clear_answer(state, registry)
+        if answer is None:
+            return []
+        verified = ComplaintVerified(
+            title=state.title or "",
+            category=state.category,
+            region_code=state.region_code,
+            anonymous=state.anonymous,
+            confidential=state.confidential,
+        )
+        rule_id, code = answer
+        return [
+            verified,
+            Disposed(agency_code=code, rule_id=rule_id, follow_up_due=policy.follow_up_due(now)),
+        ]
+    if state.status is Status.VERIFIED:
+        if state.refusals >= max_refusals:
+            return []  # the national admin's queue
+        if (
+            suggested_agency
+            and registry.get(suggested_agency)
+            and suggested_agency not in state.refused_by
+        ):
+            return [
+                Disposed(
+                    agency_code=suggested_agency,
+                    rule_id="suggested-by-refuser",
+                    follow_up_due=policy.follow_up_due(now),
+                )
+            ]
+        answer = clear_answer(state, registry)
+        if answer is None:
+            return []
+        rule_id, code = answer
+        return [
+            Disposed(agency_code=code, rule_id=rule_id, follow_up_due=policy.follow_up_due(now))
+        ]
+    return []

@@ -1,0 +1,125 @@
+"""What an agency receives on its queue topic: work items (a complaint to handle) and notices
+(the outcome of a reply it sent). Pure: building an item needs the folded state and the stream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from events import catalog as ev
+from events.base import DeadlineKind
+from events.envelope import Envelope
+from events.state import ComplaintState
+
+WorkReason = Literal["disposed", "forwarded", "escalated", "reopened", "needs_disposition"]
+
+
+class ReporterContact(BaseModel):
+    """The reporter's contact: present only when the complaint is not anonymous."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class WorkItem(BaseModel):
+    """A complaint an agency (or the national admin) must act on.
+
+    `work_item_id` is the id of the event that caused it: a re-delivered item has the same id.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    work_item_id: UUID
+    reason: WorkReason
+    queue: str
+    complaint_id: UUID
+    tracking_id: str
+    version: int
+    agency_code: str | None
+    unit_code: str | None
+    kind: str
+    title: str
+    description: str
+    additional_information: list[str]
+    category: str | None
+    region_code: str | None
+    anonymous: bool
+    confidential: bool
+    reporter: ReporterContact | None
+    follow_up_due: datetime | None
+    refused_by: list[str]
+    occurred_at: datetime
+
+
+class ReplyNotice(BaseModel):
+    """The outcome of a reply an agency sent on the agency-replies topic."""
+
+    reply_id: str
+    complaint_id: UUID | None
+    status: Literal["applied", "duplicate", "rejected"]
+    error: str | None = None
+    problem: str | None = None
+
+
+def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> WorkReason | None:
+    """Which events put work on a queue."""
+    if isinstance(payload, ev.Disposed):
+        return "disposed"
+    if isinstance(payload, ev.ForwardedToUnit):
+        return "forwarded"
+    if isinstance(payload, ev.Escalated):
+        return "escalated"
+    if isinstance(payload, ev.ComplaintReopened):
+        return "reopened"
+    if isinstance(payload, ev.DispositionRefused) and state.refusals >= max_refusals:
+        return "needs_disposition"
+    return None
+
+
+def build_work_item(
+    cause: Envelope,
+    reason: WorkReason,
+    queue: str,
+    state: ComplaintState,
+    stream: list[Envelope],
+    reporter: dict[str, Any] | None,
+) -> WorkItem:
+    """The work item for `cause`; `reporter` must be None for an anonymous complaint (checked
+    here again: anonymity is enforced by the system, not remembered by a caller)."""
+    filed = next(e.payload for e in stream if isinstance(e.payload, ev.ComplaintFiled))
+    assert isinstance(filed, ev.ComplaintFiled)
+    contact = None
+    if reporter and not state.anonymous:
+        contact = ReporterContact(
+            name=reporter.get("name"), phone=reporter.get("phone"), email=reporter.get("email")
+        )
+    return WorkItem(
+        work_item_id=cause.event_id,
+        reason=reason,
+        queue=queue,
+        complaint_id=cause.complaint_id,
+        tracking_id=state.tracking_id or filed.tracking_id,
+        version=cause.version,
+        agency_code=state.agency_code,
+        unit_code=state.unit_code,
+        kind=(state.kind or filed.kind).value,
+        title=state.title or filed.title,
+        description=filed.description,
+        additional_information=[
+            e.payload.message
+            for e in stream
+            if isinstance(e.payload, ev.InformationSupplied) and e.version <= cause.version
+        ],
+        category=state.category,
+        region_code=state.region_code,
+        anonymous=state.anonymous,
+        confidential=state.confidential,
+        reporter=contact,
+        follow_up_due=state.deadlines.get(DeadlineKind.FOLLOW_UP),
+        refused_by=list(state.refused_by),
+        occurred_at=cause.occurred_at,
+    )

@@ -1,0 +1,616 @@
+"""The complaint lifecycle end to end, through the public interfaces only: the HTTP APIs, the
+Kafka topics (intake, intake results, agency queues, agency replies) and the command line,
+against the whole system started as `make run` starts it (real broker, real PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from services.auth import sign
+from tests.e2e.system import (
+    ADMIN,
+    ROOT,
+    System,
+    TopicReader,
+    complaint_body,
+    key,
+    poll_until,
+    publish,
+    system_env,
+)
+
+
+@pytest.fixture(scope="module")
+def system():
+    running = System(ROOT / "var" / f"e2e-{uuid.uuid4().hex[:8]}", {})
+    running.env = system_env(running.var_dir, LAPOR_DEMO_DATA="false")
+    running.start()
+    try:
+        yield running
+    finally:
+        output = running.stop()
+        running.cleanup()
+        assert "stopped." in output, output[-3000:]
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield http
+
+
+async def file(client, system, **fields):
+    response = await client.post(
+        f"{system.url('intake')}/v1/complaints", json=complaint_body(**fields)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def status_of(client, system, filed):
+    response = await client.get(
+        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}",
+        headers={"X-Access-Token": filed["access_token"]},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def wait_status(client, system, filed, *statuses, timeout_s=30):
+    async def check():
+        view = await status_of(client, system, filed)
+        return view if view["status"] in statuses else None
+
+    return await poll_until(check, timeout_s=timeout_s, what=f"status {statuses}")
+
+
+async def wait_held(client, system, filed, agency):
+    url = f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}"
+
+    async def check():
+        return (await client.get(url, headers=key(agency))).status_code == 200
+
+    await poll_until(check, what=f"{agency} holding the complaint")
+
+
+async def agency_reply(client, system, filed, agency, **body):
+    await wait_held(client, system, filed, agency)
+    response = await client.post(
+        f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}/replies",
+        json=body,
+        headers=key(agency),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def signed_reply(agency: str, **fields):
+    body = json.dumps({"agency_code": agency, **fields}).encode()
+    return (
+        fields["complaint_id"].encode(),
+        body,
+        [("lapor_signature", sign(f"demo-{agency}", body).encode())],
+    )
+
+
+async def test_happy_path_from_filing_to_closed(system, client):
+    filed = await file(client, system)
+    assert filed["tracking_id"].startswith("lpr-")
+    view = await wait_status(client, system, filed, "disposed")
+    assert view["agency"]["code"] == "kota-bandung"
+
+    # The agency's queue topic carries the work item, with the (non-anonymous) reporter contact.
+    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+        item = await queue.wait_for(
+            lambda m: (
+                m.get("complaint_id") == filed["complaint_id"] and m.get("reason") == "disposed"
+            ),
+            what="the disposition work item",
+        )
+    assert item["reporter"]["name"] == "Budi Santoso"
+    assert item["description"].startswith("Lubang besar")
+
+    # Acknowledge over the agency-replies topic (signed), the rest over HTTP.
+    await wait_held(client, system, filed, "kota-bandung")
+    await publish(
+        system.bootstrap,
+        system.topic("agency-replies"),
+        [
+            signed_reply(
+                "kota-bandung",
+                reply_id="ack-1",
+                complaint_id=filed["complaint_id"],
+                action="acknowledge",
+            )
+        ],
+    )
+    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+        notice = await queue.wait_for(
+            lambda m: m.get("reply_id") == "ack-1", what="the reply notice"
+        )
+    assert notice["status"] == "applied"
+    await agency_reply(
+        client, system, filed, "kota-bandung", action="forward", unit_code="kota-bandung.dinas-pupr"
+    )
+    answer = await agency_reply(
+        client,
+        system,
+        filed,
+        "kota-bandung",
+        action="propose_resolution",
+        message="Lubang sudah ditambal.",
+    )
+    assert answer["status"] == "followed_up"
+
+    response = await client.post(
+        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}/replies",
+        json={"action": "satisfied", "message": "Terima kasih"},
+        headers={"X-Access-Token": filed["access_token"]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed"
+    events = [e["event"] for e in response.json()["timeline"]]
+    assert events == [
+        "complaint.filed",
+        "complaint.verified",
+        "complaint.disposed",
+        "complaint.disposition_acknowledged",
+        "complaint.forwarded_to_unit",
+        "complaint.follow_up_posted",
+        "complaint.reporter_replied",
+        "complaint.resolved",
+        "complaint.closed",
+    ]
+    assert "Budi" not in response.text and "3456" not in response.text
+
+    # The read model follows, and the auditor sees every event with who and when.
+    async def closed_in_reports():
+        rows = await client.get(
+            f"{system.url('reporting')}/v1/reports/complaints",
+            params={"status": "closed"},
+            headers=ADMIN,
+        )
+        return [r for r in rows.json()["items"] if r["complaint_id"] == filed["complaint_id"]]
+
+    [row] = await poll_until(closed_in_reports, what="the closed complaint in the read model")
+    assert row["closed_reason"] == "resolved" and row["first_follow_up_agency"] == "kota-bandung"
+    timeline = system.cli("-m", "reporting", "timeline", filed["tracking_id"])
+    assert timeline.returncode == 0, timeline.stderr
+    lines = timeline.stdout.strip().splitlines()
+    assert len(lines) == 9
+    assert "complaint.disposition_acknowledged" in lines[3] and "agency:kota-bandung" in lines[3]
+    assert "reporter:" in lines[6]
+
+
+async def test_an_agency_acts_only_on_complaints_disposed_to_it(system, client):
+    filed = await file(
+        client, system, title="Puskesmas tutup", category="kesehatan", region_code="35.78"
+    )
+    await wait_status(client, system, filed, "disposed")
+    url = f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}"
+    other = key("kota-bandung")
+    assert (await client.get(url, headers=other)).status_code == 404
+    refused = await client.post(f"{url}/replies", json={"action": "acknowledge"}, headers=other)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "not_disposed_to_you"
+    assert (await client.post(f"{url}/replies", json={"action": "acknowledge"})).status_code == 401
+    # On the topic: a reply signed by another agency's key is rejected, and says so.
+    await publish(
+        system.bootstrap,
+        system.topic("agency-replies"),
+        [
+            signed_reply(
+                "kota-bandung",
+                reply_id="not-mine",
+                complaint_id=filed["complaint_id"],
+                action="acknowledge",
+            )
+        ],
+    )
+    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+        notice = await queue.wait_for(
+            lambda m: m.get("reply_id") == "not-mine", what="the rejection"
+        )
+    assert notice["status"] == "rejected" and notice["error"] == "not_disposed_to_you"
+    view = await status_of(client, system, filed)
+    assert not view["timeline"][-1]["event"].endswith("acknowledged")
+
+
+async def test_a_refusal_re_disposes_and_two_refusals_reach_the_national_admin(system, client):
+    filed = await file(
+        client, system, title="Jembatan retak", category="jalan", region_code="32.01"
+    )
+    await wait_status(client, system, filed, "disposed")
+    await agency_reply(
+        client,
+        system,
+        filed,
+        "kab-bogor",
+        action="refuse",
+        reason="Jalan nasional",
+        suggested_agency_code="kemenpu",
+    )
+    view = await wait_status(client, system, filed, "disposed")
+    assert view["agency"]["code"] == "kemenpu"
+    async with TopicReader(system.bootstrap, system.topic("agency.kemenpu")) as queue:
+        item = await queue.wait_for(
+            lambda m: m.get("complaint_id") == filed["complaint_id"], what="re-disposition"
+        )
+    assert item["refused_by"] == ["kab-bogor"]
+
+    await agency_reply(client, system, filed, "kemenpu", action="refuse", reason="Jalan kabupaten")
+    async with TopicReader(system.bootstrap, system.topic("agency.national-admin")) as queue:
+        item = await queue.wait_for(
+            lambda m: m.get("complaint_id") == filed["complaint_id"],
+            what="the national admin's work item",
+        )
+    assert item["reason"] == "needs_disposition"
+    queue_rows = (
+        await client.get(f"{system.url('routing')}/v1/verification-queue", headers=ADMIN)
+    ).json()
+    [row] = [r for r in queue_rows["items"] if r["complaint_id"] == filed["complaint_id"]]
+    assert row["refused_by"] == ["kab-bogor", "kemenpu"]
+    assert (await status_of(client, system, filed))["status"] == "verified"  # nobody re-disposed it
+
+    dispose = f"{system.url('routing')}/v1/complaints/{filed['complaint_id']}/dispose"
+    back = await client.post(dispose, json={"agency_code": "kab-bogor"}, headers=ADMIN)
+    assert back.status_code == 409 and back.json()["error"] == "refused_before"
+    assert (
+        await client.post(dispose, json={"agency_code": "kab-bogor"}, headers=key("kemenpu"))
+    ).status_code == 403
+    ok = await client.post(dispose, json={"agency_code": "prov-jawa-barat"}, headers=ADMIN)
+    assert ok.status_code == 200, ok.text
+    assert (await wait_status(client, system, filed, "disposed"))["agency"][
+        "code"
+    ] == "prov-jawa-barat"
+
+
+async def test_missed_deadlines_escalate_up_the_hierarchy(system, client):
+    filed = await file(
+        client, system, title="Puskesmas kekurangan obat", category="kesehatan", region_code="35.78"
+    )
+    await wait_status(client, system, filed, "disposed")
+    await agency_reply(
+        client,
+        system,
+        filed,
+        "kota-surabaya",
+        action="forward",
+        unit_code="kota-surabaya.dinas-kesehatan",
+    )
+    advance = f"{system.url('followup')}/v1/clock/advance"
+    assert (
+        await client.post(advance, json={"working_days": 6}, headers=key("kota-surabaya"))
+    ).status_code == 403
+
+    expected = [
+        ("agency", "kota-surabaya"),
+        ("province", "prov-jawa-timur"),
+        ("national_admin", None),
+    ]
+    for step, (tier, agency) in enumerate(expected, start=1):
+        moved = await client.post(advance, json={"working_days": 6}, headers=ADMIN)
+        assert moved.status_code == 200, moved.text
+
+        async def escalated(step=step):
+            view = await status_of(client, system, filed)
+            found = [e for e in view["timeline"] if e["event"] == "complaint.escalated"]
+            return found if len(found) >= step else None
+
+        found = await poll_until(escalated, what=f"escalation {step}")
+        assert len(found) == step and found[-1]["to_tier"] == tier
+        queue = system.topic(f"agency.{agency or 'national-admin'}")
+        async with TopicReader(system.bootstrap, queue) as reader:
+            item = await reader.wait_for(
+                lambda m: (
+                    m.get("complaint_id") == filed["complaint_id"]
+                    and m.get("reason") == "escalated"
+                ),
+                what=f"the escalation on {queue}",
+            )
+        assert item["agency_code"] == agency
+    admin_queue = (
+        await client.get(f"{system.url('routing')}/v1/verification-queue", headers=ADMIN)
+    ).json()
+    assert filed["complaint_id"] in {r["complaint_id"] for r in admin_queue["items"]}
+
+
+async def test_an_anonymous_reporter_never_reaches_an_agency(system, client):
+    secret_name, secret_phone = "Rahasia Wibowo", "+62 899 7777 1234"
+    reporter = {"name": secret_name, "phone": secret_phone, "email": "rahasia@example.org"}
+    anonymous = await file(
+        client,
+        system,
+        title="Pungli di kelurahan",
+        category="kependudukan",
+        region_code="31.74",
+        anonymous=True,
+        reporter=reporter,
+    )
+    named = await file(
+        client,
+        system,
+        title="Pungli di kecamatan",
+        category="kependudukan",
+        region_code="31.74",
+        reporter={"name": "Nama Terang", "phone": "+62 811 0000 1111"},
+    )
+    agency = "kota-jakarta-selatan"
+    for filed in (anonymous, named):
+        await wait_status(client, system, filed, "disposed")
+        await agency_reply(
+            client, system, filed, agency, action="follow_up", message="Sedang diperiksa"
+        )
+        await client.post(
+            f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}/replies",
+            json={"action": "not_satisfied", "message": "Belum ada tindakan"},
+            headers={"X-Access-Token": filed["access_token"]},
+        )
+        await wait_status(client, system, filed, "in_follow_up")
+
+    async with TopicReader(system.bootstrap, system.topic(f"agency.{agency}")) as reader:
+        await reader.wait_for(
+            lambda m: (
+                m.get("complaint_id") == anonymous["complaint_id"] and m.get("reason") == "reopened"
+            ),
+            what="the reopened work item",
+        )
+        await reader.wait_for(
+            lambda m: (
+                m.get("complaint_id") == named["complaint_id"] and m.get("reason") == "reopened"
+            ),
+            what="the named complaint's work item",
+        )
+        topic_bytes = b"".join(m.value + b"".join(v for _, v in m.headers) for m in reader.messages)
+    responses = [
+        await client.get(
+            f"{system.url('followup')}/v1/agency/complaints/{f['complaint_id']}",
+            headers=key(agency),
+        )
+        for f in (anonymous, named)
+    ]
+    responses.append(
+        await client.get(f"{system.url('followup')}/v1/agency/queue", headers=key(agency))
+    )
+    responses.append(
+        await client.get(f"{system.url('reporting')}/v1/reports/complaints", headers=key(agency))
+    )
+    api_text = "".join(r.text for r in responses)
+    for secret in (secret_name, secret_phone, "rahasia@example.org", "Rahasia", "7777"):
+        assert secret.encode() not in topic_bytes
+        assert secret not in api_text
+    # The scan can fail: the named reporter's contact does reach the agency.
+    assert b"Nama Terang" in topic_bytes and "Nama Terang" in api_text
+    assert responses[0].json()["reporter"] is None and responses[0].json()["anonymous"] is True
+
+
+async def test_a_confidential_complaint_shows_nothing_without_the_reporters_token(system, client):
+    filed = await file(
+        client, system, confidential=True, title="Dugaan suap perizinan", category="perizinan"
+    )
+    url = f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}"
+    hidden = await client.get(url)
+    assert hidden.status_code == 404 and hidden.json()["error"] == "not_found"
+    assert (await client.get(url, headers={"X-Access-Token": "x" * 32})).status_code == 404
+    shown = await client.get(url, headers={"X-Access-Token": filed["access_token"]})
+    assert shown.status_code == 200 and shown.json()["title"] == "Dugaan suap perizinan"
+    public = await file(client, system, title="Trotoar rusak")
+    view = (
+        await client.get(f"{system.url('intake')}/v1/complaints/{public['tracking_id']}")
+    ).json()
+    assert view["title"] == "Trotoar rusak" and "Budi" not in json.dumps(view)
+    reply = await client.post(f"{url}/replies", json={"action": "satisfied"})
+    assert reply.status_code == 404  # without the token, not even its existence is confirmed
+
+
+async def test_bad_input_gets_a_clear_error_and_stores_nothing(system, client):
+    before = await client.get(
+        f"{system.url('reporting')}/v1/reports/complaints",
+        params={"channel": "bad-input"},
+        headers=ADMIN,
+    )
+    invalid = await client.post(
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(
+            channel="bad-input", title="", region_code="Jakarta", reporter={"name": "A"}
+        ),
+    )
+    assert invalid.status_code == 422
+    fields = {e["field"] for e in invalid.json()["errors"]}
+    assert {"title", "region_code", "reporter"} <= fields
+    assert "Jakarta" not in invalid.text  # the refused value is not echoed
+    no_contact = await client.post(
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(channel="bad-input", reporter=None),
+    )
+    assert no_contact.status_code == 422 and "anonymous" in no_contact.text
+    bad_key = await client.post(
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(channel="bad-input"),
+        headers={"Idempotency-Key": "spaces are bad"},
+    )
+    assert (
+        bad_key.status_code == 422
+        and bad_key.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    )
+    same_key = {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+    first = await client.post(
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(channel="bad-input"),
+        headers=same_key,
+    )
+    other = await client.post(
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(channel="bad-input", title="Lain"),
+        headers=same_key,
+    )
+    assert first.status_code == 201 and other.status_code == 422
+    assert other.json()["error"] == "idempotency_key_reused"
+
+    # On the intake topic: invalid -> a rejected result; not even JSON -> the dead-letter topic.
+    await publish(
+        system.bootstrap,
+        system.topic("intake"),
+        [
+            (
+                b"s-bad",
+                json.dumps(
+                    {"submission_id": "s-bad", "channel": "bad-input", "title": "x"}
+                ).encode(),
+                [],
+            ),
+            (b"junk", b"\xff not json", []),
+        ],
+    )
+    async with TopicReader(system.bootstrap, system.topic("intake-results")) as results:
+        result = await results.wait_for(
+            lambda m: m["submission_id"] == "s-bad", what="the rejection"
+        )
+    assert result["status"] == "rejected"
+    assert {e["field"] for e in result["errors"]} >= {"description"}
+    async with TopicReader(system.bootstrap, system.topic("dead-letter")) as letters:
+
+        async def dead_lettered():
+            return any(m.value == b"\xff not json" for m in await letters.poll())
+
+        await poll_until(dead_lettered, what="the undecodable submission in the dead-letter topic")
+        [letter] = [m for m in letters.messages if m.value == b"\xff not json"]
+    assert b"not JSON" in dict(letter.headers)["dlq_reason"]
+    after = await client.get(
+        f"{system.url('reporting')}/v1/reports/complaints",
+        params={"channel": "bad-input"},
+        headers=ADMIN,
+    )
+    assert after.json()["total"] <= before.json()["total"] + 1  # only the one valid filing
+
+
+async def test_two_thousand_complaints_over_http_and_the_topic_exactly_once(
+    system, client, pool_for
+):
+    import asyncio
+
+    run = uuid.uuid4().hex[:6]
+    http_channel, topic_channel = f"bulk-http-{run}", f"bulk-topic-{run}"
+    semaphore = asyncio.Semaphore(16)
+
+    async def post(i: int) -> str:
+        async with semaphore:
+            response = await client.post(
+                f"{system.url('intake')}/v1/complaints",
+                json=complaint_body(
+                    channel=http_channel, title=f"Aspirasi {i}", kind="aspiration", category=None
+                ),
+                headers={"Idempotency-Key": f"{run}-{i}"},
+            )
+            assert response.status_code == 201, response.text
+            return response.json()["complaint_id"]
+
+    http_ids = await asyncio.gather(*(post(i) for i in range(1000)))
+    retried = await asyncio.gather(*(post(i) for i in range(100)))  # a client's retries
+    assert retried == http_ids[:100] and len(set(http_ids)) == 1000
+
+    def submission(i: int):
+        body = complaint_body(
+            channel=topic_channel, title=f"Laporan {i}", category=None, submission_id=f"{run}-{i}"
+        )
+        return (body["submission_id"].encode(), json.dumps(body).encode(), [])
+
+    await publish(system.bootstrap, system.topic("intake"), [submission(i) for i in range(1000)])
+    await publish(
+        system.bootstrap, system.topic("intake"), [submission(i) for i in range(0, 1000, 10)]
+    )  # re-sent
+    async with TopicReader(system.bootstrap, system.topic("intake-results")) as results:
+
+        def accepted():
+            mine = [m for m in results.json() if m["submission_id"].startswith(f"{run}-")]
+            return mine if len(mine) >= 1100 else None
+
+        async def check():
+            await results.poll()
+            return accepted()
+
+        mine = await poll_until(check, timeout_s=180, what="1,100 intake results")
+    assert {m["status"] for m in mine} == {"accepted"}
+    by_submission: dict[str, set[str]] = {}
+    for m in mine:
+        by_submission.setdefault(m["submission_id"], set()).add(m["complaint_id"])
+    assert len(by_submission) == 1000 and all(len(ids) == 1 for ids in by_submission.values())
+
+    async def counted(channel):
+        response = await client.get(
+            f"{system.url('reporting')}/v1/reports/complaints",
+            params={"channel": channel, "limit": 1},
+            headers=ADMIN,
+        )
+        return response.json()["total"]
+
+    for channel in (http_channel, topic_channel):
+        await poll_until(
+            lambda c=channel: _equals(counted(c), 1000),
+            timeout_s=180,
+            what=f"1,000 rows for {channel}",
+        )
+    pool = await pool_for(system)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT payload->>'channel' AS channel, count(*) AS filings, "
+            "count(DISTINCT complaint_id) AS streams FROM events "
+            "WHERE event_type = 'complaint.filed' AND payload->>'channel' = ANY($1) GROUP BY 1",
+            [http_channel, topic_channel],
+        )
+    assert {(r["channel"], r["filings"], r["streams"]) for r in rows} == {
+        (http_channel, 1000, 1000),
+        (topic_channel, 1000, 1000),
+    }
+
+
+async def _equals(awaitable, expected):
+    return (await awaitable) == expected
+
+
+async def test_a_rebuild_gives_the_digests_of_the_live_read_models(system, client):
+    async def settled():
+        first = (
+            await client.get(f"{system.url('reporting')}/v1/reports/digests", headers=ADMIN)
+        ).json()
+        import asyncio
+
+        await asyncio.sleep(1.5)
+        second = (
+            await client.get(f"{system.url('reporting')}/v1/reports/digests", headers=ADMIN)
+        ).json()
+        return first if first == second else None
+
+    live = await poll_until(settled, timeout_s=120, what="the projection to settle")
+    assert live["rm_complaints"]["rows"] > 2000
+    rebuilt = system.cli("-m", "reporting", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    printed = {
+        line.split()[0]: line.split("digest=")[1]
+        for line in rebuilt.stdout.splitlines()
+        if "digest=" in line
+    }
+    assert printed == {table: found["digest"] for table, found in live.items()}
+    verified = system.cli("-m", "reporting", "verify")
+    assert verified.returncode == 0 and " 0 broken" in verified.stdout
+
+
+@pytest.fixture
+async def pool_for():
+    from services.db import create_pool
+
+    pools = []
+
+    async def connect(system):
+        database_url = json.loads((system.var_dir / "infra.json").read_text())["database_url"]
+        pool = await create_pool(database_url, max_size=2)
+        pools.append(pool)
+        return pool
+
+    yield connect
+    for pool in pools:
+        await pool.close()
