@@ -52,7 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 asyncapi: $(STAMP)
-	$(BIN)/python -m events.asyncapi > docs/asyncapi.json
+	$(BIN)/python -m services.topics_doc > docs/asyncapi.json
 
 verify: $(STAMP)
 	$(BIN)/python -m services verify

@@ -194,6 +194,7 @@ def _(e: ev.Escalated, s: ComplaintState) -> ComplaintState:
         escalated_to_tier=e.to_tier,
         agency_code=e.to_agency_code,
         unit_code=None,
+        acknowledged=False,  # the next tier up has yet to take it
         deadlines=_set(s.deadlines, **{e.deadline.value: e.new_due}),
     )
 

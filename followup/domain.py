@@ -103,8 +103,22 @@ def decide_agency_reply(
         raise Refused(
             "reason_required", "say why it is not your authority", field="reason", status=422
         )
-    if suggested_agency_code and registry.get(suggested_agency_code) is None:
-        raise Refused("unknown_agency", "no such agency", field="suggested_agency_code", status=422)
+    if suggested_agency_code:
+        suggested = registry.get(suggested_agency_code)
+        if suggested is None or suggested.kind == "work_unit":
+            raise Refused(
+                "unknown_agency",
+                "suggest an agency (not a work unit) from the registry",
+                field="suggested_agency_code",
+                status=422,
+            )
+        if registry.queue_owner(suggested.code) == agency:
+            raise Refused(
+                "suggested_yourself",
+                "suggest another agency than yourself",
+                field="suggested_agency_code",
+                status=422,
+            )
     return [
         DispositionRefused(
             agency_code=agency, reason=reason, suggested_agency_code=suggested_agency_code
@@ -144,7 +158,7 @@ def decide_reporter_reply(
         return [
             ReporterReplied(satisfied=False, message=message),
             ComplaintReopened(
-                reason=(message or "the reporter is not satisfied")[:300],
+                reason=((message or "").strip() or "the reporter is not satisfied")[:300],
                 follow_up_due=policy.follow_up_due(now),
             ),
         ]

@@ -108,18 +108,20 @@ def access_token_for(secret: bytes, complaint_id: UUID) -> str:
 
 def token_matches(secret: bytes, complaint_id: UUID, token: str | None) -> bool:
     """Constant-time check of a reporter's access token."""
-    return bool(token) and hmac.compare_digest(access_token_for(secret, complaint_id), str(token))
+    if not token:
+        return False
+    expected = access_token_for(secret, complaint_id).encode()
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
 
 
-def same_submission(state: ComplaintState, submission: Submission) -> bool:
-    """Whether an existing complaint was filed from this very submission (idempotent retry)."""
-    return (state.title, state.kind, state.channel, state.anonymous, state.confidential) == (
-        submission.title,
-        submission.kind,
-        submission.channel,
-        submission.anonymous,
-        submission.confidential,
-    )
+def same_submission(filed: ComplaintFiled, submission: Submission) -> bool:
+    """Whether a complaint was filed from this very submission (an idempotent retry). Compared
+    with the filing itself: the national admin may have changed title or flags since."""
+    fields = ("title", "description", "kind", "channel", "category", "region_code")
+    return all(getattr(filed, f) == getattr(submission, f) for f in fields) and (
+        filed.anonymous,
+        filed.confidential,
+    ) == (submission.anonymous, submission.confidential)
 
 
 def decide_file(

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
+from events.catalog import ComplaintFiled
 from events.envelope import Actor, Envelope
 from events.fold import replay
-from events.state import ComplaintState, Status
+from events.state import ComplaintState
 from followup.domain import ReporterAction, decide_reporter_reply
 from intake.domain import (
     Submission,
@@ -96,10 +97,11 @@ class Intake:
         return self._filing(complaint_id, True)
 
     async def _repeat(self, complaint_id: UUID, submission: Submission) -> Filing | None:
-        state = replay(await self.rt.store.read_stream(complaint_id))
-        if state.status is Status.NEW:
+        stream = await self.rt.store.read_stream(complaint_id)
+        if not stream:
             return None
-        if not same_submission(state, submission):
+        filed = stream[0].payload
+        if not isinstance(filed, ComplaintFiled) or not same_submission(filed, submission):
             raise Refused(
                 "idempotency_key_reused",
                 "this Idempotency-Key (or submission id) was used for a different submission",

@@ -172,10 +172,11 @@ def decide_auto_disposition(
     if state.status is Status.VERIFIED:
         if state.refusals >= max_refusals:
             return []  # the national admin's queue
+        suggested = registry.get(suggested_agency)
         if (
-            suggested_agency
-            and registry.get(suggested_agency)
-            and suggested_agency not in state.refused_by
+            suggested is not None
+            and suggested.kind != "work_unit"
+            and suggested.code not in state.refused_by
         ):
             return [
                 Disposed(

@@ -107,10 +107,10 @@ class Demo:
         )
         response.raise_for_status()
 
-    def advance(self, working_days: int) -> None:
+    def advance(self, days: float) -> None:
         response = self.http.post(
             f"{self.urls['followup']}/v1/clock/advance",
-            json={"working_days": working_days},
+            json={"days": days},
             headers=ADMIN,
         )
         response.raise_for_status()
@@ -151,10 +151,18 @@ def seed(urls: dict[str, str]) -> bool:
     )
     demo.wait("silent", "followed_up")
     demo.wait("late-unit", "forwarded_to_unit")
-    demo.advance(working_days=11)  # follow-ups are late, the silent reporter's 10 days are over
+    demo.file(
+        "ombudsman", title="Izin usaha tidak diproses", category="perizinan", region_code="35.15"
+    )
+    demo.wait("ombudsman", "disposed")
+    # 61 days on: follow-ups are late, the silent reporter's 10 working days are over, and the
+    # 60-day resolution limit has passed.
+    demo.advance(days=61)
     demo.wait("late-unit", "escalated")
     demo.wait("late-city", "escalated")
     demo.wait("silent", "closed")
+    demo.wait("ombudsman", "escalated")
+    demo.reporter("ombudsman", "refer_to_ombudsman", "Saya setuju dilimpahkan ke Ombudsman.")
 
     # Phase 2: every other state, on the (moved) platform clock.
     demo.file(
@@ -189,6 +197,12 @@ def seed(urls: dict[str, str]) -> bool:
     demo.file(
         "twice-refused", title="Sekolah kekurangan guru", category="pendidikan", region_code="73.06"
     )
+    demo.file(
+        "acknowledged", title="Sampah menumpuk di pasar", category="lingkungan", region_code="32.01"
+    )
+    demo.file(
+        "forwarded", title="Guru sering tidak hadir", category="pendidikan", region_code="31.75"
+    )
     demo.file("followed-up", title="Saluran air tersumbat", category="jalan", region_code="35.15")
     demo.file(
         "reopened",
@@ -216,6 +230,13 @@ def seed(urls: dict[str, str]) -> bool:
         "prov-sulawesi-selatan",
         action="refuse",
         reason="Sekolah dasar, wewenang kabupaten",
+    )
+    demo.agency("acknowledged", "prov-jawa-barat", action="acknowledge")
+    demo.agency(
+        "forwarded",
+        "kota-jakarta-timur",
+        action="forward",
+        unit_code="kota-jakarta-timur.dinas-pendidikan",
     )
     demo.agency("followed-up", "kab-sidoarjo", action="acknowledge")
     demo.agency(

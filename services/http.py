@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.decisions import Refused
@@ -58,6 +59,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _refused(request: Request, exc: Refused) -> JSONResponse:
         errors = [{"field": exc.field, "problem": exc.message}] if exc.field else []
         return problem(exc.status, exc.code, exc.message, errors)
+
+    @app.exception_handler(ValidationError)
+    async def _rule(request: Request, exc: ValidationError) -> JSONResponse:
+        # A value the contract refuses deep inside a decision: still the caller's input.
+        return problem(422, "invalid_value", "a value is not acceptable", validation_errors(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

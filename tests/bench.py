@@ -1,10 +1,17 @@
-"""`make bench`: the event store's append rate and the relay's publish rate, each beside the raw
-limit measured in the same run on the same engines. Prints figures; asserts nothing."""
+"""`make bench`: the event store's append rate, the relay's publish rate and latency, intake over
+HTTP, filing -> agency queue latency and the full rebuild of the read models, each beside the raw
+limit measured in the same run on the same engines. Prints figures and targets; asserts nothing.
+
+LAPOR_BENCH_SCALE=0.1 shrinks every size (quick check); LAPOR_BENCH_ONLY=rebuild,e2e picks
+benchmarks (store, relay, rebuild, intake, e2e). Every process and var dir it starts is removed
+again, also on failure or Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -19,17 +26,22 @@ from services.infra import ensure_infra, free_port, stop_infra
 from services.migrate import migrate_database
 from services.relay import OutboxRelay
 from services.settings import PlatformSettings
+from tests.bench_system import (
+    INTAKE_CONCURRENCY,
+    ONLY,
+    SCALE,
+    Report,
+    bench_rebuild,
+    pct,
+    run_system_benchmarks,
+    scaled,
+)
 from tests.integration.helpers import event_for
 
-APPENDS = 4000
+APPENDS = scaled(4000, 100)
 CONCURRENCY = 16
-RELAY_EVENTS = 20_000
-LATENCY_SAMPLES = 200
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+RELAY_EVENTS = scaled(20_000, 400) // 4 * 4
+LATENCY_SAMPLES = scaled(200, 20)
 
 
 async def timed_concurrently(jobs: list, concurrency: int) -> tuple[float, list[float]]:
@@ -177,7 +189,8 @@ async def bench_relay(settings, endpoints, pool) -> tuple[str, str, str]:
     )
 
 
-async def main() -> None:
+async def session_benchmarks(report: Report) -> None:
+    """The store, relay and rebuild benchmarks on one private embedded PostgreSQL + Tansu."""
     var_dir = Path("var") / f"bench-{uuid.uuid4().hex[:6]}"
     var_dir.mkdir(parents=True)
     settings = PlatformSettings(
@@ -187,26 +200,47 @@ async def main() -> None:
         topic_prefix="bench",
         relay_probe_interval_s=1.0,
     )
-    endpoints = ensure_infra(settings)
     try:
+        endpoints = ensure_infra(settings)
         await migrate_database(endpoints.database_url)
         pool = await create_pool(endpoints.database_url, max_size=CONCURRENCY + 4)
         try:
-            append, raw_append = await bench_append(pool)
-            relay, raw_produce, latency = await bench_relay(settings, endpoints, pool)
+            if "store" in ONLY:
+                append, raw_append = await bench_append(pool)
+                report.row(f"store append, {APPENDS} single-event commands", append)
+                report.raw("asyncpg INSERT, same rows, no store", raw_append)
+                report.target("(later) append >= 2,000 commands/s with p99 < 20 ms", None)
+            if "relay" in ONLY:
+                relay, raw_produce, latency = await bench_relay(settings, endpoints, pool)
+                report.row(f"relay publish, {RELAY_EVENTS} events from outbox", relay)
+                report.raw("aiokafka produce, same records", raw_produce)
+                report.row(
+                    f"relay latency, commit -> consumer ({LATENCY_SAMPLES} single appends)",
+                    latency,
+                )
         finally:
             await pool.close()
+        if "rebuild" in ONLY:
+            await bench_rebuild(endpoints.database_url, report)
     finally:
         stop_infra(settings)
         shutil.rmtree(var_dir, ignore_errors=True)
-    print(f"\nlapor bench  (2 cores, concurrency {CONCURRENCY}, embedded PostgreSQL 16 + Tansu)")
-    print(f"  store append, {APPENDS} single-event commands   {append}")
-    print(f"    raw limit: asyncpg INSERT, same rows, no store {raw_append}")
-    print(f"  relay publish, {RELAY_EVENTS} events from outbox  {relay}")
-    print(f"    raw limit: aiokafka produce, same records       {raw_produce}")
-    print(f"  relay latency, commit -> consumer ({LATENCY_SAMPLES} single appends) {latency}")
-    print("  target (later): append >= 2,000 commands/s with p99 < 20 ms\n")
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on SIGTERM as on Ctrl-C
+    report = Report()
+    try:
+        if ONLY & {"store", "relay", "rebuild"}:
+            asyncio.run(session_benchmarks(report))
+        run_system_benchmarks(report)
+    finally:
+        with contextlib.suppress(Exception):
+            report.print(
+                f"lapor bench  (2 cores, scale {SCALE:g}, store concurrency {CONCURRENCY}, "
+                f"HTTP clients {INTAKE_CONCURRENCY}, embedded PostgreSQL 16 + Tansu)"
+            )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

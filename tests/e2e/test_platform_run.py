@@ -1,108 +1,92 @@
-"""`python -m services run` (what `make run` calls): starts infrastructure and services, writes
-var/endpoints.json, relays appended events to Kafka, and stops everything on Ctrl-C."""
+"""`python -m services run` (what `make run` calls): starts infrastructure and every service,
+files the demo data (complaints in every state), writes var/endpoints.json, stops everything on
+Ctrl-C, and a second run reuses the data."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import urllib.request
 import uuid
-from pathlib import Path
 
-import pytest
-from aiokafka import AIOKafkaConsumer
+import httpx
 
-from events.binding import decode
-from services.db import create_pool
-from services.eventstore import EventStore
-from services.infra import _port_open, free_port
-from tests.integration.helpers import event_for, eventually
+from services.infra import _port_open
+from tests.e2e.system import ADMIN, ROOT, System, poll_until, system_env
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def run_env():
-    var_dir = ROOT / "var" / f"e2e-{uuid.uuid4().hex[:8]}"
-    env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")
-        },
-        "LAPOR_VAR_DIR": str(var_dir),
-        "LAPOR_BROKER_PORT": str(free_port()),
-        "LAPOR_RELAY_PORT": str(free_port()),
-        "LAPOR_TOPIC_PREFIX": f"e{uuid.uuid4().hex[:8]}",
-        "LAPOR_SESSION_TIMEOUT_S": "4",
-        "LAPOR_LOG_FORMAT": "json",
-    }
-    yield var_dir, env
-    subprocess.run(
-        [sys.executable, "-m", "services", "infra", "down"],
-        env=env,
-        check=False,
-        capture_output=True,
-    )
-    shutil.rmtree(var_dir, ignore_errors=True)
+EVERY_STATE = {
+    "filed",
+    "verified",
+    "deferred",
+    "archived",
+    "awaiting_reporter",
+    "disposed",
+    "forwarded_to_unit",
+    "followed_up",
+    "in_follow_up",
+    "escalated",
+    "closed",
+    "referred_to_ombudsman",
+}
 
 
-async def test_run_starts_everything_relays_and_stops_cleanly(run_env):
-    var_dir, env = run_env
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    endpoints_file = var_dir / "endpoints.json"
+async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it():
+    var_dir = ROOT / "var" / f"run-{uuid.uuid4().hex[:8]}"
+    system = System(var_dir, system_env(var_dir))
     try:
-        await eventually(endpoints_file.exists, timeout_s=90, what="var/endpoints.json")
-        endpoints = json.loads(endpoints_file.read_text())
-        relay = endpoints["services"]["relay"]
-        assert relay["base_url"].startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(relay["health"], timeout=5) as response:
-            assert json.loads(response.read())["leader"] is True
-        with urllib.request.urlopen(relay["metrics"], timeout=5) as response:
-            assert b"lapor_relay_published_total" in response.read()
+        system.start()
+        endpoints = system.endpoints
+        assert set(endpoints["services"]) == {"relay", "intake", "routing", "followup", "reporting"}
+        for name, info in endpoints["services"].items():
+            assert info["base_url"].startswith("http://127.0.0.1:"), name
+            with urllib.request.urlopen(info["health"], timeout=5) as response:
+                assert json.loads(response.read())["ready"] is True or name == "relay"
+        with urllib.request.urlopen(endpoints["services"]["intake"]["docs"], timeout=5) as page:
+            assert page.status == 200
 
-        database_url = json.loads((var_dir / "infra.json").read_text())["database_url"]
-        pool = await create_pool(database_url, max_size=2)
-        complaint = uuid.uuid4()
-        try:
-            await EventStore(pool).append(complaint, 0, [event_for(complaint, 1)])
-        finally:
-            await pool.close()
+        async with httpx.AsyncClient(timeout=30) as client:
 
-        consumer = AIOKafkaConsumer(
-            endpoints["topics"]["complaint_events"],
-            bootstrap_servers=endpoints["kafka_bootstrap_servers"],
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        received = []
-        try:
+            async def statuses():
+                response = await client.get(
+                    f"{system.url('reporting')}/v1/reports/complaints",
+                    params={"limit": 1000},
+                    headers=ADMIN,
+                )
+                found = {row["status"] for row in response.json()["items"]}
+                return found if found >= EVERY_STATE else None
 
-            async def arrived() -> bool:
-                for messages in (await consumer.getmany(timeout_ms=200)).values():
-                    received.extend(decode(m.key, m.value, m.headers) for m in messages)
-                return any(e.complaint_id == complaint for e in received)
+            try:
+                await poll_until(statuses, timeout_s=120, what="demo complaints in every state")
+            except AssertionError as missing:
+                raise AssertionError(system.stop()[-4000:]) from missing
+            demo_count = (
+                await client.get(f"{system.url('reporting')}/v1/reports/complaints", headers=ADMIN)
+            ).json()["total"]
+        first_output = system.stop()
+        assert "filed in" in first_output and "stopped." in first_output, first_output[-3000:]
+        assert "demo-national-admin" in first_output
+        assert not (var_dir / "endpoints.json").exists()
+        for port in ("LAPOR_BROKER_PORT", "LAPOR_INTAKE_PORT", "LAPOR_REPORTING_PORT"):
+            assert not _port_open("127.0.0.1", int(system.env[port]))
 
-            await eventually(arrived, what="the appended event on Kafka")
-        finally:
-            await consumer.stop()
+        system.start()
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def counted():
+                response = await client.get(
+                    f"{system.url('reporting')}/v1/reports/complaints", headers=ADMIN
+                )
+                return response.json()["total"] == demo_count
+
+            await poll_until(counted, what="the same complaints after a restart")
+            await asyncio.sleep(1)
+            again = (
+                await client.get(f"{system.url('reporting')}/v1/reports/complaints", headers=ADMIN)
+            ).json()["total"]
+        second_output = system.stop()
+        assert "already there (reused)" in second_output, second_output[-3000:]
+        assert again == demo_count
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = await asyncio.to_thread(process.communicate, timeout=60)
-    assert process.returncode == 0, output.decode()[-2000:]
-    text = output.decode()
-    assert "Kafka bootstrap" in text and "stopped." in text
-    assert not endpoints_file.exists()
-    assert not _port_open("127.0.0.1", int(env["LAPOR_BROKER_PORT"]))
-    assert not _port_open("127.0.0.1", int(env["LAPOR_RELAY_PORT"]))
+        if system.process is not None and system.process.poll() is None:
+            system.process.kill()
+        system.cleanup()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from events import ALL_EVENT_TYPES
-from events.asyncapi import document, render
+from services.topics_doc import document, render
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "asyncapi.json"
 
@@ -31,3 +31,18 @@ def test_payload_schemas_forbid_unknown_fields():
 
 def test_the_committed_file_is_current():
     assert json.loads(COMMITTED.read_text()) == json.loads(render()), "run `make asyncapi`"
+
+
+def test_the_service_topics_are_documented_with_their_message_schemas():
+    doc = document()
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert {
+        "lapor.intake.v1",
+        "lapor.intake-results.v1",
+        "lapor.agency.{agencyCode}.v1",
+        "lapor.agency-replies.v1",
+    } <= addresses
+    messages = doc["components"]["messages"]
+    assert "submission_id" in messages["Submission"]["payload"]["required"]
+    assert "reporter" in messages["WorkItem"]["payload"]["properties"]
+    assert "lapor_signature" in messages["AgencyReply"]["headers"]["properties"]

@@ -1,0 +1,474 @@
+"""Follow-up deciders: agency replies, reporter replies, and missed deadlines (given events, when
+a command or the clock, then events or a refusal)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events import DeadlineKind, Status, Tier
+from events.catalog import (
+    ComplaintArchived,
+    ComplaintClosed,
+    ComplaintReopened,
+    DeadlineExtended,
+    DispositionAcknowledged,
+    DispositionRefused,
+    Escalated,
+    FollowUpPosted,
+    ForwardedToUnit,
+    InformationRequested,
+    InformationSupplied,
+    ReferredToOmbudsman,
+    ReporterReplied,
+    Resolved,
+)
+from followup.domain import (
+    decide_agency_reply,
+    decide_deadlines,
+    decide_reporter_reply,
+    next_due,
+)
+from services.decisions import Refused
+from tests.unit.given import (
+    NOW,
+    POLICY,
+    REGISTRY,
+    START,
+    disposed,
+    filed,
+    given,
+    refused,
+    verified,
+)
+
+UNIT = "kota-bandung.dinas-pupr"
+FOLLOW_UP_DUE = POLICY.follow_up_due(START)  # end of Monday 30 November 2026 in Jakarta
+LATE = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # Tuesday morning: the follow-up was missed
+REPLY_DUE = POLICY.reply_due(START)  # end of Monday 7 December 2026 in Jakarta
+SILENT = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+
+AT_BANDUNG = (filed(), verified(), disposed("kota-bandung"))
+FORWARDED = (*AT_BANDUNG, ForwardedToUnit(agency_code="kota-bandung", unit_code=UNIT))
+FOLLOWED_UP = (
+    *AT_BANDUNG,
+    FollowUpPosted(agency_code="kota-bandung", message="Sudah ditambal", reply_due=REPLY_DUE),
+)
+
+
+def escalated(to_tier, to_agency_code, from_agency_code="kota-bandung", new_due=FOLLOW_UP_DUE):
+    return Escalated(
+        deadline=DeadlineKind.FOLLOW_UP,
+        missed_due=FOLLOW_UP_DUE,
+        from_agency_code=from_agency_code,
+        to_tier=to_tier,
+        to_agency_code=to_agency_code,
+        new_due=new_due,
+    )
+
+
+AT_PROVINCE = (*AT_BANDUNG, escalated(Tier.PROVINCE, "prov-jawa-barat"))
+AT_NATIONAL_ADMIN = (
+    *AT_PROVINCE,
+    escalated(Tier.NATIONAL_ADMIN, None, from_agency_code="prov-jawa-barat"),
+)
+
+
+def reply(state, agency, action, **changes):
+    return decide_agency_reply(
+        state, agency=agency, action=action, registry=REGISTRY, now=NOW, policy=POLICY, **changes
+    )
+
+
+def reporter(state, action, message=None, now=NOW):
+    return decide_reporter_reply(state, action=action, message=message, now=now, policy=POLICY)
+
+
+def deadlines(state, now):
+    return decide_deadlines(state, now=now, registry=REGISTRY, policy=POLICY)
+
+
+# -- agency replies -----------------------------------------------------------------------------
+
+
+def test_acknowledge():
+    assert reply(given(*AT_BANDUNG), "kota-bandung", "acknowledge") == [
+        DispositionAcknowledged(agency_code="kota-bandung")
+    ]
+
+
+def test_acknowledge_twice_is_refused():
+    state = given(*AT_BANDUNG, DispositionAcknowledged(agency_code="kota-bandung"))
+    with refused("already_acknowledged"):
+        reply(state, "kota-bandung", "acknowledge")
+
+
+def test_the_tier_a_complaint_escalates_to_can_acknowledge_it():
+    """BUG: the fold keeps `acknowledged` from the agency the complaint escalated away from, so
+    the province that now holds it cannot acknowledge it."""
+    state = given(
+        *AT_BANDUNG,
+        DispositionAcknowledged(agency_code="kota-bandung"),
+        escalated(Tier.PROVINCE, "prov-jawa-barat"),
+    )
+    assert reply(state, "prov-jawa-barat", "acknowledge") == [
+        DispositionAcknowledged(agency_code="prov-jawa-barat")
+    ]
+
+
+def test_forward_to_an_own_work_unit():
+    assert reply(given(*AT_BANDUNG), "kota-bandung", "forward", unit_code=UNIT) == [
+        ForwardedToUnit(agency_code="kota-bandung", unit_code=UNIT)
+    ]
+
+
+@pytest.mark.parametrize(
+    "unit_code", ["kab-bogor.dinas-pupr", "kota-bandung", "kota-atlantis.dinas", None]
+)
+def test_forward_to_a_unit_that_is_not_yours_is_refused(unit_code):
+    with refused("unknown_unit", status=422, field="unit_code"):
+        reply(given(*AT_BANDUNG), "kota-bandung", "forward", unit_code=unit_code)
+
+
+def test_follow_up():
+    assert reply(given(*AT_BANDUNG), "kota-bandung", "follow_up", message="Sudah ditambal") == [
+        FollowUpPosted(
+            agency_code="kota-bandung",
+            unit_code=None,
+            message="Sudah ditambal",
+            resolution_proposed=False,
+            reply_due=POLICY.reply_due(NOW),
+        )
+    ]
+
+
+def test_follow_up_after_forwarding_names_the_unit():
+    [event] = reply(given(*FORWARDED), "kota-bandung", "follow_up", message="Sudah ditambal")
+    assert (event.agency_code, event.unit_code) == ("kota-bandung", UNIT)
+
+
+def test_propose_resolution():
+    [event] = reply(given(*AT_BANDUNG), "kota-bandung", "propose_resolution", message="Selesai")
+    assert isinstance(event, FollowUpPosted)
+    assert event.resolution_proposed is True
+
+
+@pytest.mark.parametrize("action", ["follow_up", "propose_resolution"])
+def test_a_follow_up_needs_a_message(action):
+    with refused("message_required", status=422, field="message"):
+        reply(given(*AT_BANDUNG), "kota-bandung", action, message=None)
+
+
+def test_a_second_follow_up_before_the_reporter_answers_is_refused():
+    with refused("invalid_state"):
+        reply(given(*FOLLOWED_UP), "kota-bandung", "follow_up", message="Lagi")
+
+
+def test_refuse_with_a_reason():
+    assert reply(given(*AT_BANDUNG), "kota-bandung", "refuse", reason="Jalan nasional") == [
+        DispositionRefused(agency_code="kota-bandung", reason="Jalan nasional")
+    ]
+
+
+def test_refuse_with_a_suggested_agency():
+    [event] = reply(
+        given(*AT_BANDUNG),
+        "kota-bandung",
+        "refuse",
+        reason="Jalan nasional",
+        suggested_agency_code="kemenpu",
+    )
+    assert event == DispositionRefused(
+        agency_code="kota-bandung", reason="Jalan nasional", suggested_agency_code="kemenpu"
+    )
+    after = given(*AT_BANDUNG, event)
+    assert after.status is Status.VERIFIED
+    assert after.refused_by == ("kota-bandung",)
+    assert after.agency_code is None
+
+
+def test_refuse_without_a_reason_is_refused():
+    with refused("reason_required", status=422, field="reason"):
+        reply(given(*AT_BANDUNG), "kota-bandung", "refuse")
+
+
+def test_refuse_suggesting_an_unknown_agency_is_refused():
+    with refused("unknown_agency", status=422, field="suggested_agency_code"):
+        reply(
+            given(*AT_BANDUNG),
+            "kota-bandung",
+            "refuse",
+            reason="Bukan wewenang",
+            suggested_agency_code="kota-atlantis",
+        )
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "forward", "follow_up", "refuse"])
+def test_a_complaint_held_by_another_agency_is_not_yours(action):
+    with refused("not_disposed_to_you", status=403):
+        reply(
+            given(*AT_BANDUNG),
+            "kab-bogor",
+            action,
+            message="x",
+            reason="x",
+            unit_code="kab-bogor.dinas-pupr",
+        )
+
+
+def test_a_work_unit_acts_through_its_agency():
+    # Forwarded to a unit, the complaint is still acted on with the agency's key.
+    with refused("not_disposed_to_you", status=403):
+        reply(given(*FORWARDED), UNIT, "follow_up", message="Sudah")
+    [event] = reply(given(*FORWARDED), "kota-bandung", "follow_up", message="Sudah")
+    assert isinstance(event, FollowUpPosted)
+
+
+def test_a_complaint_held_by_a_work_unit_is_acted_on_by_its_parent_agency():
+    state = given(filed(), verified(), disposed(UNIT))
+    assert state.agency_code == UNIT
+    assert [type(e) for e in reply(state, "kota-bandung", "acknowledge")] == [
+        DispositionAcknowledged
+    ]
+    assert [type(e) for e in reply(state, "kota-bandung", "follow_up", message="Ok")] == [
+        FollowUpPosted
+    ]
+    with refused("not_disposed_to_you", status=403):
+        reply(state, UNIT, "acknowledge")
+
+
+def test_the_agency_an_escalation_reached_can_act():
+    [event] = reply(given(*AT_PROVINCE), "prov-jawa-barat", "follow_up", message="Ditangani")
+    assert event.agency_code == "prov-jawa-barat"
+    with refused("not_disposed_to_you", status=403):
+        reply(given(*AT_PROVINCE), "kota-bandung", "follow_up", message="Ditangani")
+
+
+def test_no_agency_acts_on_a_complaint_at_the_national_admin():
+    with refused("not_disposed_to_you", status=403):
+        reply(given(*AT_NATIONAL_ADMIN), "prov-jawa-barat", "follow_up", message="x")
+
+
+def test_no_agency_acts_on_a_complaint_that_does_not_exist():
+    with refused("not_found", status=404):
+        reply(given(), "kota-bandung", "acknowledge")
+
+
+# -- reporter replies ---------------------------------------------------------------------------
+
+
+def test_add_information_while_awaiting_the_reporter():
+    state = given(filed(), InformationRequested(question="Di mana?", requested_by="national_admin"))
+    assert reporter(state, "add_information", "Di depan gedung merdeka") == [
+        InformationSupplied(message="Di depan gedung merdeka", verify_due=POLICY.verify_due(NOW))
+    ]
+
+
+def test_add_information_at_other_times_is_a_comment():
+    assert reporter(given(*AT_BANDUNG), "add_information", "Makin parah") == [
+        ReporterReplied(message="Makin parah")
+    ]
+
+
+def test_add_information_needs_a_message():
+    with refused("message_required", status=422, field="message"):
+        reporter(given(*AT_BANDUNG), "add_information", None)
+
+
+def test_satisfied_after_a_follow_up_resolves_and_closes():
+    events = reporter(given(*FOLLOWED_UP), "satisfied", "Terima kasih")
+    assert events == [
+        ReporterReplied(satisfied=True, message="Terima kasih"),
+        Resolved(resolution_code="fixed", confirmed_by="reporter"),
+        ComplaintClosed(reason="resolved"),
+    ]
+    after = given(*FOLLOWED_UP, *events)
+    assert (after.status, after.closed_reason) == (Status.CLOSED, "resolved")
+
+
+def test_not_satisfied_reopens():
+    assert reporter(given(*FOLLOWED_UP), "not_satisfied", "Masih berlubang") == [
+        ReporterReplied(satisfied=False, message="Masih berlubang"),
+        ComplaintReopened(reason="Masih berlubang", follow_up_due=POLICY.follow_up_due(NOW)),
+    ]
+
+
+def test_not_satisfied_without_a_message_has_a_default_reason():
+    [_, reopened] = reporter(given(*FOLLOWED_UP), "not_satisfied")
+    assert reopened.reason == "the reporter is not satisfied"
+
+
+def test_a_long_reason_is_cut_to_fit():
+    [_, reopened] = reporter(given(*FOLLOWED_UP), "not_satisfied", "x" * 500)
+    assert reopened.reason == "x" * 300
+
+
+def test_a_blank_not_satisfied_message_is_not_a_crash():
+    """BUG: the intake API accepts a message of spaces (min_length=1); the decider builds
+    ComplaintReopened(reason="   "), whose ShortText strips it to "" and raises a pydantic
+    ValidationError (an HTTP 500) instead of using the default reason or refusing."""
+    try:
+        events = reporter(given(*FOLLOWED_UP), "not_satisfied", "   ")
+    except Refused as refusal:
+        assert refusal.status == 422
+    else:
+        assert isinstance(events[-1], ComplaintReopened)
+        assert events[-1].reason.strip()
+
+
+@pytest.mark.parametrize("action", ["satisfied", "not_satisfied"])
+def test_answering_before_any_follow_up_is_refused(action):
+    with refused("no_follow_up"):
+        reporter(given(*AT_BANDUNG), action, "ok")
+
+
+@pytest.mark.parametrize(
+    "ending", [ComplaintClosed(reason="resolved"), ComplaintArchived(reason_code="spam")]
+)
+@pytest.mark.parametrize("action", ["add_information", "satisfied", "refer_to_ombudsman"])
+def test_a_closed_complaint_takes_no_reply(ending, action):
+    with refused("closed"):
+        reporter(given(*FOLLOWED_UP, ending), action, "halo", now=START + timedelta(days=90))
+
+
+def test_no_reply_to_a_complaint_that_does_not_exist():
+    with refused("not_found", status=404):
+        reporter(given(), "add_information", "halo")
+
+
+def test_refer_to_the_ombudsman_before_the_resolution_deadline_is_too_early():
+    state = given(*AT_BANDUNG)
+    with refused("too_early"):
+        reporter(state, "refer_to_ombudsman", now=START + timedelta(days=59))
+    with refused("too_early"):  # at the deadline itself, still too early
+        reporter(state, "refer_to_ombudsman", now=POLICY.resolution_due(START))
+
+
+def test_refer_to_the_ombudsman_after_the_resolution_deadline():
+    later = START + timedelta(days=61)
+    assert reporter(given(*AT_BANDUNG), "refer_to_ombudsman", now=later) == [
+        ReferredToOmbudsman(consent_given_at=later, days_open=61)
+    ]
+
+
+def test_without_a_resolution_clock_there_is_no_referral():
+    with refused("too_early"):
+        reporter(
+            given(filed(resolution_due=None)),
+            "refer_to_ombudsman",
+            now=START + timedelta(days=400),
+        )
+
+
+# -- missed deadlines ---------------------------------------------------------------------------
+
+
+def test_a_unit_that_misses_the_follow_up_escalates_to_its_agency():
+    assert deadlines(given(*FORWARDED), LATE) == [
+        Escalated(
+            deadline=DeadlineKind.FOLLOW_UP,
+            missed_due=FOLLOW_UP_DUE,
+            from_agency_code=UNIT,
+            to_tier=Tier.AGENCY,
+            to_agency_code="kota-bandung",
+            new_due=POLICY.escalation_due(LATE),
+        )
+    ]
+
+
+def test_a_city_that_misses_the_follow_up_escalates_to_its_province():
+    [event] = deadlines(given(*AT_BANDUNG), LATE)
+    assert (event.from_agency_code, event.to_tier, event.to_agency_code) == (
+        "kota-bandung",
+        Tier.PROVINCE,
+        "prov-jawa-barat",
+    )
+    assert event.missed_due == FOLLOW_UP_DUE
+
+
+def test_an_acknowledged_disposition_still_escalates():
+    state = given(*AT_BANDUNG, DispositionAcknowledged(agency_code="kota-bandung"))
+    assert [e.to_agency_code for e in deadlines(state, LATE)] == ["prov-jawa-barat"]
+
+
+def test_a_province_that_misses_the_follow_up_escalates_to_the_national_admin():
+    [event] = deadlines(given(*AT_PROVINCE), LATE)
+    assert (event.from_agency_code, event.to_tier, event.to_agency_code) == (
+        "prov-jawa-barat",
+        Tier.NATIONAL_ADMIN,
+        None,
+    )
+    assert event.new_due == POLICY.escalation_due(LATE)
+
+
+def test_at_the_national_admin_nothing_escalates_further():
+    assert deadlines(given(*AT_NATIONAL_ADMIN), LATE + timedelta(days=30)) == []
+
+
+@pytest.mark.parametrize("now", [NOW, FOLLOW_UP_DUE])
+def test_nothing_before_the_follow_up_is_due(now):
+    assert deadlines(given(*AT_BANDUNG), now) == []
+
+
+def test_an_extended_deadline_is_not_missed():
+    state = given(
+        *AT_BANDUNG,
+        DeadlineExtended(
+            deadline=DeadlineKind.FOLLOW_UP,
+            new_due=LATE + timedelta(days=7),
+            justification="Menunggu anggaran",
+        ),
+    )
+    assert deadlines(state, LATE) == []
+    assert [type(e) for e in deadlines(state, LATE + timedelta(days=8))] == [Escalated]
+
+
+def test_a_reopened_complaint_escalates_when_the_new_follow_up_is_missed():
+    reopen_due = SILENT
+    state = given(
+        *FOLLOWED_UP, ComplaintReopened(reason="Masih berlubang", follow_up_due=reopen_due)
+    )
+    assert deadlines(state, LATE) == []
+    [event] = deadlines(state, reopen_due + timedelta(hours=1))
+    assert event.missed_due == reopen_due
+
+
+def test_reporter_silence_after_a_follow_up_closes_the_complaint():
+    assert deadlines(given(*FOLLOWED_UP), SILENT) == [ComplaintClosed(reason="reporter_silence")]
+    assert deadlines(given(*FOLLOWED_UP), REPLY_DUE) == []
+    # The agency answered in time: its follow-up clock is stopped, nothing escalates.
+    assert deadlines(given(*FOLLOWED_UP), LATE) == []
+
+
+def test_paused_clocks_do_not_run():
+    state = given(*AT_BANDUNG, InformationRequested(question="Foto?", requested_by="agency"))
+    assert state.clocks_paused
+    assert deadlines(state, LATE + timedelta(days=30)) == []
+    assert next_due(state) is None
+
+
+@pytest.mark.parametrize(
+    "ending", [ComplaintClosed(reason="withdrawn"), ComplaintArchived(reason_code="spam")]
+)
+def test_closed_complaints_have_no_deadlines(ending):
+    state = given(*AT_BANDUNG, ending)
+    assert deadlines(state, LATE + timedelta(days=30)) == []
+    assert next_due(state) is None
+
+
+def test_next_due():
+    assert next_due(given(filed())) is None
+    assert next_due(given(*AT_BANDUNG)) == FOLLOW_UP_DUE
+    assert next_due(given(*FORWARDED)) == FOLLOW_UP_DUE
+    assert next_due(given(*FOLLOWED_UP)) == REPLY_DUE
+    assert next_due(given(*AT_NATIONAL_ADMIN)) is None
+
+
+@pytest.mark.parametrize("events", [AT_BANDUNG, FORWARDED, FOLLOWED_UP, AT_PROVINCE])
+def test_next_due_is_when_the_deadlines_start_to_act(events):
+    state = given(*events)
+    due = next_due(state)
+    assert due is not None
+    assert deadlines(state, due) == []
+    assert deadlines(state, due + timedelta(microseconds=1)) != []
