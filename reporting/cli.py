@@ -112,10 +112,30 @@ def verify() -> None:
     """Check every complaint's hash chain; exit 1 and name the complaint when one is broken."""
     from services.tools import verify_all
 
-    report = asyncio.run(verify_all(PlatformSettings()))
+    settings = PlatformSettings()
+    report = asyncio.run(verify_all(settings))
+    tracking = asyncio.run(_tracking_ids(settings, [f.complaint_id for f in report.broken]))
     for fault in report.broken:
         typer.echo(
-            f"BROKEN complaint {fault.complaint_id} at version {fault.version}: {fault.reason}"
+            f"BROKEN complaint {fault.complaint_id} ({tracking.get(fault.complaint_id, '?')}) "
+            f"at version {fault.version}: {fault.reason}"
         )
     typer.echo(f"{len(report.heads)} complaint streams checked, {len(report.broken)} broken")
     raise typer.Exit(1 if report.broken else 0)
+
+
+async def _tracking_ids(settings: PlatformSettings, ids: list) -> dict:  # type: ignore[type-arg]
+    """Tracking ids of some complaints (as filed), to name them the way people know them."""
+    if not ids:
+        return {}
+    pool = await _pool(settings)
+    try:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT complaint_id, payload->>'tracking_id' AS tracking_id FROM events "
+                "WHERE complaint_id = ANY($1::uuid[]) AND event_type = 'complaint.filed'",
+                ids,
+            )
+        return {r["complaint_id"]: r["tracking_id"] for r in rows}
+    finally:
+        await pool.close()

@@ -67,7 +67,9 @@ class Runtime:
         await kafka.ensure_platform_topics(endpoints.kafka_bootstrap_servers, settings)
         producer = kafka.producer(endpoints.kafka_bootstrap_servers, client_id=name)
         await producer.start()
-        clock = PlatformClock(pool)
+        # Only an adjustable clock (development, test) has an offset to read; in production
+        # "now" is the system time and costs no query.
+        clock = PlatformClock(pool if settings.adjustable_clock else None, refresh_s=0.0)
         await clock.refresh(force=True)
         return cls(
             name=name,

@@ -35,6 +35,7 @@ from tests.bench_system import (
     pct,
     run_system_benchmarks,
     scaled,
+    uninterrupted,
 )
 from tests.integration.helpers import event_for
 
@@ -60,7 +61,7 @@ async def timed_concurrently(jobs: list, concurrency: int) -> tuple[float, list[
     return time.perf_counter() - started, latencies
 
 
-async def bench_append(pool) -> tuple[str, str]:
+async def bench_append(pool) -> tuple[str, str, bool]:
     store = EventStore(pool)
     batches = [(c, [event_for(c, 1)]) for c in (uuid.uuid4() for _ in range(APPENDS))]
     jobs = [lambda c=c, e=e: store.append(c, 0, e) for c, e in batches]
@@ -104,7 +105,7 @@ async def bench_append(pool) -> tuple[str, str]:
         f"{APPENDS / raw_elapsed:8.0f} rows/s    p50 {pct(raw_latencies, 0.5) * 1000:5.1f} ms  "
         f"p99 {pct(raw_latencies, 0.99) * 1000:5.1f} ms"
     )
-    return ours, raw
+    return ours, raw, APPENDS / elapsed >= 2000 and pct(latencies, 0.99) < 0.02
 
 
 async def bench_relay(settings, endpoints, pool) -> tuple[str, str, str]:
@@ -206,10 +207,10 @@ async def session_benchmarks(report: Report) -> None:
         pool = await create_pool(endpoints.database_url, max_size=CONCURRENCY + 4)
         try:
             if "store" in ONLY:
-                append, raw_append = await bench_append(pool)
+                append, raw_append, met = await bench_append(pool)
                 report.row(f"store append, {APPENDS} single-event commands", append)
                 report.raw("asyncpg INSERT, same rows, no store", raw_append)
-                report.target("(later) append >= 2,000 commands/s with p99 < 20 ms", None)
+                report.target("(later) append >= 2,000 commands/s with p99 < 20 ms", met)
             if "relay" in ONLY:
                 relay, raw_produce, latency = await bench_relay(settings, endpoints, pool)
                 report.row(f"relay publish, {RELAY_EVENTS} events from outbox", relay)
@@ -223,8 +224,9 @@ async def session_benchmarks(report: Report) -> None:
         if "rebuild" in ONLY:
             await bench_rebuild(endpoints.database_url, report)
     finally:
-        stop_infra(settings)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        with uninterrupted():
+            stop_infra(settings)
+            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def main() -> None:

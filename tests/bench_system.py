@@ -88,11 +88,11 @@ def latency_text(values: list[float], *, worst: bool = False) -> str:
 
 @dataclass
 class Report:
-    """The table rows (label, figure) and the targets (text, met), filled as benchmarks finish."""
+    """The table rows (label, figure; a note has no figure) and the targets (text, met), filled
+    as benchmarks finish."""
 
-    rows: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[tuple[str, str | None]] = field(default_factory=list)
     targets: list[tuple[str, bool | None]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def row(self, label: str, figure: str) -> None:
         self.rows.append((label, figure))
@@ -100,16 +100,18 @@ class Report:
     def raw(self, label: str, figure: str) -> None:
         self.rows.append((f"  raw limit: {label}", figure))
 
+    def note(self, text: str) -> None:
+        self.rows.append((f"  {text}", None))
+
     def target(self, text: str, met: bool | None) -> None:
         self.targets.append((text, met))
 
     def print(self, header: str) -> None:
-        width = max((len(label) for label, _ in self.rows), default=0) + 2
+        width = max((len(label) for label, figure in self.rows if figure is not None), default=0)
+        width = max([width, *(len(text) + 2 for text, _ in self.targets)]) + 2
         print(f"\n{header}")
         for label, figure in self.rows:
-            print(f"  {label:<{width}}{figure}")
-        for note in self.notes:
-            print(f"  {note}")
+            print(f"  {label}" if figure is None else f"  {label:<{width}}{figure}")
         if self.targets:
             print("  targets:")
         for text, met in self.targets:
@@ -181,6 +183,18 @@ def stop_process(process: subprocess.Popen[bytes], *, sig: int, timeout_s: float
 
 
 @contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold off SIGINT and SIGTERM while cleaning up (bounded: every wait has a timeout), so that
+    a second Ctrl-C cannot leave engines or var dirs behind."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
 def running_system() -> Iterator[System]:
     """`python -m services run` with private ports, topics and var dir; always cleaned up."""
     var_dir = ROOT / "var" / f"bench-sys-{uuid.uuid4().hex[:6]}"
@@ -190,9 +204,10 @@ def running_system() -> Iterator[System]:
         system.start()
         yield system
     finally:
-        if system.process is not None:
-            stop_process(system.process, sig=signal.SIGINT, timeout_s=90)
-        system.cleanup()  # `services infra down` for this var dir, then remove it
+        with uninterrupted():
+            if system.process is not None:
+                stop_process(system.process, sig=signal.SIGINT, timeout_s=90)
+            system.cleanup()  # `services infra down` for this var dir, then remove it
 
 
 @contextlib.contextmanager
@@ -224,7 +239,8 @@ def raw_server() -> Iterator[str]:
                 time.sleep(0.1)
             yield url
         finally:
-            stop_process(process, sig=signal.SIGTERM, timeout_s=10)
+            with uninterrupted():
+                stop_process(process, sig=signal.SIGTERM, timeout_s=10)
 
 
 def serve_raw(port: int) -> None:
@@ -732,14 +748,12 @@ async def bench_rebuild(database_url: str, report: Report) -> None:
         "asyncpg cursor over the same events, no projection",
         f"{read / read_elapsed:8.0f} events/s  ({read_elapsed:.2f} s)",
     )
-    report.notes.append(
+    report.note(
         f"rebuild input: {count} events generated in {generated:.1f} s, "
         f"loaded by COPY in {loaded:.1f} s (hash chains filled; sample verified)"
     )
     for table, digest in digests.items():
-        report.notes.append(
-            f"  digest {table:<24} rows={digest['rows']:<7} {digest['digest'][:16]}"
-        )
+        report.note(f"  digest {table:<24} rows={digest['rows']:<7} md5 {digest['digest']}")
     report.target("rebuild >= 20,000 events/s", rate >= 20_000)
 
 
@@ -763,7 +777,7 @@ async def bench_system(system: System, report: Report, raw_intake: str | None) -
             INTAKE_REQUESTS / elapsed >= 1000 and pct(latencies, 0.99) < 0.05 and not failures,
         )
         settle = await wait_quiet(system)
-        report.notes.append(f"after intake, the system worked off its backlog in {settle:.1f} s")
+        report.note(f"after intake, the system worked off its backlog in {settle:.1f} s")
     if "e2e" in ONLY:
         await wait_quiet(system)
         posts = await bench_filing_to_queue(system, report)

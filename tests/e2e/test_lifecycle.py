@@ -614,3 +614,62 @@ async def pool_for():
     yield connect
     for pool in pools:
         await pool.close()
+
+
+async def test_the_readme_examples_connect_a_channel_an_agency_and_an_auditor(system, client):
+    channel = system.cli("docs/examples/channel_publish.py")
+    assert channel.returncode == 0, channel.stderr
+    result = json.loads(channel.stdout)
+    assert result["status"] == "accepted" and result["tracking_id"].startswith("lpr-")
+
+    filed = await file(
+        client, system, title="Drainase tersumbat", category="jalan", region_code="73.71"
+    )
+    await wait_status(client, system, filed, "disposed")
+    connector = system.cli(
+        "docs/examples/agency_connector.py", "kota-makassar", "demo-kota-makassar", "--once"
+    )
+    assert connector.returncode == 0, connector.stderr
+    assert f"work item {filed['tracking_id']} (disposed)" in connector.stdout
+    assert ": applied" in connector.stdout
+    view = await status_of(client, system, filed)
+    assert view["timeline"][-1]["event"] == "complaint.disposition_acknowledged"
+
+    timeline = system.cli("-m", "reporting", "timeline", filed["tracking_id"], "--json")
+    assert timeline.returncode == 0, timeline.stderr
+    events = json.loads(timeline.stdout)
+    assert [e["event_type"] for e in events][-1] == "complaint.disposition_acknowledged"
+    assert events[-1]["actor"] == {"role": "agency", "id": "kota-makassar"}
+    missing = system.cli("-m", "reporting", "timeline", "lpr-0000-0000-0000")
+    assert missing.returncode == 2 and "no complaint" in missing.stderr
+
+
+async def test_the_auditor_verify_names_a_complaint_whose_history_was_altered(
+    system, client, pool_for
+):
+    filed = await file(client, system, title="Akan diubah diam-diam")
+    await wait_status(client, system, filed, "disposed")
+    assert system.cli("-m", "reporting", "verify").returncode == 0
+    pool = await pool_for(system)
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE events SET payload = jsonb_set(payload, '{title}', '\"Judul palsu\"') "
+            "WHERE complaint_id = $1 AND version = 1",
+            uuid.UUID(filed["complaint_id"]),
+        )
+    try:
+        verified = system.cli("-m", "reporting", "verify")
+        assert verified.returncode == 1
+        assert (
+            f"BROKEN complaint {filed['complaint_id']} ({filed['tracking_id']}) at version 1"
+            in verified.stdout
+        )
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE events SET payload = jsonb_set(payload, '{title}', to_jsonb($2::text)) "
+                "WHERE complaint_id = $1 AND version = 1",
+                uuid.UUID(filed["complaint_id"]),
+                "Akan diubah diam-diam",
+            )
+    assert system.cli("-m", "reporting", "verify").returncode == 0
