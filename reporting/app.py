@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from reporting import api, store
 from reporting.handlers import Projector, consumer_name
-from services.consumer import AppliedVersions, batch_event_consumer
+from services.batch_consumer import batch_event_consumer
+from services.consumer import AppliedVersions
 from services.runtime import Runtime
 from services.service_main import Worker, service_app
 

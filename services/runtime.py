@@ -91,10 +91,6 @@ class Runtime:
             await self.producer.stop()
         await self.pool.close()
 
-    async def now(self):  # type: ignore[no-untyped-def]
-        """The platform time, with the clock offset re-read when stale."""
-        return await self.clock.refresh()
-
     async def publish(self, topic: str, key: str, value: dict[str, Any], **headers: str) -> None:
         """Send one JSON message and wait for the broker's acknowledgement."""
         await self.producer.send_and_wait(

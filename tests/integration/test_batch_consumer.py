@@ -1,0 +1,100 @@
+"""The batched complaint-events consumer (reporting's): each event takes effect once, whatever
+is re-delivered, and one bad event is dead-lettered alone while the rest of its batch applies."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from events import Envelope
+from events.binding import encode
+from services.batch_consumer import batch_event_consumer
+from services.consumer import AppliedVersions
+from tests.integration.helpers import event_for, eventually, running
+from tests.integration.test_dead_letter import read_dead_letters
+
+pytestmark = pytest.mark.integration
+
+
+async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
+    platform_settings, infra, pool
+):
+    name = f"batch-{uuid.uuid4().hex[:6]}"
+    complaints = [uuid.uuid4() for _ in range(20)]
+    culprit = complaints[7]
+    applied: list[tuple[uuid.UUID, int]] = []
+    batch_sizes: list[int] = []
+
+    async def handle(envelopes: list[Envelope], conn) -> None:
+        if any(e.complaint_id == culprit for e in envelopes):
+            raise RuntimeError("cannot project this complaint")
+        batch_sizes.append(len(envelopes))
+        # A row per applied event, in the consumer's transaction: rolled back with it.
+        await conn.executemany(
+            "INSERT INTO test_batch_applied (consumer, complaint_id, version) VALUES ($1, $2, $3)",
+            [(name, e.complaint_id, e.version) for e in envelopes],
+        )
+        applied.extend((e.complaint_id, e.version) for e in envelopes)
+
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS test_batch_applied (consumer text, complaint_id uuid, "
+            "version int, PRIMARY KEY (consumer, complaint_id, version))"
+        )
+    consumer = batch_event_consumer(
+        platform_settings,
+        infra.kafka_bootstrap_servers,
+        name=name,
+        applied=AppliedVersions(pool, name),
+        handle=handle,
+    )
+
+    def records(chosen):
+        return [encode(event_for(c, v), "urn:test") for c in chosen for v in (1, 2, 3)]
+
+    async def send(producer, batch):
+        futures = [
+            await producer.send(
+                platform_settings.events_topic, r.value, key=r.key, headers=r.headers
+            )
+            for r in batch
+        ]
+        for future in futures:
+            await future
+
+    first, rest = complaints[:7], complaints[7:]  # the culprit is the first of the rest
+    expected = {(c, v) for c in complaints if c != culprit for v in (1, 2, 3)}
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers, linger_ms=20)
+    await producer.start()
+    try:
+        async with running(consumer.run):
+            await eventually(consumer.ready.is_set, what="consumer assignment")
+            await send(producer, records(first))
+            await eventually(
+                lambda: {(c, 3) for c in first} <= set(applied), what="the first complaints"
+            )
+            # Everything again (as after a rebalance), plus a batch with the culprit in it.
+            await send(producer, records(complaints))
+            await send(producer, records(rest))
+            await eventually(lambda: expected <= set(applied), what="every good event applied")
+    finally:
+        await producer.stop()
+
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT complaint_id, version FROM test_batch_applied WHERE consumer = $1", name
+        )
+        positions = await conn.fetch(
+            "SELECT complaint_id, version FROM consumer_positions WHERE consumer = $1", name
+        )
+    assert sorted((r["complaint_id"], r["version"]) for r in rows) == sorted(expected)
+    assert len(applied) == len(expected)  # nothing applied twice
+    assert max(batch_sizes) > 1  # it did batch
+    assert {r["complaint_id"]: r["version"] for r in positions if r["complaint_id"] != culprit} == {
+        c: 3 for c in complaints if c != culprit
+    }
+    letters = await read_dead_letters(platform_settings, infra, name, until=lambda f: len(f) >= 3)
+    assert {h["dlq_stage"] for _, h in letters} == {"apply"}
+    assert all("cannot project this complaint" in h["dlq_reason"] for _, h in letters)
