@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from followup import agents, api
 from followup.handlers import Followup
 from services.consumer import AppliedVersions, event_consumer
-from services.faust_app import create_faust_app
+from services.faust_app import faust_worker
 from services.runtime import Runtime
 from services.service_main import Worker, service_app
 
@@ -36,18 +36,13 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     rt.ready["complaint-events"] = consumer.ready
     rt.ready["agency-replies"] = asyncio.Event()
-
-    async def replies(stopping: asyncio.Event) -> None:
-        faust_app = create_faust_app(
-            rt.settings, app_id="agency-replies", bootstrap=rt.endpoints.kafka_bootstrap_servers
-        )
-        agents.register(faust_app, followup)
-        await faust_app.start()
-        rt.ready["agency-replies"].set()
-        try:
-            await stopping.wait()
-        finally:
-            await faust_app.stop()
+    replies = faust_worker(
+        rt.settings,
+        app_id="agency-replies",
+        bootstrap=rt.endpoints.kafka_bootstrap_servers,
+        register=lambda faust_app: agents.register(faust_app, followup),
+        ready=rt.ready["agency-replies"],
+    )
 
     return app, {
         "complaint-events": consumer.run,

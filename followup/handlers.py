@@ -11,13 +11,13 @@ from uuid import UUID, uuid5
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
-from events import catalog as ev
 from events.base import AgencyCode, LongText, ShortText
 from events.envelope import Actor, Envelope
 from events.fold import replay
 from events.state import ComplaintState
 from followup import domain, store
 from followup.domain import AgencyAction
+from services.case_file import case_file
 from services.commands import Outcome, execute
 from services.db import TRANSIENT_ERRORS
 from services.decisions import Refused
@@ -103,30 +103,12 @@ class Followup:
         """The case file for the agency holding it; the reporter's contact only when the
         complaint is not anonymous."""
         state, stream = await self.visible_to(agency, complaint_id)
-        filed = next(e.payload for e in stream if isinstance(e.payload, ev.ComplaintFiled))
         reporter = None
         if not state.anonymous and state.reporter_ref and not state.personal_data_erased:
             with contextlib.suppress(KeyError, PersonalDataErased):
                 data = await self.rt.vault.get(state.reporter_ref)
                 reporter = {k: data.get(k) for k in ("name", "phone", "email")}
-        return {
-            "complaint_id": str(complaint_id),
-            "tracking_id": state.tracking_id,
-            "status": state.status.value,
-            "version": state.version,
-            "kind": state.kind.value if state.kind else None,
-            "title": state.title,
-            "description": getattr(filed, "description", None),
-            "category": state.category,
-            "region_code": state.region_code,
-            "agency_code": state.agency_code,
-            "unit_code": state.unit_code,
-            "acknowledged": state.acknowledged,
-            "anonymous": state.anonymous,
-            "confidential": state.confidential,
-            "reporter": reporter,
-            "deadlines": {k.value: v.isoformat() for k, v in state.deadlines.items()},
-        }
+        return case_file(state, stream) | {"reporter": reporter}
 
     async def on_event(self, envelope: Envelope, conn: asyncpg.Connection) -> None:
         """Keep followup's table (who holds what, the next deadline) from each event."""

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from intake import agents, api
 from intake.handlers import Intake
-from services.faust_app import create_faust_app
+from services.faust_app import faust_worker
 from services.runtime import Runtime
 from services.service_main import Worker, service_app
 
@@ -24,17 +24,11 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     app.include_router(api.router(intake))
     rt.ready["intake-topic"] = asyncio.Event()
-
-    async def intake_topic(stopping: asyncio.Event) -> None:
-        faust_app = create_faust_app(
-            rt.settings, app_id="intake-topic", bootstrap=rt.endpoints.kafka_bootstrap_servers
-        )
-        agents.register(faust_app, intake)
-        await faust_app.start()
-        rt.ready["intake-topic"].set()
-        try:
-            await stopping.wait()
-        finally:
-            await faust_app.stop()
-
+    intake_topic = faust_worker(
+        rt.settings,
+        app_id="intake-topic",
+        bootstrap=rt.endpoints.kafka_bootstrap_servers,
+        register=lambda faust_app: agents.register(faust_app, intake),
+        ready=rt.ready["intake-topic"],
+    )
     return app, {"intake-topic": intake_topic}

@@ -12,8 +12,9 @@ from events.base import RegionCode, ShortText, Slug
 from events.fold import replay
 from routing import domain, store
 from routing.domain import ArchiveReason
-from routing.handlers import Routing, admin_view
+from routing.handlers import Routing
 from services.auth import Principal, authenticate, require_admin
+from services.case_file import case_file
 from services.commands import Decide
 from services.decisions import Refused
 from services.http import ERROR_SCHEMA
@@ -71,7 +72,7 @@ def router(routing: Routing) -> APIRouter:
     async def run(complaint_id: UUID, decide: Decide, key: str | None) -> dict[str, Any]:
         outcome = await routing.admin_command(complaint_id, decide, key)
         stream = await rt.store.read_stream(complaint_id)
-        return {"duplicate": outcome.duplicate, "complaint": admin_view(outcome.state, stream)}
+        return {"duplicate": outcome.duplicate, "complaint": case_file(outcome.state, stream)}
 
     @api.get("/verification-queue", tags=["national admin"])
     async def verification_queue(
@@ -93,7 +94,7 @@ def router(routing: Routing) -> APIRouter:
         stream = await rt.store.read_stream(complaint_id)
         if not stream:
             raise Refused("not_found", "no such complaint", status=404)
-        return admin_view(replay(stream), stream)
+        return case_file(replay(stream), stream)
 
     @api.post("/complaints/{complaint_id}/verify", tags=["national admin"])
     async def verify(

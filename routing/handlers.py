@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 from uuid import UUID, uuid5
 
 import asyncpg
@@ -149,25 +148,3 @@ EVENT_HANDLERS: dict[type[ev.Event], Reaction] = {
     ev.ComplaintReopened: Routing.publish_work,
 }
 """What routing does for each event type; every other type only updates the queue table."""
-
-
-def admin_view(state: ComplaintState, stream: list[Envelope]) -> dict[str, Any]:
-    """What the national admin sees of a complaint (no personal data)."""
-    filed = next((e.payload for e in stream if isinstance(e.payload, ev.ComplaintFiled)), None)
-    return {
-        "complaint_id": str(state.complaint_id),
-        "tracking_id": state.tracking_id,
-        "status": state.status.value,
-        "version": state.version,
-        "kind": state.kind.value if state.kind else None,
-        "title": state.title,
-        "description": getattr(filed, "description", None),
-        "category": state.category,
-        "region_code": state.region_code,
-        "anonymous": state.anonymous,
-        "confidential": state.confidential,
-        "agency_code": state.agency_code,
-        "unit_code": state.unit_code,
-        "refused_by": list(state.refused_by),
-        "deadlines": {k.value: v.isoformat() for k, v in state.deadlines.items()},
-    }

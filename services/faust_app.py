@@ -110,3 +110,27 @@ async def _with_retries(handle: Callable[[T], Awaitable[None]], item: T, name: s
             log.warning("faust.retry", agent=name, error=repr(exc))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def faust_worker(
+    settings: PlatformSettings,
+    *,
+    app_id: str,
+    bootstrap: str,
+    register: Callable[[faust.App], Any],
+    ready: asyncio.Event,
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """A service worker that runs one faust app (its agents added by `register`) until the
+    process stops."""
+
+    async def work(stopping: asyncio.Event) -> None:
+        app = create_faust_app(settings, app_id=app_id, bootstrap=bootstrap)
+        register(app)
+        await app.start()
+        ready.set()
+        try:
+            await stopping.wait()
+        finally:
+            await app.stop()
+
+    return work
