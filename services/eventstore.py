@@ -145,6 +145,8 @@ class EventStore:
                     raise InvalidAppend(
                         f"an event id of this batch is already stored: {exc}"
                     ) from exc
+                if exc.constraint_name == "events_tracking_id_idx":
+                    raise InvalidAppend("this tracking id is already in use") from exc
                 raise ConcurrencyError(complaint_id, expected_version, None) from exc
         return [r["global_position"] for r in positions]
 

@@ -19,8 +19,6 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from events.binding import decode, encode
-from events.envelope import Envelope
-from intake.domain import tracking_id_for
 from services import kafka
 from services.db import create_pool
 from services.eventstore import EventStore
@@ -47,14 +45,7 @@ RELAY_EVENTS = scaled(20_000, 400) // 4 * 4
 LATENCY_SAMPLES = scaled(200, 20)
 
 
-def event_for(complaint_id: uuid.UUID, version: int) -> Envelope:
-    """`helpers.event_for` with a 60-bit tracking id: its own (`lpr-` + 6 hex digits, 24 bits)
-    collides on the unique tracking-id index within a few thousand filings."""
-    envelope = helpers.event_for(complaint_id, version)
-    if version != 1:
-        return envelope
-    payload = envelope.payload.model_copy(update={"tracking_id": tracking_id_for(complaint_id)})
-    return envelope.model_copy(update={"payload": payload})
+event_for = helpers.event_for
 
 
 async def timed_concurrently(jobs: list, concurrency: int) -> tuple[float, list[float]]:

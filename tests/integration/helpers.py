@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from events import Actor, ComplaintFiled, Envelope, ReporterReplied, stamp
+from intake.domain import tracking_id_for
 
 ACTOR = Actor(role="system", id="test")
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -19,7 +20,7 @@ def event_for(complaint_id: UUID, version: int) -> Envelope:
     """A valid event for position `version`: a filing first, reporter comments after."""
     payload = (
         ComplaintFiled(
-            tracking_id=f"lpr-{complaint_id.hex[:6]}",
+            tracking_id=tracking_id_for(complaint_id),
             kind="complaint",
             title="Jalan rusak",
             description="Lubang besar",
