@@ -10,9 +10,9 @@ from uuid import UUID
 
 import asyncpg
 
-from events.envelope import Envelope, envelope_from_record
+from events.envelope import Envelope
 from reporting.projection import COMPLAINT_COLUMNS, FACT_COLUMNS, Projected, project
-from services.eventstore import row_record
+from services.eventstore import envelope_from_row
 from services.workdays import WorkingCalendar
 
 WRITE_LOCK = 7_311_050
@@ -81,7 +81,7 @@ async def read_streams(conn: asyncpg.Connection, ids: list[UUID]) -> dict[UUID, 
     )
     streams: dict[UUID, list[Envelope]] = {}
     for row in rows:
-        streams.setdefault(row["complaint_id"], []).append(envelope_from_record(row_record(row)))
+        streams.setdefault(row["complaint_id"], []).append(envelope_from_row(row))
     return streams
 
 
@@ -169,7 +169,7 @@ async def rebuild(
         query = f"SELECT {_STREAM_COLUMNS} FROM events ORDER BY complaint_id, version"
         async for row in conn.cursor(query, prefetch=10_000):
             events += 1
-            envelope = envelope_from_record(row_record(row))
+            envelope = envelope_from_row(row)
             if current and current[0].complaint_id != envelope.complaint_id:
                 finish(current)
                 current = []

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from events.base import format_time
-from events.envelope import Envelope, envelope_from_record
+from events.envelope import Actor, Envelope
 from events.hashing import GENESIS, chain_hash
+from events.registry import load_payload
 
 _COLUMNS = (
     "event_id, event_type, schema_version, complaint_id, version, occurred_at, actor, "
@@ -90,6 +92,26 @@ def row_record(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def envelope_from_row(row: asyncpg.Record) -> Envelope:
+    """An envelope from a stored row, fast: the row's columns were validated when appended and
+    come typed from the database, so only the payload goes through the registry (and its
+    upcasters), as it must."""
+    payload = load_payload(row["event_type"], row["schema_version"], row["payload"])
+    actor = row["actor"]
+    return Envelope.model_construct(
+        event_id=row["event_id"],
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        complaint_id=row["complaint_id"],
+        version=row["version"],
+        occurred_at=row["occurred_at"].astimezone(UTC),
+        actor=Actor.model_construct(role=actor["role"], id=actor["id"]),
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        payload=payload,
+    )
+
+
 class EventStore:
     """Append and read complaint streams; the only writer of `events` and `outbox`."""
 
@@ -159,7 +181,7 @@ class EventStore:
                 complaint_id,
                 from_version,
             )
-        return [envelope_from_record(row_record(r)) for r in rows]
+        return [envelope_from_row(r) for r in rows]
 
     async def has_event(self, event_id: UUID) -> bool:
         """Whether an event with this id is stored (idempotent commands check it first)."""
@@ -198,9 +220,7 @@ class EventStore:
                 from_position,
                 limit,
             )
-        return [
-            StoredEvent(r["global_position"], envelope_from_record(row_record(r))) for r in rows
-        ]
+        return [StoredEvent(r["global_position"], envelope_from_row(r)) for r in rows]
 
     async def verify_chains(self, complaint_id: UUID | None = None) -> list[BrokenChain]:
         """Recompute every hash chain (or one complaint's); return where it breaks."""

@@ -22,6 +22,8 @@ async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
     platform_settings, infra, pool
 ):
     name = f"batch-{uuid.uuid4().hex[:6]}"
+    # Own topics: other tests' consumers read the session's complaint-events topic from the start.
+    platform_settings = platform_settings.model_copy(update={"topic_prefix": name})
     complaints = [uuid.uuid4() for _ in range(20)]
     culprit = complaints[7]
     applied: list[tuple[uuid.UUID, int]] = []
