@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4, uuid5
 
 from events.catalog import ComplaintFiled
-from events.envelope import Actor, Envelope
+from events.envelope import Actor, Envelope, stamp
 from events.fold import replay
 from events.state import ComplaintState
 from followup.domain import ReporterAction, decide_reporter_reply
@@ -25,6 +25,8 @@ from intake.domain import (
 from intake.timeline import public_timeline
 from services.commands import execute
 from services.decisions import Refused
+from services.eventstore import ConcurrencyError
+from services.personal_data import new_reporter_ref
 from services.runtime import Runtime
 
 
@@ -58,40 +60,42 @@ class Intake:
     async def file(
         self, submission: Submission, *, key: str | None = None, submission_id: str | None = None
     ) -> Filing:
-        """File a complaint once: a repeated key returns the first filing, never a second one."""
+        """File a complaint once: a repeated key returns the first filing, never a second one.
+
+        The reporter's personal data and the filing event commit in one transaction: both or
+        neither. A concurrent filing with the same key loses at the stream's version check and
+        answers with the winner's complaint.
+        """
         complaint_id = complaint_id_for(submission.channel, key) if key else uuid4()
-        await self.rt.clock.refresh()
         if key and (repeat := await self._repeat(complaint_id, submission)):
             return repeat
-        reporter_ref = None
-        if submission.reporter is not None:
-            reporter_ref = await self.rt.vault.put(
-                submission.reporter.model_dump(exclude_none=True)
-            )
-        tracking_id = tracking_id_for(complaint_id)
+        now = await self.rt.clock.refresh()
+        reporter_ref = new_reporter_ref() if submission.reporter is not None else None
+        events = decide_file(
+            ComplaintState(),
+            submission,
+            tracking_id=tracking_id_for(complaint_id),
+            reporter_ref=reporter_ref,
+            now=now,
+            policy=self.rt.policy,
+            submission_id=submission_id,
+        )
+        envelopes = stamp(
+            events,
+            complaint_id=complaint_id,
+            expected_version=0,
+            actor=Actor(role="channel", id=submission.channel),
+            occurred_at=now,
+            correlation_id=complaint_id,
+        )
         try:
-            await execute(
-                self.rt.store,
-                complaint_id,
-                lambda state: decide_file(
-                    state,
-                    submission,
-                    tracking_id=tracking_id,
-                    reporter_ref=reporter_ref,
-                    now=self.rt.clock.now(),
-                    policy=self.rt.policy,
-                    submission_id=submission_id,
-                ),
-                actor=Actor(role="channel", id=submission.channel),
-                now=self.rt.clock.now,
-                correlation_id=complaint_id,
-            )
-        except Refused as refused:
-            if reporter_ref:
-                await self.rt.vault.erase(reporter_ref)  # a concurrent retry won: keep one copy
-            if refused.code == "already_filed" and (
-                repeat := await self._repeat(complaint_id, submission)
-            ):
+            async with self.rt.pool.acquire() as conn, conn.transaction():
+                if submission.reporter is not None and reporter_ref is not None:
+                    contact = submission.reporter.model_dump(exclude_none=True)
+                    await self.rt.vault.put(contact, reporter_ref, conn=conn)
+                await self.rt.store.append(complaint_id, 0, envelopes, conn=conn)
+        except ConcurrencyError:
+            if key and (repeat := await self._repeat(complaint_id, submission)):
                 return repeat
             raise
         return self._filing(complaint_id, True)

@@ -80,21 +80,28 @@ class Routing:
         a re-delivered event does nothing twice)."""
         suggested = getattr(envelope.payload, "suggested_agency_code", None)
         await self.rt.clock.refresh()
-        await execute(
-            self.rt.store,
-            envelope.complaint_id,
-            lambda state: domain.decide_auto_disposition(
+
+        def decide(state: ComplaintState) -> list[ev.Event]:
+            return domain.decide_auto_disposition(
                 state,
                 registry=self.rt.registry,
                 now=self.rt.clock.now(),
                 policy=self.rt.policy,
                 max_refusals=self.rt.settings.max_refusals,
                 suggested_agency=suggested,
-            ),
+            )
+
+        if not decide(current):
+            return  # nothing to do (the usual case for a re-delivered or later event)
+        await execute(
+            self.rt.store,
+            envelope.complaint_id,
+            decide,
             actor=SYSTEM,
             now=self.rt.clock.now,
             causation_id=envelope.event_id,
             correlation_id=envelope.correlation_id,
+            stream=stream,
         )
 
     async def publish_work(

@@ -52,14 +52,19 @@ async def execute(
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
     attempts: int = 8,
+    stream: list[Envelope] | None = None,
 ) -> Outcome:
     """Decide against the current state and append; retry on a concurrent append.
 
     With `idempotency`, the events get ids derived from it: a command seen before is answered
-    with the current state and `duplicate=True` instead of being applied twice.
+    with the current state and `duplicate=True` instead of being applied twice. `stream`, when
+    the caller has just read it, saves the first read (a stale one only costs a retry).
     """
-    for _ in range(attempts):
-        envelopes = await store.read_stream(complaint_id)
+    for attempt in range(attempts):
+        if attempt == 0 and stream is not None:
+            envelopes = stream
+        else:
+            envelopes = await store.read_stream(complaint_id)
         state = replay(envelopes)
         if idempotency is not None and await store.has_event(event_ids(idempotency, 1)[0]):
             return Outcome(state, [], duplicate=True)

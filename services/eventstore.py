@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -105,11 +106,17 @@ def envelope_from_row(row: asyncpg.Record) -> Envelope:
         complaint_id=row["complaint_id"],
         version=row["version"],
         occurred_at=row["occurred_at"].astimezone(UTC),
-        actor=Actor.model_construct(role=actor["role"], id=actor["id"]),
+        actor=_actor(actor["role"], actor["id"]),
         correlation_id=row["correlation_id"],
         causation_id=row["causation_id"],
         payload=payload,
     )
+
+
+@lru_cache(maxsize=4096)
+def _actor(role: str, actor_id: str) -> Actor:
+    # Few distinct actors act on many events; Actor is frozen, so one instance can be shared.
+    return Actor.model_construct(role=role, id=actor_id)
 
 
 class EventStore:
@@ -119,57 +126,72 @@ class EventStore:
         self.pool = pool
 
     async def append(
-        self, complaint_id: UUID, expected_version: int, events: Sequence[Envelope]
+        self,
+        complaint_id: UUID,
+        expected_version: int,
+        events: Sequence[Envelope],
+        *,
+        conn: asyncpg.Connection | None = None,
     ) -> list[int]:
         """Append events after `expected_version` in one transaction with their outbox rows.
 
         Raises ConcurrencyError when the stream is not at `expected_version`; returns the
-        global positions given to the events.
+        global positions given to the events. With `conn`, the append joins the caller's open
+        transaction (so that other writes commit or roll back with it).
         """
         _check_batch(complaint_id, expected_version, events)
+        if conn is not None:
+            return await self._append(conn, complaint_id, expected_version, events)
+        async with self.pool.acquire() as own, own.transaction():
+            return await self._append(own, complaint_id, expected_version, events)
+
+    async def _append(
+        self,
+        conn: asyncpg.Connection,
+        complaint_id: UUID,
+        expected_version: int,
+        events: Sequence[Envelope],
+    ) -> list[int]:
         records = [e.to_record() for e in events]
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT version, last_hash FROM streams WHERE complaint_id = $1 FOR UPDATE",
+        row = await conn.fetchrow(
+            "SELECT version, last_hash FROM streams WHERE complaint_id = $1 FOR UPDATE",
+            complaint_id,
+        )
+        current = 0 if row is None else row["version"]
+        if current != expected_version:
+            raise ConcurrencyError(complaint_id, expected_version, current)
+        previous = GENESIS if row is None else bytes(row["last_hash"])
+        prev_hashes, hashes = [], []
+        for record in records:
+            digest = chain_hash(previous, record)
+            prev_hashes.append(previous)
+            hashes.append(digest)
+            previous = digest
+        try:
+            positions = await conn.fetch(
+                _INSERT,
                 complaint_id,
+                expected_version + len(events),
+                previous,
+                expected_version,
+                [r["version"] for r in records],
+                [e.event_id for e in events],
+                [r["event_type"] for r in records],
+                [r["schema_version"] for r in records],
+                [e.occurred_at for e in events],
+                [r["actor"] for r in records],
+                [e.correlation_id for e in events],
+                [e.causation_id for e in events],
+                [r["payload"] for r in records],
+                prev_hashes,
+                hashes,
             )
-            current = 0 if row is None else row["version"]
-            if current != expected_version:
-                raise ConcurrencyError(complaint_id, expected_version, current)
-            previous = GENESIS if row is None else bytes(row["last_hash"])
-            prev_hashes, hashes = [], []
-            for record in records:
-                digest = chain_hash(previous, record)
-                prev_hashes.append(previous)
-                hashes.append(digest)
-                previous = digest
-            try:
-                positions = await conn.fetch(
-                    _INSERT,
-                    complaint_id,
-                    expected_version + len(events),
-                    previous,
-                    expected_version,
-                    [r["version"] for r in records],
-                    [e.event_id for e in events],
-                    [r["event_type"] for r in records],
-                    [r["schema_version"] for r in records],
-                    [e.occurred_at for e in events],
-                    [r["actor"] for r in records],
-                    [e.correlation_id for e in events],
-                    [e.causation_id for e in events],
-                    [r["payload"] for r in records],
-                    prev_hashes,
-                    hashes,
-                )
-            except asyncpg.UniqueViolationError as exc:
-                if exc.constraint_name == "events_event_id_key":
-                    raise InvalidAppend(
-                        f"an event id of this batch is already stored: {exc}"
-                    ) from exc
-                if exc.constraint_name == "events_tracking_id_idx":
-                    raise InvalidAppend("this tracking id is already in use") from exc
-                raise ConcurrencyError(complaint_id, expected_version, None) from exc
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_event_id_key":
+                raise InvalidAppend(f"an event id of this batch is already stored: {exc}") from exc
+            if exc.constraint_name == "events_tracking_id_idx":
+                raise InvalidAppend("this tracking id is already in use") from exc
+            raise ConcurrencyError(complaint_id, expected_version, None) from exc
         return [r["global_position"] for r in positions]
 
     async def read_stream(self, complaint_id: UUID, from_version: int = 1) -> list[Envelope]:

@@ -48,24 +48,40 @@ class PersonalDataStore:
         ).derive(master_key.encode())
         self.master_key_id = hashlib.sha256(self._master).hexdigest()[:16]
 
-    async def put(self, data: dict[str, Any], reporter_ref: str | None = None) -> str:
-        """Encrypt and store a reporter's data under a new key; returns the reporter ref."""
+    async def put(
+        self,
+        data: dict[str, Any],
+        reporter_ref: str | None = None,
+        *,
+        conn: asyncpg.Connection | None = None,
+    ) -> str:
+        """Encrypt and store a reporter's data under a new key; returns the reporter ref.
+
+        With `conn`, the rows join the caller's open transaction (a filing stores the person
+        and appends the event in one commit: both or neither)."""
         ref = reporter_ref or new_reporter_ref()
         key = AESGCM.generate_key(bit_length=256)
         wrapped = _seal(self._master, key, ref.encode())
         sealed = _seal(key, json.dumps(data, ensure_ascii=False).encode(), ref.encode())
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO reporter_keys (reporter_ref, wrapped_key, master_key_id) "
-                "VALUES ($1, $2, $3)",
-                ref,
-                wrapped,
-                self.master_key_id,
-            )
-            await conn.execute(
-                "INSERT INTO reporter_data (reporter_ref, ciphertext) VALUES ($1, $2)", ref, sealed
-            )
+        if conn is not None:
+            await self._insert(conn, ref, wrapped, sealed)
+        else:
+            async with self.pool.acquire() as own, own.transaction():
+                await self._insert(own, ref, wrapped, sealed)
         return ref
+
+    async def _insert(
+        self, conn: asyncpg.Connection, ref: str, wrapped: bytes, sealed: bytes
+    ) -> None:
+        await conn.execute(
+            "WITH k AS (INSERT INTO reporter_keys (reporter_ref, wrapped_key, master_key_id) "
+            "VALUES ($1, $2, $3)) INSERT INTO reporter_data (reporter_ref, ciphertext) "
+            "VALUES ($1, $4)",
+            ref,
+            wrapped,
+            self.master_key_id,
+            sealed,
+        )
 
     async def get(self, reporter_ref: str) -> dict[str, Any]:
         """Decrypt a reporter's data; PersonalDataErased once the key is gone."""

@@ -69,8 +69,8 @@ class Runtime:
         await producer.start()
         # Only an adjustable clock (development, test) has an offset to read; in production
         # "now" is the system time and costs no query.
-        clock = PlatformClock(pool if settings.adjustable_clock else None, refresh_s=0.0)
-        await clock.refresh(force=True)
+        clock = PlatformClock(pool if settings.adjustable_clock else None)
+        await clock.listen(endpoints.database_url)
         return cls(
             name=name,
             settings=settings,
@@ -89,6 +89,7 @@ class Runtime:
         """Flush the producer and close the pool."""
         with contextlib.suppress(Exception):
             await self.producer.stop()
+        await self.clock.close()
         await self.pool.close()
 
     async def publish(self, topic: str, key: str, value: dict[str, Any], **headers: str) -> None:
