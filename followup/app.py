@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from followup import agents, api
 from followup.handlers import Followup
-from services.consumer import AppliedVersions, event_consumer
+from services.batch_consumer import batch_event_consumer
+from services.consumer import AppliedVersions
 from services.faust_app import faust_worker
 from services.runtime import Runtime
 from services.service_main import Worker, service_app
@@ -26,13 +27,12 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     app.include_router(api.router(followup))
     name = f"{rt.settings.topic_prefix}-followup"
-    consumer = event_consumer(
+    consumer = batch_event_consumer(
         rt.settings,
         rt.endpoints.kafka_bootstrap_servers,
         name=name,
         applied=AppliedVersions(rt.pool, name),
-        store=rt.store,
-        handle=followup.on_event,
+        handle=followup.on_batch,
     )
     rt.ready["complaint-events"] = consumer.ready
     rt.ready["agency-replies"] = asyncio.Event()

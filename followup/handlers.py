@@ -17,6 +17,7 @@ from events.fold import replay
 from events.state import ComplaintState
 from followup import domain, store
 from followup.domain import AgencyAction
+from services.batch_consumer import Batch
 from services.case_file import case_file
 from services.commands import Outcome, execute
 from services.db import TRANSIENT_ERRORS
@@ -110,10 +111,10 @@ class Followup:
                 reporter = {k: data.get(k) for k in ("name", "phone", "email")}
         return case_file(state, stream) | {"reporter": reporter}
 
-    async def on_event(self, envelope: Envelope, conn: asyncpg.Connection) -> None:
-        """Keep followup's table (who holds what, the next deadline) from each event."""
-        state = replay(await self.rt.store.read_stream(envelope.complaint_id))
-        await store.keep_case(conn, state, self.rt.registry)
+    async def on_batch(self, batch: Batch, conn: asyncpg.Connection) -> None:
+        """Keep followup's table (who holds what, the next deadline) from a batch of events."""
+        for stream in batch.streams.values():
+            await store.keep_case(conn, replay(stream), self.rt.registry)
 
     async def scan_deadlines(self) -> int:
         """Escalate or close every complaint whose deadline has passed; returns how many."""

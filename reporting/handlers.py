@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 
 from events.base import format_time
-from events.envelope import Envelope
 from reporting import store
+from services.batch_consumer import Batch
 from services.eventstore import EventStore
 from services.workdays import WorkingCalendar
 
@@ -25,10 +25,10 @@ class Projector:
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = calendar
 
-    async def apply(self, envelopes: list[Envelope], conn: asyncpg.Connection) -> None:
-        """The batch handler of the live consumer."""
-        ids = sorted({e.complaint_id for e in envelopes})
-        await store.apply_batch(conn, ids, self.calendar)
+    async def apply(self, batch: Batch, conn: asyncpg.Connection) -> None:
+        """The batch handler of the live consumer: the touched complaints' rows from their
+        whole streams."""
+        await store.apply_batch(conn, batch.streams, self.calendar)
 
 
 async def timeline(event_store: EventStore, tracking_id: str) -> list[dict[str, Any]] | None:

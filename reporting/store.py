@@ -72,19 +72,6 @@ GROUP BY province_code
 """
 
 
-async def read_streams(conn: asyncpg.Connection, ids: list[UUID]) -> dict[UUID, list[Envelope]]:
-    """Whole streams of some complaints, from the event store (the record of truth)."""
-    rows = await conn.fetch(
-        f"SELECT {_STREAM_COLUMNS} FROM events WHERE complaint_id = ANY($1::uuid[]) "
-        "ORDER BY complaint_id, version",
-        ids,
-    )
-    streams: dict[UUID, list[Envelope]] = {}
-    for row in rows:
-        streams.setdefault(row["complaint_id"], []).append(envelope_from_row(row))
-    return streams
-
-
 async def _refresh_aggregates(
     conn: asyncpg.Connection, agencies: Iterable[str], provinces: Iterable[str]
 ) -> None:
@@ -108,10 +95,13 @@ async def _write(conn: asyncpg.Connection, projected: list[Projected]) -> None:
         await conn.copy_records_to_table("rm_agency_facts", records=facts, columns=FACT_COLUMNS)
 
 
-async def apply_batch(conn: asyncpg.Connection, ids: list[UUID], calendar: WorkingCalendar) -> None:
+async def apply_batch(
+    conn: asyncpg.Connection, streams: dict[UUID, list[Envelope]], calendar: WorkingCalendar
+) -> None:
     """Recompute the rows of these complaints from their streams, and the aggregates they
     touch, inside the caller's transaction (which also moves the checkpoints and holds
     WRITE_LOCK shared)."""
+    ids = sorted(streams)
     old = await conn.fetch(
         "SELECT agency_code, first_follow_up_agency, province_code FROM rm_complaints "
         "WHERE complaint_id = ANY($1::uuid[])",
@@ -121,7 +111,6 @@ async def apply_batch(conn: asyncpg.Connection, ids: list[UUID], calendar: Worki
         "SELECT DISTINCT agency_code FROM rm_agency_facts WHERE complaint_id = ANY($1::uuid[])",
         ids,
     )
-    streams = await read_streams(conn, ids)
     projected = [project(stream, calendar) for stream in streams.values()]
     await conn.execute("DELETE FROM rm_agency_facts WHERE complaint_id = ANY($1::uuid[])", ids)
     await conn.execute("DELETE FROM rm_complaints WHERE complaint_id = ANY($1::uuid[])", ids)

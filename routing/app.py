@@ -10,7 +10,8 @@ from routing import api
 from routing.handlers import Routing
 from routing.registry import NATIONAL_ADMIN
 from services import kafka
-from services.consumer import AppliedVersions, event_consumer
+from services.batch_consumer import batch_event_consumer
+from services.consumer import AppliedVersions
 from services.runtime import Runtime
 from services.service_main import Worker, service_app
 
@@ -36,13 +37,12 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         description="The national admin's verification queue, disposition, and the registry.",
     )
     app.include_router(api.router(routing))
-    consumer = event_consumer(
+    consumer = batch_event_consumer(
         rt.settings,
         rt.endpoints.kafka_bootstrap_servers,
         name=f"{rt.settings.topic_prefix}-routing",
         applied=AppliedVersions(rt.pool, f"{rt.settings.topic_prefix}-routing"),
-        store=rt.store,
-        handle=routing.on_event,
+        handle=routing.on_batch,
     )
     rt.ready["complaint-events"] = consumer.ready
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID, uuid5
 
 import asyncpg
@@ -15,6 +17,7 @@ from events.state import ComplaintState
 from routing import domain, store
 from routing.registry import NATIONAL_ADMIN
 from routing.work_items import build_work_item, reason_for
+from services.batch_consumer import Batch
 from services.commands import Decide, Outcome, execute
 from services.decisions import Refused
 from services.logs import get_logger
@@ -31,6 +34,7 @@ class Routing:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self._sent: list[asyncio.Future[Any]] = []
 
     def queue_topic(self, code: str | None) -> str:
         """The queue a complaint held by `code` goes to (None: the national admin's)."""
@@ -59,15 +63,23 @@ class Routing:
 
     # -- reactions to complaint events ------------------------------------------------------
 
-    async def on_event(self, envelope: Envelope, conn: asyncpg.Connection) -> None:
-        """Apply one complaint event (once, inside the consumer's transaction)."""
-        handler = EVENT_HANDLERS.get(type(envelope.payload))
-        stream = await self.rt.store.read_stream(envelope.complaint_id)
-        at_event = replay(e for e in stream if e.version <= envelope.version)
-        current = replay(stream)
-        await store.keep_queue(conn, current)
-        if handler is not None:
-            await handler(self, envelope, at_event, current, stream)
+    async def on_batch(self, batch: Batch, conn: asyncpg.Connection) -> None:
+        """Apply a batch of complaint events (once, inside the consumer's transaction): keep
+        the queue table, react to each event in order, and wait for every work item's
+        acknowledgement before the batch commits."""
+        current = {cid: replay(stream) for cid, stream in batch.streams.items()}
+        for state in current.values():
+            await store.keep_queue(conn, state)
+        self._sent = []
+        for envelope in batch.events:
+            handler = EVENT_HANDLERS.get(type(envelope.payload))
+            if handler is None:
+                continue
+            stream = batch.streams[envelope.complaint_id]
+            at_event = replay(e for e in stream if e.version <= envelope.version)
+            await handler(self, envelope, at_event, current[envelope.complaint_id], stream)
+        sent, self._sent = self._sent, []
+        await asyncio.gather(*sent)
 
     async def auto_dispose(
         self,
@@ -123,8 +135,14 @@ class Routing:
             except (KeyError, PersonalDataErased):
                 reporter = None
         item = build_work_item(envelope, reason, queue, at_event, stream, reporter)
-        await self.rt.publish(
-            queue, str(envelope.complaint_id), item.model_dump(mode="json"), lapor_type="work-item"
+        # Sent now, acknowledged before the batch commits (a lost item is re-sent with the batch).
+        self._sent.append(
+            await self.rt.producer.send(
+                queue,
+                value=item.model_dump_json().encode(),
+                key=str(envelope.complaint_id).encode(),
+                headers=[("lapor_type", b"work-item")],
+            )
         )
 
     async def refused(

@@ -4,6 +4,7 @@ per-complaint checkpoints (reporting's projections use it)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
@@ -11,16 +12,28 @@ import asyncpg
 from events.envelope import Envelope
 from services.consumer import (
     DUPLICATES,
+    GAPS_FILLED,
     AppliedVersions,
     DeadLetteringConsumer,
     decode_record,
 )
+from services.eventstore import read_streams
 from services.settings import PlatformSettings
 
-BatchHandler = Callable[[list[Envelope], asyncpg.Connection], Awaitable[None]]
-"""Applies the new events of a batch (in stream order per complaint) through the connection of
-the transaction that also records them as applied. Gaps are not filled: a batch handler reads
-what it needs from the event store (the record of truth), as the projections do."""
+
+@dataclass(frozen=True)
+class Batch:
+    """What a batch handler gets: the events to apply now, per complaint in version order
+    (including any the topic skipped, taken from the store), and the touched complaints' whole
+    streams as stored now (read once, in the batch's transaction)."""
+
+    events: list[Envelope]
+    streams: dict[UUID, list[Envelope]]
+
+
+BatchHandler = Callable[[Batch, asyncpg.Connection], Awaitable[None]]
+"""Applies a batch through the connection of the transaction that also records its events as
+applied."""
 
 
 def batch_event_consumer(
@@ -65,10 +78,18 @@ def batch_event_consumer(
             DUPLICATES.labels(name).inc(len(envelopes) - len(fresh))
             if not fresh:
                 return
-            await handle(fresh, conn)
             top: dict[UUID, int] = {}
             for e in fresh:
                 top[e.complaint_id] = max(top.get(e.complaint_id, 0), e.version)
+            streams = await read_streams(conn, sorted(top))
+            events = [
+                e
+                for complaint, stream in streams.items()
+                for e in stream
+                if last[complaint] < e.version <= top[complaint]
+            ]
+            GAPS_FILLED.labels(name).inc(max(0, len(events) - len(fresh)))
+            await handle(Batch(events, streams), conn)
             await conn.execute(
                 "UPDATE consumer_positions p SET version = n.version FROM "
                 "unnest($2::uuid[], $3::int[]) AS n(complaint_id, version) "

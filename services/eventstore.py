@@ -289,6 +289,19 @@ class EventStore:
         return broken
 
 
+async def read_streams(conn: asyncpg.Connection, ids: list[UUID]) -> dict[UUID, list[Envelope]]:
+    """Whole streams of some complaints, from the event store (the record of truth)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM events WHERE complaint_id = ANY($1::uuid[]) "
+        "ORDER BY complaint_id, version",
+        ids,
+    )
+    streams: dict[UUID, list[Envelope]] = {}
+    for row in rows:
+        streams.setdefault(row["complaint_id"], []).append(envelope_from_row(row))
+    return streams
+
+
 async def stream_heads(pool: asyncpg.Pool) -> dict[str, tuple[int, str]]:
     """Every complaint's current (version, hash): an anchor for an auditor to keep elsewhere."""
     async with pool.acquire() as conn:

@@ -8,9 +8,8 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from events import Envelope
 from events.binding import encode
-from services.batch_consumer import batch_event_consumer
+from services.batch_consumer import Batch, batch_event_consumer
 from services.consumer import AppliedVersions
 from tests.integration.helpers import event_for, eventually, running
 from tests.integration.test_dead_letter import read_dead_letters
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
-    platform_settings, infra, pool
+    platform_settings, infra, pool, store
 ):
     name = f"batch-{uuid.uuid4().hex[:6]}"
     # Own topics: other tests' consumers read the session's complaint-events topic from the start.
@@ -29,7 +28,9 @@ async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
     applied: list[tuple[uuid.UUID, int]] = []
     batch_sizes: list[int] = []
 
-    async def handle(envelopes: list[Envelope], conn) -> None:
+    async def handle(batch: Batch, conn) -> None:
+        envelopes = batch.events
+        assert set(batch.streams) == {e.complaint_id for e in envelopes}
         if any(e.complaint_id == culprit for e in envelopes):
             raise RuntimeError("cannot project this complaint")
         batch_sizes.append(len(envelopes))
@@ -53,8 +54,12 @@ async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
         handle=handle,
     )
 
+    stored = {c: [event_for(c, v) for v in (1, 2, 3)] for c in complaints}
+    for complaint, events in stored.items():  # the store is the truth the consumer reads
+        await store.append(complaint, 0, events)
+
     def records(chosen):
-        return [encode(event_for(c, v), "urn:test") for c in chosen for v in (1, 2, 3)]
+        return [encode(e, "urn:test") for c in chosen for e in stored[c]]
 
     async def send(producer, batch):
         futures = [
@@ -100,3 +105,37 @@ async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
     letters = await read_dead_letters(platform_settings, infra, name, until=lambda f: len(f) >= 3)
     assert {h["dlq_stage"] for _, h in letters} == {"apply"}
     assert all("cannot project this complaint" in h["dlq_reason"] for _, h in letters)
+
+
+async def test_a_batch_fills_what_the_topic_skipped_from_the_store(
+    platform_settings, infra, pool, store
+):
+    name = f"gap-{uuid.uuid4().hex[:6]}"
+    platform_settings = platform_settings.model_copy(update={"topic_prefix": name})
+    complaint = uuid.uuid4()
+    events = [event_for(complaint, v) for v in (1, 2, 3)]
+    await store.append(complaint, 0, events)
+    seen: list[int] = []
+
+    async def handle(batch: Batch, conn) -> None:
+        seen.extend(e.version for e in batch.events)
+
+    consumer = batch_event_consumer(
+        platform_settings,
+        infra.kafka_bootstrap_servers,
+        name=name,
+        applied=AppliedVersions(pool, name),
+        handle=handle,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        async with running(consumer.run):
+            await eventually(consumer.ready.is_set, what="consumer assignment")
+            record = encode(events[2], "urn:test")  # only version 3 is delivered
+            await producer.send_and_wait(
+                platform_settings.events_topic, record.value, key=record.key, headers=record.headers
+            )
+            await eventually(lambda: seen == [1, 2, 3], what="versions 1 and 2 from the store")
+    finally:
+        await producer.stop()
