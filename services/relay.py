@@ -117,6 +117,7 @@ class OutboxRelay:
 
     async def _serve(self, stopping: asyncio.Event) -> None:
         needs_replay = False
+        next_probe = 0.0
         while not stopping.is_set():
             try:
                 await self._ensure_producer()
@@ -126,8 +127,11 @@ class OutboxRelay:
                 while await self._publish_next_batch():
                     pass
                 await self._wait_for_work(stopping)
-                if not stopping.is_set():
+                # At most once per probe interval: a probe opens two broker connections, far
+                # too costly to run after every commit under load.
+                if not stopping.is_set() and time.monotonic() >= next_probe:
                     await self._probe_broker()
+                    next_probe = time.monotonic() + self.settings.relay_probe_interval_s
             except BrokerReset as reset:
                 RESETS.inc()
                 log.warning("relay.broker_reset", reason=str(reset))
