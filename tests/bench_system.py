@@ -63,6 +63,7 @@ def scaled(n: int, minimum: int = 1) -> int:
 INTAKE_REQUESTS = scaled(3000, 200)
 INTAKE_CONCURRENCY = 32
 PACED_RATE = float(os.environ.get("LAPOR_BENCH_RATE", "200"))
+SUSTAINED_RATE = float(os.environ.get("LAPOR_BENCH_SUSTAINED_RATE", "60"))
 PACED_SECONDS = max(1.0, 10.0 * SCALE)
 REBUILD_COMPLAINTS = scaled(20_000, 200)
 QUEUE_AGENCY = "kota-bandung"
@@ -375,7 +376,7 @@ async def wait_until(arrivals: dict[str, float], wanted: set[str], timeout_s: fl
         await asyncio.sleep(0.05)
 
 
-async def bench_filing_to_queue(system: System, report: Report) -> str:
+async def bench_filing_to_queue(system: System, report: Report, rate: float = PACED_RATE) -> str:
     """Adds the latency row and the target; returns the row of the POSTs' own latency."""
     topic = system.topic(f"agency.{QUEUE_AGENCY}")
     body = complaint_body(category="jalan", region_code="32.73")
@@ -416,9 +417,9 @@ async def bench_filing_to_queue(system: System, report: Report) -> str:
             filed.clear()
             post_latencies.clear()
 
-            count = int(PACED_RATE * PACED_SECONDS)
+            count = int(rate * PACED_SECONDS)
             started = time.perf_counter()
-            lag = await paced(PACED_RATE, count, file)
+            lag = await paced(rate, count, file)
             achieved = len(filed) / (time.perf_counter() - started)
         await wait_until(arrivals, set(filed), timeout_s=60)
     finally:
@@ -427,14 +428,15 @@ async def bench_filing_to_queue(system: System, report: Report) -> str:
         await consumer.stop()
     latencies = [arrivals[c] - t for c, t in filed.items() if c in arrivals]
     report.row(
-        f"filing -> agency queue, {PACED_RATE:.0f}/s for {PACED_SECONDS:.0f} s "
+        f"filing -> agency queue, {rate:.0f}/s for {PACED_SECONDS:.0f} s "
         f"({len(latencies)}/{count} arrived)",
         latency_text(latencies, worst=True),
     )
-    report.target(
-        f"filing -> agency queue p99 < 1 s at {PACED_RATE:.0f}/s, all arrive",
-        bool(latencies) and pct(latencies, 0.99) < 1.0 and len(latencies) == count,
-    )
+    if rate == PACED_RATE:
+        report.target(
+            f"filing -> agency queue p99 < 1 s at {rate:.0f}/s, all arrive",
+            bool(latencies) and pct(latencies, 0.99) < 1.0 and len(latencies) == count,
+        )
     return (
         latency_text(post_latencies)
         + (f"  ({failures[0]} failed or not 201)" if failures[0] else "")
@@ -791,6 +793,10 @@ async def bench_system(system: System, report: Report, raw_intake: str | None) -
         await wait_quiet(system)
         posts = await bench_filing_to_queue(system, report)
         await bench_kafka_round_trip(system, report)
+        report.row("  its POST /v1/complaints, paced", posts)
+        # The same at a rate this machine sustains, to show the latency without a backlog.
+        await wait_quiet(system)
+        posts = await bench_filing_to_queue(system, report, SUSTAINED_RATE)
         report.row("  its POST /v1/complaints, paced", posts)
 
 
