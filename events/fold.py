@@ -151,6 +151,7 @@ def _(e: ev.DispositionRefused, s: ComplaintState) -> Changes:
         unit_code=None,
         acknowledged=False,
         refused_by=refused,
+        refusals=s.refusals + 1,
         deadlines=_set(s.deadlines, follow_up=None),
     )
 

@@ -58,6 +58,7 @@ class ComplaintState:
     unit_code: str | None = None
     acknowledged: bool = False
     refused_by: tuple[str, ...] = ()
+    refusals: int = 0  # "not our authority" answers, counting an agency that refuses again
     dispositions: int = 0
     escalation_level: int = 0
     escalated_to_tier: Tier | None = None
@@ -75,8 +76,3 @@ class ComplaintState:
     def is_open(self) -> bool:
         """True while the complaint exists and has not reached a terminal state."""
         return self.status is not Status.NEW and self.status not in TERMINAL
-
-    @property
-    def refusals(self) -> int:
-        """How many agencies have answered "not our authority" so far."""
-        return len(self.refused_by)

@@ -12,7 +12,7 @@ from followup.handlers import AgencyReply, Followup
 from services.auth import Principal, authenticate, require_admin
 from services.clock import advance_clock
 from services.decisions import Refused
-from services.http import ERROR_SCHEMA
+from services.http import AGENCY_CODE, ERROR_SCHEMA
 
 KeyHeader = Annotated[
     str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9._:-]{1,128}$")
@@ -48,9 +48,11 @@ def router(followup: Followup) -> APIRouter:
     @api.get("/agency/queue", tags=["agencies"])
     async def queue(
         principal: Caller,
-        agency: str | None = Query(None, description="national admin only: whose queue"),
+        agency: str | None = Query(
+            None, pattern=AGENCY_CODE, description="national admin only: whose queue"
+        ),
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """The complaints the calling agency holds now (its work units' included)."""
         who = acting_agency(principal, agency)
@@ -73,6 +75,8 @@ def router(followup: Followup) -> APIRouter:
         if principal.is_admin:
             raise Refused("forbidden", "agency replies come from agencies", status=403)
         outcome = await followup.agency_reply(principal.id, complaint_id, body, key)
+        if outcome.duplicate:
+            return {"duplicate": True}  # nothing about the complaint's state: it may be elsewhere
         return {
             "duplicate": outcome.duplicate,
             "status": outcome.state.status.value,

@@ -158,7 +158,9 @@ def decide_reporter_reply(
         return [
             ReporterReplied(satisfied=False, message=message),
             ComplaintReopened(
-                reason=((message or "").strip() or "the reporter is not satisfied")[:300],
+                # A fixed reason: the reporter's own words stay in ReporterReplied, which the
+                # public timeline does not show (they may hold personal details).
+                reason="the reporter is not satisfied",
                 follow_up_due=policy.follow_up_due(now),
             ),
         ]
@@ -185,6 +187,9 @@ def decide_deadlines(
             return []  # already with the national admin: the top of the hierarchy
         source = state.unit_code or state.agency_code
         tier, target = registry.escalation_target(source)
+        while target is not None and target in state.refused_by:
+            # Never escalate to a tier that already said "not our authority": skip it.
+            tier, target = registry.escalation_target(target)
         return [
             Escalated(
                 deadline=DeadlineKind.FOLLOW_UP,

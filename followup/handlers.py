@@ -28,7 +28,6 @@ from services.runtime import Runtime
 
 log = get_logger("followup")
 SCHEDULER = Actor(role="system", id="deadline-scheduler")
-_REPLIES = UUID("3f1f6f0c-8d4e-4f7b-a0a6-7c2b1b9e5a01")
 
 
 class AgencyReply(BaseModel):
@@ -67,7 +66,9 @@ class Followup:
         self, agency: str, complaint_id: UUID, reply: AgencyReply, reply_id: str | None
     ) -> Outcome:
         """Apply an agency's reply; refused unless the complaint is disposed to that agency."""
-        idempotency = uuid5(_REPLIES, f"{agency}\x00{reply_id}") if reply_id else None
+        idempotency = (
+            uuid5(complaint_id, f"agency-reply\x00{agency}\x00{reply_id}") if reply_id else None
+        )
         await self.rt.clock.refresh()
         return await execute(
             self.rt.store,

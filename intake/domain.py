@@ -87,10 +87,14 @@ class IntakeResult(BaseModel):
     errors: list[dict[str, str]] = Field(default_factory=list)
 
 
-def complaint_id_for(channel: str, key: str) -> UUID:
+def complaint_id_for(channel: str, key: str, secret: bytes = b"") -> UUID:
     """The complaint id for a channel's idempotency key or submission id: a retry finds the same
-    stream, and the event store's first-version check makes the second filing impossible."""
-    return uuid5(_IDS, f"{channel}\x00{key}")
+    stream, and the event store's first-version check makes the second filing impossible.
+
+    Keyed by a server secret, so nobody can work out a complaint (or its tracking id) from a
+    guessed key."""
+    mac = hmac.new(secret, f"{channel}\x00{key}".encode(), "sha256").hexdigest()
+    return uuid5(_IDS, mac)
 
 
 def tracking_id_for(complaint_id: UUID) -> str:

@@ -4,6 +4,8 @@ reporter, and take the reporter's replies."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4, uuid5
@@ -25,8 +27,8 @@ from intake.domain import (
 from intake.timeline import public_timeline
 from services.commands import execute
 from services.decisions import Refused
-from services.eventstore import ConcurrencyError
-from services.personal_data import new_reporter_ref
+from services.eventstore import ConcurrencyError, InvalidAppend
+from services.personal_data import PersonalDataErased, new_reporter_ref
 from services.runtime import Runtime
 
 
@@ -48,6 +50,7 @@ class Intake:
         self.rt = rt
         master = rt.settings.master_key.get_secret_value().encode()
         self._token_secret = hashlib.sha256(b"lapor reporter access tokens\x00" + master).digest()
+        self._id_secret = hashlib.sha256(b"lapor channel keys\x00" + master).digest()
 
     def _filing(self, complaint_id: UUID, created: bool) -> Filing:
         return Filing(
@@ -66,7 +69,9 @@ class Intake:
         neither. A concurrent filing with the same key loses at the stream's version check and
         answers with the winner's complaint.
         """
-        complaint_id = complaint_id_for(submission.channel, key) if key else uuid4()
+        complaint_id = (
+            complaint_id_for(submission.channel, key, self._id_secret) if key else uuid4()
+        )
         if key and (repeat := await self._repeat(complaint_id, submission)):
             return repeat
         now = await self.rt.clock.refresh()
@@ -98,6 +103,15 @@ class Intake:
             if key and (repeat := await self._repeat(complaint_id, submission)):
                 return repeat
             raise
+        except InvalidAppend as clash:  # the tracking id is taken (about 1 in 2^60 per pair)
+            if key:
+                raise Refused(
+                    "tracking_id_clash",
+                    "file again with another Idempotency-Key (or submission id)",
+                    field="Idempotency-Key",
+                    status=409,
+                ) from clash
+            return await self.file(submission)  # a fresh random id, a fresh tracking id
         return self._filing(complaint_id, True)
 
     async def _repeat(self, complaint_id: UUID, submission: Submission) -> Filing | None:
@@ -105,7 +119,12 @@ class Intake:
         if not stream:
             return None
         filed = stream[0].payload
-        if not isinstance(filed, ComplaintFiled) or not same_submission(filed, submission):
+        if (
+            not isinstance(filed, ComplaintFiled)
+            or not same_submission(filed, submission)
+            # The reporter's token goes back only to whoever can repeat the person as well.
+            or not await self._same_reporter(filed.reporter_ref, submission)
+        ):
             raise Refused(
                 "idempotency_key_reused",
                 "this Idempotency-Key (or submission id) was used for a different submission",
@@ -113,6 +132,18 @@ class Intake:
                 status=422,
             )
         return self._filing(complaint_id, False)
+
+    async def _same_reporter(self, reporter_ref: str | None, submission: Submission) -> bool:
+        given = submission.reporter.model_dump(exclude_none=True) if submission.reporter else None
+        if reporter_ref is None or given is None:
+            return reporter_ref is None and given is None
+        try:
+            stored = await self.rt.vault.get(reporter_ref)
+        except (KeyError, PersonalDataErased):
+            return False
+        return hmac.compare_digest(
+            json.dumps(stored, sort_keys=True).encode(), json.dumps(given, sort_keys=True).encode()
+        )
 
     async def _visible(
         self, tracking_id: str, token: str | None

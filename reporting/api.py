@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
+from events.state import Status
 from reporting import store
 from reporting.handlers import timeline
 from services.auth import Principal, authenticate, require_admin
 from services.decisions import Refused
-from services.http import ERROR_SCHEMA
+from services.http import AGENCY_CODE, ERROR_SCHEMA, TRACKING_ID
 from services.runtime import Runtime
 
 
@@ -38,12 +39,16 @@ def router(rt: Runtime) -> APIRouter:
     @api.get("/reports/complaints", tags=["dashboards"])
     async def complaints(
         principal: Caller,
-        status: str | None = None,
-        agency: str | None = Query(None, description="national admin only; agencies see their own"),
+        status: Status | None = None,
+        agency: str | None = Query(
+            None,
+            pattern=AGENCY_CODE,
+            description="national admin only; agencies see their own",
+        ),
         province: str | None = Query(None, pattern=r"^(\d{2}|unknown)$"),
-        channel: str | None = None,
+        channel: str | None = Query(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """Complaints with their current status (newest first)."""
         if not principal.is_admin:
@@ -53,7 +58,7 @@ def router(rt: Runtime) -> APIRouter:
         total, rows = await store.complaints(
             rt.pool,
             agency=agency,
-            status=status,
+            status=status.value if status else None,
             province=province,
             channel=channel,
             limit=limit,
@@ -68,7 +73,9 @@ def router(rt: Runtime) -> APIRouter:
         return await store.digests(rt.pool)
 
     @api.get("/audit/timeline/{tracking_id}", tags=["audit"])
-    async def audit_timeline(tracking_id: str, principal: Caller) -> dict[str, Any]:
+    async def audit_timeline(
+        tracking_id: Annotated[str, Path(pattern=TRACKING_ID)], principal: Caller
+    ) -> dict[str, Any]:
         """Every event of a complaint: what, who, when (the national admin and auditors)."""
         require_admin(principal)
         events = await timeline(rt.store, tracking_id)

@@ -76,6 +76,12 @@ async def _refresh_aggregates(
     conn: asyncpg.Connection, agencies: Iterable[str], provinces: Iterable[str]
 ) -> None:
     agency_list, province_list = sorted(set(agencies)), sorted(set(provinces))
+    # Members of one consumer group may refresh the same agency at once: one at a time per key,
+    # taken in sorted order so that two batches cannot deadlock.
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) AS k ORDER BY k",
+        [f"rm-agency:{a}" for a in agency_list] + [f"rm-province:{p}" for p in province_list],
+    )
     await conn.execute(
         "DELETE FROM rm_agency_performance WHERE agency_code = ANY($1::text[])", agency_list
     )

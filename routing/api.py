@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import RegionCode, ShortText, Slug
 from events.fold import replay
+from events.state import Status
 from routing import domain, store
 from routing.domain import ArchiveReason
 from routing.handlers import Routing
@@ -77,15 +78,17 @@ def router(routing: Routing) -> APIRouter:
     @api.get("/verification-queue", tags=["national admin"])
     async def verification_queue(
         _: Admin,
-        status: str | None = Query(
-            None, description="filed, deferred, verified, awaiting_reporter, escalated"
+        status: Status | None = Query(
+            None, description="filed, deferred, verified, awaiting_reporter or escalated"
         ),
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """What waits for the national admin, oldest first: new reports to verify, verified
         ones without a clear disposition (or refused twice), and escalations to the top."""
-        rows = await store.list_queue(rt.pool, status=status, limit=limit, offset=offset)
+        rows = await store.list_queue(
+            rt.pool, status=status.value if status else None, limit=limit, offset=offset
+        )
         return {"items": rows, "limit": limit, "offset": offset}
 
     @api.get("/complaints/{complaint_id}", tags=["national admin"])

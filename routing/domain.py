@@ -61,8 +61,10 @@ def decide_verify(
             category=category,
             region_code=region_code or state.region_code,
             tags=tags,
-            anonymous=state.anonymous if anonymous is None else anonymous,
-            confidential=state.confidential if confidential is None else confidential,
+            # The admin may add protection, never remove what the reporter asked for: a
+            # forgotten checkbox must not expose anyone.
+            anonymous=state.anonymous or bool(anonymous),
+            confidential=state.confidential or bool(confidential),
         )
     ]
 
@@ -170,6 +172,8 @@ def decide_auto_disposition(
             Disposed(agency_code=code, rule_id=rule_id, follow_up_due=policy.follow_up_due(now)),
         ]
     if state.status is Status.VERIFIED:
+        if state.kind is ComplaintKind.WHISTLEBLOWING:
+            return []  # the national admin decides who may see a whistle-blower's report
         if state.refusals >= max_refusals:
             return []  # the national admin's queue
         suggested = registry.get(suggested_agency)

@@ -13,7 +13,7 @@ import asyncpg
 from events import catalog as ev
 from events.envelope import Actor, Envelope
 from events.fold import replay
-from events.state import ComplaintState
+from events.state import ComplaintState, Status
 from routing import domain, store
 from routing.registry import NATIONAL_ADMIN
 from routing.work_items import build_work_item, reason_for
@@ -90,18 +90,10 @@ class Routing:
     ) -> None:
         """Dispose by the rules when they give a clear answer (decided on the current state, so
         a re-delivered event does nothing twice)."""
-        suggested = getattr(envelope.payload, "suggested_agency_code", None)
         await self.rt.clock.refresh()
 
         def decide(state: ComplaintState) -> list[ev.Event]:
-            return domain.decide_auto_disposition(
-                state,
-                registry=self.rt.registry,
-                now=self.rt.clock.now(),
-                policy=self.rt.policy,
-                max_refusals=self.rt.settings.max_refusals,
-                suggested_agency=suggested,
-            )
+            return self._auto_decision(state, envelope)
 
         if not decide(current):
             return  # nothing to do (the usual case for a re-delivered or later event)
@@ -114,6 +106,16 @@ class Routing:
             causation_id=envelope.event_id,
             correlation_id=envelope.correlation_id,
             stream=stream,
+        )
+
+    def _auto_decision(self, state: ComplaintState, cause: Envelope) -> list[ev.Event]:
+        return domain.decide_auto_disposition(
+            state,
+            registry=self.rt.registry,
+            now=self.rt.clock.now(),
+            policy=self.rt.policy,
+            max_refusals=self.rt.settings.max_refusals,
+            suggested_agency=getattr(cause.payload, "suggested_agency_code", None),
         )
 
     async def publish_work(
@@ -152,9 +154,11 @@ class Routing:
         current: ComplaintState,
         stream: list[Envelope],
     ) -> None:
-        """A refusal: tell the national admin when it is their turn, else re-dispose."""
-        await self.publish_work(envelope, at_event, current, stream)
+        """A refusal: re-dispose by the refuser's suggestion or the rules; when neither gives an
+        answer (or the complaint was refused too often), the national admin's queue gets it."""
         await self.auto_dispose(envelope, at_event, current, stream)
+        if current.status is Status.VERIFIED and not self._auto_decision(current, envelope):
+            await self.publish_work(envelope, at_event, current, stream)
 
 
 Reaction = Callable[

@@ -75,7 +75,8 @@ def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> W
         return "escalated"
     if isinstance(payload, ev.ComplaintReopened):
         return "reopened"
-    if isinstance(payload, ev.DispositionRefused) and state.refusals >= max_refusals:
+    if isinstance(payload, ev.DispositionRefused):
+        # Only published when no automatic re-disposition follows (routing decides that).
         return "needs_disposition"
     return None
 

@@ -48,6 +48,10 @@ DUPLICATES = Counter(
 
 log = get_logger("consumer")
 
+RETRIED: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, KafkaError)
+"""Failures of the infrastructure (database, broker), not of the message: never dead-lettered;
+the message comes again once the consumer has reconnected."""
+
 
 def dead_letter_headers(
     headers: Iterable[tuple[str, bytes]] | None,
@@ -242,13 +246,13 @@ class DeadLetteringConsumer(Generic[T]):
             return
         try:
             await self.handle_batch([item for _, item in decoded])
-        except TRANSIENT_ERRORS:
+        except RETRIED:
             raise
         except Exception:
             for message, item in decoded:
                 try:
                     await self.handle_batch([item])
-                except TRANSIENT_ERRORS:
+                except RETRIED:
                     raise
                 except Exception as exc:
                     detail = "".join(traceback.format_exception_only(exc)).strip()
@@ -266,7 +270,7 @@ class DeadLetteringConsumer(Generic[T]):
             return
         try:
             await self.handle(item)
-        except TRANSIENT_ERRORS:
+        except RETRIED:
             raise  # the infrastructure, not the message: retry it, never set it aside
         except Exception as exc:
             detail = "".join(traceback.format_exception_only(exc)).strip()

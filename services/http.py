@@ -13,6 +13,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.decisions import Refused
 
+AGENCY_CODE = r"^[a-z0-9][a-z0-9.-]{1,62}$"
+TRACKING_ID = r"^lpr-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$"
+
 ERROR_SCHEMA: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid API key"},
     403: {"description": "the caller's role does not allow this"},

@@ -673,3 +673,18 @@ async def test_the_auditor_verify_names_a_complaint_whose_history_was_altered(
                 "Akan diubah diam-diam",
             )
     assert system.cli("-m", "reporting", "verify").returncode == 0
+
+
+async def test_a_replayed_key_returns_the_token_only_to_the_same_reporter(system, client):
+    url = f"{system.url('intake')}/v1/complaints"
+    headers = {"Idempotency-Key": f"guessable-{uuid.uuid4().hex[:6]}"}
+    body = complaint_body(title="Trotoar amblas")
+    first = await client.post(url, json=body, headers=headers)
+    assert first.status_code == 201
+    retry = await client.post(url, json=body, headers=headers)
+    assert retry.status_code == 201 and retry.json() == first.json()
+    # Same key and the same public content, but not the same person: no token, no complaint.
+    impostor = dict(body, reporter={"name": "Orang Lain", "phone": "+62 811 2222 3333"})
+    stolen = await client.post(url, json=impostor, headers=headers)
+    assert stolen.status_code == 422 and stolen.json()["error"] == "idempotency_key_reused"
+    assert first.json()["access_token"] not in stolen.text

@@ -284,3 +284,9 @@ def test_same_submission_ignores_what_the_admin_changed_later():
     state = given(filing, verified(title="Judul baru dari admin", confidential=True))
     assert state.title == "Judul baru dari admin"
     assert same_submission(filing, sent)  # compared with the filing, not the current state
+
+
+def test_complaint_ids_from_keys_depend_on_the_server_secret():
+    # Nobody without the secret can work out a complaint (or its tracking id) from a key.
+    assert complaint_id_for("web", "key-1", b"one") != complaint_id_for("web", "key-1", b"two")
+    assert complaint_id_for("web", "key-1", b"one") == complaint_id_for("web", "key-1", b"one")

@@ -480,3 +480,33 @@ def test_after_information_is_supplied_the_complaint_is_routed_again():
 )
 def test_awaits_national_admin(events, expected):
     assert awaits_national_admin(given(*events)) is expected
+
+
+def test_verification_never_removes_the_protection_the_reporter_asked_for():
+    state = given(filed(anonymous=True, confidential=True))
+    [event] = verify(state, anonymous=False, confidential=False)
+    assert event.anonymous is True and event.confidential is True
+    [tightened] = verify(given(filed()), anonymous=True)
+    assert tightened.anonymous is True and tightened.confidential is False
+
+
+def test_a_verified_whistle_blowing_report_is_never_disposed_automatically():
+    state = given(filed(kind="whistleblowing"), verified())
+    assert state.status is Status.VERIFIED
+    assert auto(state) == []
+    after_refusal = given(
+        filed(kind="whistleblowing"),
+        verified(),
+        disposed(),
+        DispositionRefused(
+            agency_code="kota-bandung", reason="Bukan", suggested_agency_code="kemenpu"
+        ),
+    )
+    assert auto(after_refusal, suggested_agency="kemenpu") == []
+
+
+def test_an_agency_refusing_again_counts_toward_the_limit():
+    refusal = DispositionRefused(agency_code="kota-bandung", reason="Bukan wewenang")
+    state = given(filed(), verified(), disposed(), refusal, disposed(), refusal)
+    assert state.refused_by == ("kota-bandung",) and state.refusals == 2
+    assert auto(state, suggested_agency="kemenpu") == []  # the national admin's turn
