@@ -175,5 +175,6 @@ EVENT_HANDLERS: dict[type[ev.Event], Reaction] = {
     ev.ForwardedToUnit: Routing.publish_work,
     ev.Escalated: Routing.publish_work,
     ev.ComplaintReopened: Routing.publish_work,
+    ev.ReporterReplied: Routing.publish_work,
 }
 """What routing does for each event type; every other type only updates the queue table."""

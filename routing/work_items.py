@@ -14,7 +14,9 @@ from events.base import DeadlineKind
 from events.envelope import Envelope
 from events.state import ComplaintState
 
-WorkReason = Literal["disposed", "forwarded", "escalated", "reopened", "needs_disposition"]
+WorkReason = Literal[
+    "disposed", "forwarded", "escalated", "reopened", "reporter_replied", "needs_disposition"
+]
 
 
 class ReporterContact(BaseModel):
@@ -45,6 +47,7 @@ class WorkItem(BaseModel):
     title: str
     description: str
     additional_information: list[str]
+    reporter_messages: list[str]
     category: str | None
     region_code: str | None
     anonymous: bool
@@ -75,6 +78,10 @@ def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> W
         return "escalated"
     if isinstance(payload, ev.ComplaintReopened):
         return "reopened"
+    if isinstance(payload, ev.ReporterReplied) and payload.satisfied is None and payload.message:
+        # A comment while an agency holds the complaint (an answer is followed by an event
+        # of its own: resolved or reopened).
+        return "reporter_replied" if state.agency_code else None
     if isinstance(payload, ev.DispositionRefused):
         # Only published when no automatic re-disposition follows (routing decides that).
         return "needs_disposition"
@@ -114,6 +121,13 @@ def build_work_item(
             e.payload.message
             for e in stream
             if isinstance(e.payload, ev.InformationSupplied) and e.version <= cause.version
+        ],
+        reporter_messages=[
+            e.payload.message
+            for e in stream
+            if isinstance(e.payload, ev.ReporterReplied)
+            and e.payload.message
+            and e.version <= cause.version
         ],
         category=state.category,
         region_code=state.region_code,

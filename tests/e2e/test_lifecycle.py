@@ -351,8 +351,23 @@ async def test_an_anonymous_reporter_never_reaches_an_agency(system, client):
             headers={"X-Access-Token": filed["access_token"]},
         )
         await wait_status(client, system, filed, "in_follow_up")
+    comment = await client.post(
+        f"{system.url('intake')}/v1/complaints/{anonymous['tracking_id']}/replies",
+        json={"action": "add_information", "message": "Foto kuitansi menyusul"},
+        headers={"X-Access-Token": anonymous["access_token"]},
+    )
+    assert comment.status_code == 200, comment.text
 
     async with TopicReader(system.bootstrap, system.topic(f"agency.{agency}")) as reader:
+        item = await reader.wait_for(
+            lambda m: (
+                m.get("complaint_id") == anonymous["complaint_id"]
+                and m.get("reason") == "reporter_replied"
+            ),
+            what="the reporter's comment reaching the agency",
+        )
+        assert item["reporter_messages"][-1] == "Foto kuitansi menyusul"
+        assert item["reporter"] is None
         await reader.wait_for(
             lambda m: (
                 m.get("complaint_id") == anonymous["complaint_id"] and m.get("reason") == "reopened"

@@ -198,6 +198,11 @@ def test_a_work_item_describes_the_complaint_at_its_cause():
     cause = envelopes[4]
     at_cause = replay(envelopes[:5])
     item = build_work_item(cause, "disposed", "q", at_cause, envelopes, None)
+    assert item.reporter_messages == []  # the comment came later
+    comment = build_work_item(
+        envelopes[5], "reporter_replied", "q", replay(envelopes), envelopes, None
+    )
+    assert comment.reporter_messages == ["Tambahan: makin parah"]
     assert item.work_item_id == cause.event_id
     assert (item.version, item.agency_code, item.unit_code) == (5, "kota-bandung", None)
     assert item.additional_information == ["Foto terlampir"]
@@ -239,7 +244,6 @@ IGNORED: dict[type[ev.Event], str] = {
     ev.InformationRequested: "waits for the reporter; the clocks are paused",
     ev.DispositionAcknowledged: "the agency already has the work item",
     ev.FollowUpPosted: "the reporter answers next; followup watches the reply clock",
-    ev.ReporterReplied: "the outcome comes as Resolved or ComplaintReopened",
     ev.DeadlineExtended: "only moves a clock, which followup watches",
     ev.Resolved: "ComplaintClosed follows in the same decision",
     ev.ComplaintClosed: "terminal: only the queue table changes",
@@ -262,8 +266,18 @@ def test_every_event_routing_publishes_work_for_has_a_work_reason():
         ev.ForwardedToUnit: ev.ForwardedToUnit(agency_code="kota-bandung", unit_code=UNIT),
         ev.Escalated: LIFE[6][1],
         ev.ComplaintReopened: ev.ComplaintReopened(reason="Belum", follow_up_due=FRIDAY),
+        ev.ReporterReplied: ev.ReporterReplied(message="Tambahan"),
     }
     publishing = {t for t, h in EVENT_HANDLERS.items() if h is Routing.publish_work}
     assert publishing == set(samples)
+    held = given(filed(), verified(), disposed())
     for event_type, sample in samples.items():
-        assert reason_for(sample, 2, given(filed())) is not None, event_type
+        assert reason_for(sample, 2, held) is not None, event_type
+
+
+def test_a_reporter_comment_reaches_the_agency_holding_the_complaint():
+    comment = ev.ReporterReplied(message="Sudah makin parah")
+    held = given(filed(), verified(), disposed())
+    assert reason_for(comment, 2, held) == "reporter_replied"
+    assert reason_for(comment, 2, given(filed())) is None  # nobody holds it yet
+    assert reason_for(ev.ReporterReplied(satisfied=True), 2, held) is None
