@@ -42,7 +42,8 @@ test-integration: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy events $(shell find . -path ./.venv -prune -o -name domain.py -print)
+	$(BIN)/mypy events services/kernel services/platform/ports.py services/platform/memory.py \
+		services/platform/dispatch.py $(shell find . -path ./.venv -prune -o -name domain.py -print)
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
@@ -52,7 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 asyncapi: $(STAMP)
-	$(BIN)/python -m services.topics_doc > docs/asyncapi.json
+	$(BIN)/python -m events.asyncapi > docs/asyncapi.json
 
 verify: $(STAMP)
 	$(BIN)/python -m services verify

@@ -1,4 +1,5 @@
-"""The AsyncAPI 3.0 description of the topics, generated from the event models.
+"""The AsyncAPI 3.0 description of every topic, generated from the topic catalogue and the
+event models.
 
 `python -m events.asyncapi > docs/asyncapi.json` (or `make asyncapi`) regenerates it; a unit test
 fails when the committed file is out of date.
@@ -11,6 +12,7 @@ from typing import Any
 
 from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Actor
+from events.topics import SERVICE_MESSAGES, TOPICS, Message, address
 
 CE_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -73,8 +75,7 @@ DEAD_LETTER_HEADERS: dict[str, Any] = {
 }
 
 
-def document(prefix: str = "lapor") -> dict[str, Any]:
-    """The AsyncAPI document for a deployment whose topics start with `prefix`."""
+def _event_messages() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     for cls in ALL_EVENT_TYPES:
         messages[cls.__name__] = {
@@ -93,48 +94,56 @@ def document(prefix: str = "lapor") -> dict[str, Any]:
         "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
         "payload": {"description": "the original message value, byte for byte"},
     }
-    events_channel = f"{prefix}.complaint-events.v1"
-    dead_letter_channel = f"{prefix}.dead-letter.v1"
+    return messages
+
+
+def _service_message(message: Message) -> dict[str, Any]:
+    assert message.model is not None
+    described: dict[str, Any] = {
+        "name": message.name,
+        "title": message.title,
+        "summary": message.summary,
+        "contentType": "application/json",
+        "payload": message.model.model_json_schema(mode="serialization"),
+        "x-kafka-key": message.kafka_key,
+    }
+    if message.headers:
+        described["headers"] = {"type": "object", "properties": message.headers}
+    return described
+
+
+def document(prefix: str = "lapor") -> dict[str, Any]:
+    """Every topic of a deployment whose topic names start with `prefix`."""
+    messages = _event_messages()
+    event_names = [name for name in messages if name != "DeadLetter"]
+    messages |= {m.component: _service_message(m) for m in SERVICE_MESSAGES}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for topic in TOPICS:
+        names = topic.messages or tuple(event_names)
+        channel: dict[str, Any] = {"address": address(prefix, topic.name)}
+        if topic.parameters:
+            channel["parameters"] = topic.parameters
+        channel["messages"] = {n: {"$ref": f"#/components/messages/{n}"} for n in names}
+        channels[topic.channel] = channel
+        for op in topic.operations:
+            operations[op.id] = {
+                "action": op.action,
+                "channel": {"$ref": f"#/channels/{topic.channel}"},
+                "summary": op.summary,
+            }
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": "lapor backbone: complaint event topics",
+            "title": "lapor backbone: topics",
             "version": "1",
-            "description": "Every complaint event, in order per complaint (key = complaint id), "
-            "published from the PostgreSQL event store by the outbox relay. Delivery is "
-            "at-least-once: skip an event whose (ce_subject, ce_sequence) you already applied.",
+            "description": "Channels publish submissions on the intake topic and read results; "
+            "every complaint event is published in order per complaint; each agency consumes its "
+            "own queue and replies on the agency-replies topic. Delivery is at-least-once "
+            "everywhere: every message carries an id to de-duplicate by.",
         },
-        "channels": {
-            "complaintEvents": {
-                "address": events_channel,
-                "messages": {
-                    name: {"$ref": f"#/components/messages/{name}"}
-                    for name in messages
-                    if name != "DeadLetter"
-                },
-            },
-            "deadLetter": {
-                "address": dead_letter_channel,
-                "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
-            },
-        },
-        "operations": {
-            "publishComplaintEvents": {
-                "action": "send",
-                "channel": {"$ref": "#/channels/complaintEvents"},
-                "summary": "The outbox relay publishes every appended event.",
-            },
-            "consumeComplaintEvents": {
-                "action": "receive",
-                "channel": {"$ref": "#/channels/complaintEvents"},
-                "summary": "Services, projections and auditors consume every event.",
-            },
-            "publishDeadLetters": {
-                "action": "send",
-                "channel": {"$ref": "#/channels/deadLetter"},
-                "summary": "Any consumer sets aside what it cannot decode or apply.",
-            },
-        },
+        "channels": channels,
+        "operations": operations,
         "components": {
             "messages": messages,
             "schemas": {
@@ -147,7 +156,7 @@ def document(prefix: str = "lapor") -> dict[str, Any]:
 
 def render(prefix: str = "lapor") -> str:
     """The document as stable, pretty JSON (a valid AsyncAPI file)."""
-    return json.dumps(document(prefix), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return json.dumps(document(prefix), indent=2, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":

@@ -3,19 +3,17 @@ hands it to the handler; the outcome goes back to the agency's own queue as a no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import faust
 from pydantic import ValidationError
 
-from followup.handlers import AgencyReplyMessage, Followup
-from routing.work_items import ReplyNotice
-from services.auth import KeyRing
-from services.decisions import Refused
-from services.faust_app import dead_lettering_agent
-from services.http import validation_errors
+from events.messages import AgencyReplyMessage
+from followup.handlers import FollowupDeps, ReplyFromTopic, handle
+from services.platform.auth import KeyRing
+from services.platform.faust_app import dead_lettering_agent
+from services.platform.http import validation_errors
 
 SIGNATURE_HEADER = "lapor_signature"
 
@@ -48,50 +46,17 @@ def reply_decoder(
     return decode
 
 
-async def handle_reply(followup: Followup, reply: AgencyReplyMessage) -> None:
-    """Apply a signed reply and tell the agency how it went, on its own queue."""
-    try:
-        outcome = await followup.agency_reply(
-            reply.agency_code, reply.complaint_id, reply, reply.reply_id
-        )
-        notice = ReplyNotice(
-            reply_id=reply.reply_id,
-            complaint_id=reply.complaint_id,
-            status="duplicate" if outcome.duplicate else "applied",
-        )
-    except Refused as refused:
-        notice = ReplyNotice(
-            reply_id=reply.reply_id,
-            complaint_id=reply.complaint_id,
-            status="rejected",
-            error=refused.code,
-            problem=refused.message,
-        )
-    await followup.rt.publish(
-        followup.rt.settings.agency_topic(reply.agency_code),
-        str(reply.complaint_id),
-        notice.model_dump(mode="json"),
-        lapor_type="reply-notice",
-    )
-
-
-def register(app: faust.App, followup: Followup) -> Any:
+def register(app: faust.App, deps: FollowupDeps, keyring: KeyRing) -> Any:
     """The agent on `<prefix>.agency-replies.v1`."""
 
-    async def handle(reply: AgencyReplyMessage) -> None:
-        await handle_reply(followup, reply)
+    async def apply(reply: AgencyReplyMessage) -> None:
+        await handle(ReplyFromTopic(reply), deps)
 
     return dead_lettering_agent(
         app,
-        followup.rt.settings,
+        deps.ports.settings,
         name="agency-replies",
-        topic=followup.rt.settings.agency_replies_topic,
-        decode=reply_decoder(followup.rt.keyring),
-        handle=handle,
+        topic=deps.ports.settings.agency_replies_topic,
+        decode=reply_decoder(keyring),
+        handle=apply,
     )
-
-
-def reply_json(reply: AgencyReplyMessage) -> bytes:
-    """The bytes an agency signs and sends (any JSON encoding works: the signature covers the
-    exact bytes sent)."""
-    return json.dumps(reply.model_dump(mode="json", exclude_none=True)).encode()

@@ -1,22 +1,23 @@
 """Followup HTTP API: an agency's queue and replies; the demo clock for the national admin."""
 
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from followup import store
-from followup.handlers import AgencyReply, Followup
-from services.auth import Principal, authenticate, require_admin
-from services.clock import advance_clock
-from services.decisions import Refused
-from services.http import AGENCY_CODE, ERROR_SCHEMA
-
-KeyHeader = Annotated[
-    str | None, Header(alias="Idempotency-Key", pattern=r"^[A-Za-z0-9._:-]{1,128}$")
-]
+from events.messages import AgencyReply
+from followup.handlers import (
+    AdvanceClock,
+    FollowupDeps,
+    ListHeld,
+    ReplyAsAgency,
+    ShowToAgency,
+    handle,
+)
+from services.kernel.refusals import RefusalKind, Refused
+from services.platform.auth import KeyRing, Principal, admin_of, caller_of
+from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
 
 
 class Advance(BaseModel):
@@ -28,24 +29,31 @@ class Advance(BaseModel):
     working_days: int = Field(0, ge=0, le=250, description="counted on the Indonesian calendar")
 
 
-def router(followup: Followup) -> APIRouter:
-    """The followup routes; every one needs an agency's or the national admin's key."""
-    rt = followup.rt
-    api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
-
-    def caller(request: Request) -> Principal:
-        return authenticate(rt.keyring, request)
-
-    Caller = Annotated[Principal, Depends(caller)]
-
-    def acting_agency(principal: Principal, agency: str | None) -> str:
-        if principal.is_admin:
-            if not agency:
-                raise Refused("agency_required", "say which agency", field="agency", status=422)
-            return agency
+def acting_agency(principal: Principal, agency: str | None) -> str:
+    """The agency a request acts for: its own, or (national admin) the one it names."""
+    if not principal.is_admin:
         return principal.id
+    if not agency:
+        raise Refused(
+            "agency_required", "say which agency", field="agency", kind=RefusalKind.INVALID
+        )
+    return agency
 
-    @api.get("/agency/queue", tags=["agencies"])
+
+def router(deps: FollowupDeps, keyring: KeyRing) -> APIRouter:
+    """The followup routes; every one needs an agency's or the national admin's key, except
+    reading the platform clock."""
+    api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
+    api.include_router(agency_router(deps, caller_of(keyring)), tags=["agencies"])
+    api.include_router(clock_router(deps, admin_of(keyring)), tags=["clock"])
+    return api
+
+
+def agency_router(deps: FollowupDeps, Caller: Any) -> APIRouter:
+    """An agency's queue, case files and replies."""
+    api = APIRouter(prefix="/agency")
+
+    @api.get("/queue")
     async def queue(
         principal: Caller,
         agency: str | None = Query(
@@ -56,25 +64,27 @@ def router(followup: Followup) -> APIRouter:
     ) -> dict[str, Any]:
         """The complaints the calling agency holds now (its work units' included)."""
         who = acting_agency(principal, agency)
-        return {"agency": who, "items": await store.held_by(rt.pool, who, limit, offset)}
+        return {"agency": who, "items": await handle(ListHeld(who, limit, offset), deps)}
 
-    @api.get("/agency/complaints/{complaint_id}", tags=["agencies"])
+    @api.get("/complaints/{complaint_id}")
     async def complaint(complaint_id: UUID, principal: Caller) -> dict[str, Any]:
         """The case file of a complaint disposed to the caller (404 for any other). The
         reporter's contact is included only when the complaint is not anonymous."""
-        return await followup.agency_view(
-            None if principal.is_admin else principal.id, complaint_id
-        )
+        agency = None if principal.is_admin else principal.id
+        found: dict[str, Any] = await handle(ShowToAgency(agency, complaint_id), deps)
+        return found
 
-    @api.post("/agency/complaints/{complaint_id}/replies", tags=["agencies"])
+    @api.post("/complaints/{complaint_id}/replies")
     async def reply(
-        complaint_id: UUID, body: AgencyReply, principal: Caller, key: KeyHeader = None
+        complaint_id: UUID, body: AgencyReply, principal: Caller, key: IdempotencyKey = None
     ) -> dict[str, Any]:
         """Acknowledge, forward to a work unit, post a follow-up, propose a resolution, or
         refuse ("not our authority"). Only on complaints disposed to the caller."""
         if principal.is_admin:
-            raise Refused("forbidden", "agency replies come from agencies", status=403)
-        outcome = await followup.agency_reply(principal.id, complaint_id, body, key)
+            raise Refused(
+                "forbidden", "agency replies come from agencies", kind=RefusalKind.FORBIDDEN
+            )
+        outcome = await handle(ReplyAsAgency(principal.id, complaint_id, body, key), deps)
         if outcome.duplicate:
             return {"duplicate": True}  # nothing about the complaint's state: it may be elsewhere
         return {
@@ -84,25 +94,25 @@ def router(followup: Followup) -> APIRouter:
             "events": [e.event_type for e in outcome.appended],
         }
 
-    @api.get("/clock", tags=["clock"])
-    async def clock() -> dict[str, Any]:
-        """The platform time every service uses (real time plus the demo offset)."""
-        now = await rt.clock.refresh(force=True)
-        return {"now": now.isoformat(), "offset_seconds": rt.clock.offset.total_seconds()}
+    return api
 
-    @api.post("/clock/advance", tags=["clock"])
-    async def advance(body: Advance, principal: Caller) -> dict[str, Any]:
+
+def clock_router(deps: FollowupDeps, admin: Any) -> APIRouter:
+    """The platform clock: anyone reads it; the national admin moves it (not in production)."""
+    api = APIRouter(prefix="/clock")
+    clock = deps.ports.clock
+
+    @api.get("")
+    async def show_clock() -> dict[str, Any]:
+        """The platform time every service uses (real time plus the demo offset)."""
+        now = await clock.refresh(force=True)
+        return {"now": now.isoformat(), "offset_seconds": clock.offset.total_seconds()}
+
+    @api.post("/advance", dependencies=[admin])
+    async def advance(body: Advance) -> dict[str, Any]:
         """Move time forward (national admin; development and test only) so that deadlines
         expire now: the deadline scan escalates and closes what is due."""
-        require_admin(principal)
-        if not rt.settings.adjustable_clock:
-            raise Refused("clock_fixed", "the clock is not adjustable here", status=403)
-        now = await rt.clock.refresh(force=True)
-        target = now + timedelta(days=body.days)
-        if body.working_days:
-            target = rt.policy.calendar.add_working_days(target, body.working_days)
-        new_now = await advance_clock(rt.pool, target - now)
-        await rt.clock.refresh(force=True)
-        return {"now": new_now.isoformat(), "offset_seconds": rt.clock.offset.total_seconds()}
+        new_now = await handle(AdvanceClock(body.days, body.working_days), deps)
+        return {"now": new_now.isoformat(), "offset_seconds": clock.offset.total_seconds()}
 
     return api

@@ -4,35 +4,60 @@ replies, the deadline scan)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from fastapi import FastAPI
 
 from followup import agents, api
-from followup.handlers import Followup
-from services.batch_consumer import batch_event_consumer
-from services.consumer import AppliedVersions
-from services.faust_app import faust_worker
-from services.runtime import Runtime
-from services.service_main import Worker, service_app
+from followup.bootstrap import bootstrap
+from followup.handlers import FollowupDeps, ScanDeadlines, handle, on_batch
+from services.platform.batch_consumer import Batch, batch_event_consumer
+from services.platform.db import TRANSIENT_ERRORS
+from services.platform.faust_app import faust_worker
+from services.platform.logs import get_logger
+from services.platform.ports import Transaction
+from services.platform.runtime import Runtime
+from services.platform.serving import Worker, service_app
+
+log = get_logger("followup")
+
+
+def deadline_scanner(deps: FollowupDeps, interval_s: float) -> Worker:
+    """Scan on an interval until stopped (any number of instances may run: the expected
+    version makes a second escalation of the same miss impossible)."""
+
+    async def scan(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await handle(ScanDeadlines(), deps)
+            except TRANSIENT_ERRORS as exc:
+                log.warning("deadline.scan_retry", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+
+    return scan
 
 
 def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     """The followup HTTP app and its background workers."""
-    followup = Followup(rt)
+    deps = bootstrap(rt)
     app = service_app(
         "followup",
         rt,
         title="lapor followup",
         description="Agencies' queues and replies, deadline clocks and escalation.",
     )
-    app.include_router(api.router(followup))
-    name = f"{rt.settings.topic_prefix}-followup"
+    app.include_router(api.router(deps, rt.keyring))
+
+    async def apply(batch: Batch, tx: Transaction) -> None:
+        await on_batch(batch, tx, deps)
+
     consumer = batch_event_consumer(
         rt.settings,
         rt.endpoints.kafka_bootstrap_servers,
-        name=name,
-        applied=AppliedVersions(rt.pool, name),
-        handle=followup.on_batch,
+        name=f"{rt.settings.topic_prefix}-followup",
+        pool=rt.pool,
+        handle=apply,
     )
     rt.ready["complaint-events"] = consumer.ready
     rt.ready["agency-replies"] = asyncio.Event()
@@ -40,12 +65,11 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         rt.settings,
         app_id="agency-replies",
         bootstrap=rt.endpoints.kafka_bootstrap_servers,
-        register=lambda faust_app: agents.register(faust_app, followup),
+        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring),
         ready=rt.ready["agency-replies"],
     )
-
     return app, {
         "complaint-events": consumer.run,
         "agency-replies": replies,
-        "deadlines": followup.run_scheduler,
+        "deadlines": deadline_scanner(deps, rt.settings.deadline_scan_interval_s),
     }

@@ -1,32 +1,27 @@
-"""Follow-up decisions, pure: agency replies, reporter replies, and what a missed deadline does
+"""Follow-up decisions, pure: agency replies, and what a missed deadline does
 (escalate to the next tier up, or close after the reporter's silence)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from functools import partial
 
 from events.base import DeadlineKind, Event
 from events.catalog import (
     ComplaintClosed,
-    ComplaintReopened,
     DispositionAcknowledged,
     DispositionRefused,
     Escalated,
     FollowUpPosted,
     ForwardedToUnit,
-    InformationSupplied,
-    ReferredToOmbudsman,
-    ReporterReplied,
-    Resolved,
 )
+from events.messages import AgencyAction
 from events.state import ComplaintState, Status
-from routing.registry import Registry
-from services.decisions import Refused
-from services.workdays import DeadlinePolicy
-
-AgencyAction = Literal["acknowledge", "forward", "follow_up", "refuse", "propose_resolution"]
-ReporterAction = Literal["add_information", "satisfied", "not_satisfied", "refer_to_ombudsman"]
+from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.registry import Registry
+from services.kernel.workdays import DeadlinePolicy
 
 AT_AGENCY = frozenset(
     {Status.DISPOSED, Status.FORWARDED_TO_UNIT, Status.IN_FOLLOW_UP, Status.ESCALATED}
@@ -43,10 +38,28 @@ def holder(state: ComplaintState, registry: Registry) -> str | None:
 
 def _require_holder(state: ComplaintState, agency: str, registry: Registry) -> None:
     if state.status is Status.NEW:
-        raise Refused("not_found", "no such complaint", status=404)
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
     if holder(state, registry) != agency:
         # Not "forbidden on this complaint": an agency must not learn what it cannot see.
-        raise Refused("not_disposed_to_you", "this complaint is not disposed to you", status=403)
+        raise Refused(
+            "not_disposed_to_you",
+            "this complaint is not disposed to you",
+            kind=RefusalKind.FORBIDDEN,
+        )
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """An agency's reply with what deciding it needs."""
+
+    agency: str
+    registry: Registry
+    now: datetime
+    policy: DeadlinePolicy
+    message: str | None
+    unit_code: str | None
+    reason: str | None
+    suggested_agency_code: str | None
 
 
 def decide_agency_reply(
@@ -65,112 +78,100 @@ def decide_agency_reply(
     """An agency acts on a complaint disposed to it: acknowledge, forward to one of its work
     units, post a follow-up, propose a resolution, or refuse ("not our authority")."""
     _require_holder(state, agency, registry)
-    code = state.agency_code or agency
-    if action == "acknowledge":
-        if state.status not in AT_AGENCY:
-            raise Refused("invalid_state", f"cannot acknowledge when {state.status.value}")
-        if state.acknowledged:
-            raise Refused("already_acknowledged", "the disposition is already acknowledged")
-        return [DispositionAcknowledged(agency_code=code)]
-    if action == "forward":
-        if state.status not in AT_AGENCY:
-            raise Refused("invalid_state", f"cannot forward when {state.status.value}")
-        if not unit_code or unit_code not in {u.code for u in registry.units_of(agency)}:
-            raise Refused(
-                "unknown_unit", "give one of your own work units", field="unit_code", status=422
-            )
-        return [ForwardedToUnit(agency_code=agency, unit_code=unit_code)]
-    if action in ("follow_up", "propose_resolution"):
-        if state.status not in AT_AGENCY:
-            raise Refused("invalid_state", f"cannot follow up when {state.status.value}")
-        if not message:
-            raise Refused(
-                "message_required", "a follow-up needs a message", field="message", status=422
-            )
-        return [
-            FollowUpPosted(
-                agency_code=agency,
-                unit_code=state.unit_code,
-                message=message,
-                resolution_proposed=action == "propose_resolution",
-                reply_due=policy.reply_due(now),
-            )
-        ]
-    # refuse
     if state.status not in AT_AGENCY:
-        raise Refused("invalid_state", f"cannot refuse when {state.status.value}")
-    if not reason:
+        raise Refused("invalid_state", f"cannot {_VERBS[action]} when {state.status.value}")
+    reply = _Reply(agency, registry, now, policy, message, unit_code, reason, suggested_agency_code)
+    return _AGENCY_ACTIONS[action](state, reply)
+
+
+def _acknowledge(state: ComplaintState, reply: _Reply) -> list[Event]:
+    if state.acknowledged:
+        raise Refused("already_acknowledged", "the disposition is already acknowledged")
+    return [DispositionAcknowledged(agency_code=state.agency_code or reply.agency)]
+
+
+def _forward(state: ComplaintState, reply: _Reply) -> list[Event]:
+    units = {u.code for u in reply.registry.units_of(reply.agency)}
+    if not reply.unit_code or reply.unit_code not in units:
         raise Refused(
-            "reason_required", "say why it is not your authority", field="reason", status=422
+            "unknown_unit",
+            "give one of your own work units",
+            field="unit_code",
+            kind=RefusalKind.INVALID,
         )
-    if suggested_agency_code:
-        suggested = registry.get(suggested_agency_code)
-        if suggested is None or suggested.kind == "work_unit":
-            raise Refused(
-                "unknown_agency",
-                "suggest an agency (not a work unit) from the registry",
-                field="suggested_agency_code",
-                status=422,
-            )
-        if registry.queue_owner(suggested.code) == agency:
-            raise Refused(
-                "suggested_yourself",
-                "suggest another agency than yourself",
-                field="suggested_agency_code",
-                status=422,
-            )
+    return [ForwardedToUnit(agency_code=reply.agency, unit_code=reply.unit_code)]
+
+
+def _follow_up(state: ComplaintState, reply: _Reply, *, proposed: bool) -> list[Event]:
+    if not reply.message:
+        raise Refused(
+            "message_required",
+            "a follow-up needs a message",
+            field="message",
+            kind=RefusalKind.INVALID,
+        )
     return [
-        DispositionRefused(
-            agency_code=agency, reason=reason, suggested_agency_code=suggested_agency_code
+        FollowUpPosted(
+            agency_code=reply.agency,
+            unit_code=state.unit_code,
+            message=reply.message,
+            resolution_proposed=proposed,
+            reply_due=reply.policy.reply_due(reply.now),
         )
     ]
 
 
-def decide_reporter_reply(
-    state: ComplaintState,
-    *,
-    action: ReporterAction,
-    message: str | None,
-    now: datetime,
-    policy: DeadlinePolicy,
-) -> list[Event]:
-    """The reporter answers: adds information, is satisfied (resolved, then closed), is not
-    satisfied (reopened), or consents to an Ombudsman referral after the resolution deadline."""
-    if state.status is Status.NEW:
-        raise Refused("not_found", "no such complaint", status=404)
-    if not state.is_open:
-        raise Refused("closed", f"the complaint is {state.status.value}")
-    if action == "add_information":
-        if not message:
-            raise Refused("message_required", "add a message", field="message", status=422)
-        if state.status is Status.AWAITING_REPORTER:
-            return [InformationSupplied(message=message, verify_due=policy.verify_due(now))]
-        return [ReporterReplied(message=message)]
-    if action in ("satisfied", "not_satisfied"):
-        if state.status is not Status.FOLLOWED_UP:
-            raise Refused("no_follow_up", "there is no follow-up to answer yet")
-        if action == "satisfied":
-            return [
-                ReporterReplied(satisfied=True, message=message),
-                Resolved(resolution_code="fixed", confirmed_by="reporter"),
-                ComplaintClosed(reason="resolved"),
-            ]
-        return [
-            ReporterReplied(satisfied=False, message=message),
-            ComplaintReopened(
-                # A fixed reason: the reporter's own words stay in ReporterReplied, which the
-                # public timeline does not show (they may hold personal details).
-                reason="the reporter is not satisfied",
-                follow_up_due=policy.follow_up_due(now),
-            ),
-        ]
-    due = state.deadlines.get(DeadlineKind.RESOLUTION)
-    if due is None or now <= due:
+def _refuse(state: ComplaintState, reply: _Reply) -> list[Event]:
+    if not reply.reason:
         raise Refused(
-            "too_early", "an Ombudsman referral is possible once the resolution deadline passed"
+            "reason_required",
+            "say why it is not your authority",
+            field="reason",
+            kind=RefusalKind.INVALID,
         )
-    opened = state.filed_at or now
-    return [ReferredToOmbudsman(consent_given_at=now, days_open=max(0, (now - opened).days))]
+    if reply.suggested_agency_code:
+        _check_suggestion(reply)
+    return [
+        DispositionRefused(
+            agency_code=reply.agency,
+            reason=reply.reason,
+            suggested_agency_code=reply.suggested_agency_code,
+        )
+    ]
+
+
+def _check_suggestion(reply: _Reply) -> None:
+    suggested = reply.registry.get(reply.suggested_agency_code)
+    if suggested is None or suggested.kind == "work_unit":
+        raise Refused(
+            "unknown_agency",
+            "suggest an agency (not a work unit) from the registry",
+            field="suggested_agency_code",
+            kind=RefusalKind.INVALID,
+        )
+    if reply.registry.queue_owner(suggested.code) == reply.agency:
+        raise Refused(
+            "suggested_yourself",
+            "suggest another agency than yourself",
+            field="suggested_agency_code",
+            kind=RefusalKind.INVALID,
+        )
+
+
+_AGENCY_ACTIONS: dict[str, Callable[[ComplaintState, _Reply], list[Event]]] = {
+    "acknowledge": _acknowledge,
+    "forward": _forward,
+    "follow_up": partial(_follow_up, proposed=False),
+    "propose_resolution": partial(_follow_up, proposed=True),
+    "refuse": _refuse,
+}
+_VERBS = {
+    "acknowledge": "acknowledge",
+    "forward": "forward",
+    "follow_up": "follow up",
+    "propose_resolution": "follow up",
+    "refuse": "refuse",
+}
 
 
 def decide_deadlines(

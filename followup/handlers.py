@@ -1,154 +1,250 @@
-"""Follow-up use cases: agency replies (topic and HTTP), the deadline scan that escalates or
-closes, and keeping followup's table from the complaint events."""
+"""Follow-up use cases over the ports: agency replies (HTTP and topic), what an agency may see,
+the deadline scan that escalates or closes, and the demo clock (COMMAND_HANDLERS); keeping
+followup's case table from the complaint events (EVENT_HANDLERS)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID, uuid5
 
-import asyncpg
-from pydantic import BaseModel, ConfigDict, Field
-
-from events.base import AgencyCode, LongText, ShortText
+from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Actor, Envelope
 from events.fold import replay
+from events.messages import AgencyReply, AgencyReplyMessage, ReplyNotice
 from events.state import ComplaintState
-from followup import domain, store
-from followup.domain import AgencyAction
-from services.batch_consumer import Batch
-from services.case_file import case_file
-from services.commands import Outcome, execute
-from services.db import TRANSIENT_ERRORS
-from services.decisions import Refused
-from services.logs import get_logger
-from services.personal_data import PersonalDataErased
-from services.runtime import Runtime
+from followup import domain
+from services.kernel.case_file import case_file
+from services.kernel.refusals import RefusalKind, Refused
+from services.platform.batch_consumer import Batch
+from services.platform.clock import move_forward
+from services.platform.commands import Outcome, execute
+from services.platform.dispatch import Handler, dispatch
+from services.platform.logs import get_logger
+from services.platform.ports import ContactErased, Ports, Transaction
 
 log = get_logger("followup")
 SCHEDULER = Actor(role="system", id="deadline-scheduler")
 
 
-class AgencyReply(BaseModel):
-    """An agency's action on a complaint disposed to it (the HTTP body)."""
+class Cases(Protocol):
+    """followup's case table (`followup.store`: PostgreSQL, or in memory)."""
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    async def keep(self, tx: Transaction, state: ComplaintState) -> None:
+        """Track an open complaint; forget an ended one."""
+        ...
 
-    action: AgencyAction
-    message: LongText | None = Field(
-        None, description="the follow-up (follow_up, propose_resolution)"
-    )
-    unit_code: AgencyCode | None = Field(None, description="the work unit (forward)")
-    reason: ShortText | None = Field(None, description="why it is not your authority (refuse)")
-    suggested_agency_code: AgencyCode | None = Field(None, description="who it belongs to (refuse)")
+    async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The complaints an agency holds now."""
+        ...
+
+    async def due(self, now: datetime, limit: int = 500) -> list[UUID]:
+        """Complaints with a deadline that has passed."""
+        ...
 
 
-class AgencyReplyMessage(AgencyReply):
-    """An agency reply on `<prefix>.agency-replies.v1`, signed in the `lapor_signature` header
-    (hex HMAC-SHA256 of the message value under the agency's API key)."""
+@dataclass
+class FollowupDeps:
+    """What followup's handlers run over."""
 
-    reply_id: str = Field(
-        pattern=r"^[A-Za-z0-9._:-]{1,128}$",
-        description="the agency's id for it; a re-send is applied once",
-    )
-    agency_code: AgencyCode
+    ports: Ports
+    cases: Cases
+
+
+@dataclass(frozen=True)
+class ReplyAsAgency:
+    """An agency acts on a complaint disposed to it; a repeated `reply_id` is applied once."""
+
+    agency: str
+    complaint_id: UUID
+    reply: AgencyReply
+    reply_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyFromTopic:
+    """A signed reply from the agency-replies topic; the outcome goes back as a notice."""
+
+    reply: AgencyReplyMessage
+
+
+@dataclass(frozen=True)
+class ShowToAgency:
+    """The case file for the agency holding the complaint (`agency` None: the national admin)."""
+
+    agency: str | None
     complaint_id: UUID
 
 
-class Followup:
-    """The followup service's use cases."""
+@dataclass(frozen=True)
+class ListHeld:
+    """The complaints an agency holds now."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
+    agency: str
+    limit: int = 100
+    offset: int = 0
 
-    async def agency_reply(
-        self, agency: str, complaint_id: UUID, reply: AgencyReply, reply_id: str | None
-    ) -> Outcome:
-        """Apply an agency's reply; refused unless the complaint is disposed to that agency."""
-        idempotency = (
-            uuid5(complaint_id, f"agency-reply\x00{agency}\x00{reply_id}") if reply_id else None
+
+@dataclass(frozen=True)
+class ScanDeadlines:
+    """Escalate or close every complaint whose deadline has passed."""
+
+
+@dataclass(frozen=True)
+class AdvanceClock:
+    """Move the platform time forward (development and test only)."""
+
+    days: float = 0
+    working_days: int = 0
+
+
+async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
+    """Apply an agency's reply; refused unless the complaint is disposed to that agency."""
+    ports, reply = deps.ports, cmd.reply
+    idempotency = (
+        uuid5(cmd.complaint_id, f"agency-reply\x00{cmd.agency}\x00{cmd.reply_id}")
+        if cmd.reply_id
+        else None
+    )
+    await ports.clock.refresh()
+    return await execute(
+        ports.store,
+        cmd.complaint_id,
+        lambda state: domain.decide_agency_reply(
+            state,
+            agency=cmd.agency,
+            action=reply.action,
+            registry=ports.registry,
+            now=ports.clock.now(),
+            policy=ports.policy,
+            message=reply.message,
+            unit_code=reply.unit_code,
+            reason=reply.reason,
+            suggested_agency_code=reply.suggested_agency_code,
+        ),
+        actor=Actor(role="agency", id=cmd.agency),
+        now=ports.clock.now,
+        idempotency=idempotency,
+    )
+
+
+async def reply_from_topic(cmd: ReplyFromTopic, deps: FollowupDeps) -> ReplyNotice:
+    """Apply a signed reply and tell the agency how it went, on its own queue."""
+    reply = cmd.reply
+    try:
+        outcome = await reply_as_agency(
+            ReplyAsAgency(reply.agency_code, reply.complaint_id, reply, reply.reply_id), deps
         )
-        await self.rt.clock.refresh()
-        return await execute(
-            self.rt.store,
+        status = "duplicate" if outcome.duplicate else "applied"
+        notice = ReplyNotice(
+            reply_id=reply.reply_id, complaint_id=reply.complaint_id, status=status
+        )
+    except Refused as refused:
+        notice = ReplyNotice(
+            reply_id=reply.reply_id,
+            complaint_id=reply.complaint_id,
+            status="rejected",
+            error=refused.code,
+            problem=refused.message,
+        )
+    await deps.ports.publisher.publish(
+        deps.ports.settings.agency_topic(reply.agency_code),
+        str(reply.complaint_id),
+        notice.model_dump_json().encode(),
+        {"lapor_type": "reply-notice"},
+    )
+    return notice
+
+
+async def _visible_to(
+    deps: FollowupDeps, agency: str | None, complaint_id: UUID
+) -> tuple[ComplaintState, list[Envelope]]:
+    stream = await deps.ports.store.read_stream(complaint_id)
+    state = replay(stream)
+    if not stream or (agency is not None and domain.holder(state, deps.ports.registry) != agency):
+        # The same answer for "absent" and "not yours": nothing leaks across agencies.
+        raise Refused("not_found", "no such complaint disposed to you", kind=RefusalKind.NOT_FOUND)
+    return state, stream
+
+
+async def show_to_agency(cmd: ShowToAgency, deps: FollowupDeps) -> dict[str, Any]:
+    """The case file; the reporter's contact only when the complaint is not anonymous."""
+    state, stream = await _visible_to(deps, cmd.agency, cmd.complaint_id)
+    reporter = None
+    if not state.anonymous and state.reporter_ref and not state.personal_data_erased:
+        with contextlib.suppress(KeyError, ContactErased):
+            data = await deps.ports.vault.get(state.reporter_ref)
+            reporter = {k: data.get(k) for k in ("name", "phone", "email")}
+    return case_file(state, stream) | {"reporter": reporter}
+
+
+async def list_held(cmd: ListHeld, deps: FollowupDeps) -> list[dict[str, Any]]:
+    """The complaints an agency holds now (its work units' included)."""
+    return await deps.cases.held_by(cmd.agency, cmd.limit, cmd.offset)
+
+
+async def scan_deadlines(cmd: ScanDeadlines, deps: FollowupDeps) -> int:
+    """Escalate or close every complaint whose deadline has passed; returns how many."""
+    ports = deps.ports
+    now = await ports.clock.refresh(force=True)
+    acted = 0
+    for complaint_id in await deps.cases.due(now):
+        outcome = await execute(
+            ports.store,
             complaint_id,
-            lambda state: domain.decide_agency_reply(
-                state,
-                agency=agency,
-                action=reply.action,
-                registry=self.rt.registry,
-                now=self.rt.clock.now(),
-                policy=self.rt.policy,
-                message=reply.message,
-                unit_code=reply.unit_code,
-                reason=reply.reason,
-                suggested_agency_code=reply.suggested_agency_code,
+            lambda state: domain.decide_deadlines(
+                state, now=ports.clock.now(), registry=ports.registry, policy=ports.policy
             ),
-            actor=Actor(role="agency", id=agency),
-            now=self.rt.clock.now,
-            idempotency=idempotency,
+            actor=SCHEDULER,
+            now=ports.clock.now,
         )
+        if outcome.appended:
+            acted += 1
+            events = [e.event_type for e in outcome.appended]
+            log.info("deadline.missed", complaint_id=str(complaint_id), events=events)
+    return acted
 
-    async def visible_to(
-        self, agency: str | None, complaint_id: UUID
-    ) -> tuple[ComplaintState, list[Envelope]]:
-        """A complaint as an agency may see it: only while disposed to it (None: the admin)."""
-        stream = await self.rt.store.read_stream(complaint_id)
-        state = replay(stream)
-        if not stream or (agency is not None and domain.holder(state, self.rt.registry) != agency):
-            # The same answer for "absent" and "not yours": nothing leaks across agencies.
-            raise Refused("not_found", "no such complaint disposed to you", status=404)
-        return state, stream
 
-    async def agency_view(self, agency: str | None, complaint_id: UUID) -> dict[str, Any]:
-        """The case file for the agency holding it; the reporter's contact only when the
-        complaint is not anonymous."""
-        state, stream = await self.visible_to(agency, complaint_id)
-        reporter = None
-        if not state.anonymous and state.reporter_ref and not state.personal_data_erased:
-            with contextlib.suppress(KeyError, PersonalDataErased):
-                data = await self.rt.vault.get(state.reporter_ref)
-                reporter = {k: data.get(k) for k in ("name", "phone", "email")}
-        return case_file(state, stream) | {"reporter": reporter}
+async def advance_clock(cmd: AdvanceClock, deps: FollowupDeps) -> datetime:
+    """Move time forward so that deadlines expire now (refused where the clock is fixed)."""
+    ports = deps.ports
+    if not ports.settings.adjustable_clock:
+        raise Refused("clock_fixed", "the clock is not adjustable here", kind=RefusalKind.FORBIDDEN)
+    calendar = ports.policy.calendar
+    return await move_forward(ports.clock, calendar, days=cmd.days, working_days=cmd.working_days)
 
-    async def on_batch(self, batch: Batch, conn: asyncpg.Connection) -> None:
-        """Keep followup's table (who holds what, the next deadline) from a batch of events."""
-        for stream in batch.streams.values():
-            await store.keep_case(conn, replay(stream), self.rt.registry)
 
-    async def scan_deadlines(self) -> int:
-        """Escalate or close every complaint whose deadline has passed; returns how many."""
-        now = await self.rt.clock.refresh(force=True)
-        acted = 0
-        for complaint_id in await store.due(self.rt.pool, now):
-            outcome = await execute(
-                self.rt.store,
-                complaint_id,
-                lambda state: domain.decide_deadlines(
-                    state, now=self.rt.clock.now(), registry=self.rt.registry, policy=self.rt.policy
-                ),
-                actor=SCHEDULER,
-                now=self.rt.clock.now,
-            )
-            if outcome.appended:
-                acted += 1
-                log.info(
-                    "deadline.missed",
-                    complaint_id=str(complaint_id),
-                    events=[e.event_type for e in outcome.appended],
-                )
-        return acted
+COMMAND_HANDLERS: dict[type, Handler[FollowupDeps]] = {
+    ReplyAsAgency: reply_as_agency,
+    ReplyFromTopic: reply_from_topic,
+    ShowToAgency: show_to_agency,
+    ListHeld: list_held,
+    ScanDeadlines: scan_deadlines,
+    AdvanceClock: advance_clock,
+}
+"""Every followup use case, by its command."""
 
-    async def run_scheduler(self, stopping: asyncio.Event) -> None:
-        """Scan on an interval until `stopping` (any number of instances may run: the expected
-        version makes a second escalation of the same miss impossible)."""
-        while not stopping.is_set():
-            try:
-                await self.scan_deadlines()
-            except TRANSIENT_ERRORS as exc:
-                log.warning("deadline.scan_retry", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    stopping.wait(), timeout=self.rt.settings.deadline_scan_interval_s
-                )
+
+async def handle(command: object, deps: FollowupDeps) -> Any:
+    """Run one of followup's commands."""
+    return await dispatch(COMMAND_HANDLERS, command, deps)
+
+
+async def keep_case(stream: list[Envelope], tx: Transaction, deps: FollowupDeps) -> None:
+    """Whatever the event, the case row is recomputed from the whole stream: who holds the
+    complaint now and its next deadline."""
+    await deps.cases.keep(tx, replay(stream))
+
+
+EVENT_HANDLERS = dict.fromkeys(ALL_EVENT_TYPES, keep_case)
+"""followup reacts to every event type the same way: its case row follows the stream (the
+deadline scan, not the event, escalates and closes)."""
+
+
+async def on_batch(batch: Batch, tx: Transaction, deps: FollowupDeps) -> None:
+    """Keep followup's table from a batch of events (once per touched complaint)."""
+    touched = {e.complaint_id for e in batch.events if type(e.payload) in EVENT_HANDLERS}
+    for complaint_id in touched:
+        await keep_case(batch.streams[complaint_id], tx, deps)

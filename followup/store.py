@@ -1,4 +1,5 @@
-"""followup's own table: the complaints each agency holds, and the next deadline to watch."""
+"""followup's own table: the complaints each agency holds, and the next deadline to watch, in
+PostgreSQL, and its in-memory fake for unit tests."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import asyncpg
 from events.base import DeadlineKind
 from events.state import ComplaintState
 from followup.domain import holder, next_due
-from routing.registry import Registry
+from services.kernel.registry import Registry
+from services.platform.ports import Transaction
 
 _UPSERT = """
 INSERT INTO followup_cases (complaint_id, tracking_id, holder, agency_code, unit_code, status,
@@ -25,15 +27,22 @@ WHERE followup_cases.version < excluded.version
 """
 
 
-async def keep_case(conn: asyncpg.Connection, state: ComplaintState, registry: Registry) -> None:
-    """Track the complaint while it is open; forget it once it has ended."""
-    if state.complaint_id is None:
-        return
-    if not state.is_open:
-        await conn.execute("DELETE FROM followup_cases WHERE complaint_id = $1", state.complaint_id)
-        return
-    await conn.execute(
-        _UPSERT,
+_FIELDS = [
+    "complaint_id",
+    "tracking_id",
+    "holder",
+    "agency_code",
+    "unit_code",
+    "status",
+    "title",
+    "follow_up_due",
+    "next_due",
+    "version",
+]
+
+
+def _row(state: ComplaintState, registry: Registry) -> tuple[Any, ...]:
+    return (
         state.complaint_id,
         state.tracking_id or "",
         holder(state, registry),
@@ -47,27 +56,86 @@ async def keep_case(conn: asyncpg.Connection, state: ComplaintState, registry: R
     )
 
 
-async def held_by(pool: asyncpg.Pool, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
-    """The complaints an agency holds now (its own and its work units'), oldest deadline first."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT complaint_id, tracking_id, agency_code, unit_code, status, title, "
-            "follow_up_due FROM followup_cases WHERE holder = $1 "
-            "ORDER BY follow_up_due NULLS LAST, complaint_id LIMIT $2 OFFSET $3",
-            agency,
-            limit,
-            offset,
-        )
-    return [dict(r) for r in rows]
+class CaseTable:
+    """The open complaints, who holds each, and its next deadline, in `followup_cases`."""
+
+    def __init__(self, pool: asyncpg.Pool, registry: Registry) -> None:
+        self.pool = pool
+        self.registry = registry
+
+    async def keep(self, tx: Transaction, state: ComplaintState) -> None:
+        """Track the complaint while it is open; forget it once it has ended."""
+        if state.complaint_id is None:
+            return
+        if not state.is_open:
+            await tx.execute(
+                "DELETE FROM followup_cases WHERE complaint_id = $1", state.complaint_id
+            )
+            return
+        await tx.execute(_UPSERT, *_row(state, self.registry))
+
+    async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The complaints an agency holds now (its own and its units'), oldest deadline first."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT complaint_id, tracking_id, agency_code, unit_code, status, title, "
+                "follow_up_due FROM followup_cases WHERE holder = $1 "
+                "ORDER BY follow_up_due NULLS LAST, complaint_id LIMIT $2 OFFSET $3",
+                agency,
+                limit,
+                offset,
+            )
+        return [dict(r) for r in rows]
+
+    async def due(self, now: datetime, limit: int = 500) -> list[UUID]:
+        """Complaints with a deadline that has passed."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT complaint_id FROM followup_cases WHERE next_due < $1 "
+                "ORDER BY next_due LIMIT $2",
+                now,
+                limit,
+            )
+        return [r["complaint_id"] for r in rows]
 
 
-async def due(pool: asyncpg.Pool, now: datetime, limit: int = 500) -> list[UUID]:
-    """Complaints with a deadline that has passed."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT complaint_id FROM followup_cases WHERE next_due < $1 "
-            "ORDER BY next_due LIMIT $2",
-            now,
-            limit,
+class InMemoryCases:
+    """The same table in a dict (unit tests)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.rows: dict[UUID, dict[str, Any]] = {}
+
+    async def keep(self, tx: Transaction, state: ComplaintState) -> None:
+        """Track the complaint while it is open; forget it once it has ended."""
+        if state.complaint_id is None:
+            return
+        if not state.is_open:
+            self.rows.pop(state.complaint_id, None)
+            return
+        known = self.rows.get(state.complaint_id)
+        if known is None or known["version"] < state.version:
+            self.rows[state.complaint_id] = dict(
+                zip(_FIELDS, _row(state, self.registry), strict=True)
+            )
+
+    async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The complaints an agency holds now, oldest deadline first."""
+        rows = [r for r in self.rows.values() if r["holder"] == agency]
+        rows.sort(
+            key=lambda r: (
+                r["follow_up_due"] is None,
+                r["follow_up_due"] or 0,
+                str(r["complaint_id"]),
+            )
         )
-    return [r["complaint_id"] for r in rows]
+        hidden = ("holder", "next_due", "version")
+        return [
+            {k: v for k, v in r.items() if k not in hidden} for r in rows[offset : offset + limit]
+        ]
+
+    async def due(self, now: datetime, limit: int = 500) -> list[UUID]:
+        """Complaints with a deadline that has passed."""
+        rows = [r for r in self.rows.values() if r["next_due"] is not None and r["next_due"] < now]
+        rows.sort(key=lambda r: r["next_due"])
+        return [r["complaint_id"] for r in rows[:limit]]

@@ -1,7 +1,7 @@
 """`python -m intake`: run the intake service alone."""
 
 from intake.app import create_app
-from services.service_main import main
+from services.tooling.entrypoints import service_main
 
 if __name__ == "__main__":
-    main("intake", "intake_port", create_app)
+    service_main("intake", "intake_port", create_app)

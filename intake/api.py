@@ -6,24 +6,16 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from followup.domain import ReporterAction
-from intake.domain import Submission
-from intake.handlers import Intake
-from services.http import ERROR_SCHEMA
+from events.messages import Submission
+from intake.domain import ReporterAction
+from intake.handlers import FileComplaint, IntakeDeps, ReplyAsReporter, ShowComplaint, handle
+from services.platform.http import ERROR_SCHEMA, TRACKING_ID, IdempotencyKey
 
-KeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        pattern=r"^[A-Za-z0-9._:-]{1,128}$",
-        description="makes a retry return the first result instead of acting twice",
-    ),
-]
 TokenHeader = Annotated[
     str | None,
     Header(alias="X-Access-Token", description="the reporter's access token, from the filing"),
 ]
-TrackingId = Annotated[str, Path(pattern=r"^lpr-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$")]
+TrackingId = Annotated[str, Path(pattern=TRACKING_ID)]
 
 
 class Filed(BaseModel):
@@ -44,20 +36,20 @@ class ReporterReply(BaseModel):
     message: str | None = Field(None, min_length=1, max_length=20_000, pattern=r"^[^\x00]*$")
 
 
-def router(intake: Intake) -> APIRouter:
+def router(deps: IntakeDeps) -> APIRouter:
     """The intake routes, bound to the service's use cases."""
     api = APIRouter(prefix="/v1", tags=["complaints"], responses=ERROR_SCHEMA)
 
     @api.post("/complaints", status_code=201, response_model=Filed)
     async def file_complaint(
-        submission: Submission, request: Request, response: Response, key: KeyHeader = None
+        submission: Submission, request: Request, response: Response, key: IdempotencyKey = None
     ) -> Filed:
         """File a complaint, aspiration, information request or whistle-blowing report.
 
         Public: citizens' channels call it. With an `Idempotency-Key`, a retry returns the
         same complaint (header `Idempotent-Replayed: true`), never a second one.
         """
-        filing = await intake.file(submission, key=key)
+        filing = await handle(FileComplaint(submission, key=key), deps)
         if not filing.created:
             response.headers["Idempotent-Replayed"] = "true"
         return Filed(
@@ -71,20 +63,21 @@ def router(intake: Intake) -> APIRouter:
     async def get_complaint(tracking_id: TrackingId, token: TokenHeader = None) -> dict[str, Any]:
         """Status, deadlines and the public timeline. A confidential complaint is visible only
         with the reporter's `X-Access-Token`; personal data is never shown."""
-        return await intake.view(tracking_id, token)
+        view: dict[str, Any] = await handle(ShowComplaint(tracking_id, token), deps)
+        return view
 
     @api.post("/complaints/{tracking_id}/replies")
     async def reply(
         tracking_id: TrackingId,
         body: ReporterReply,
         token: TokenHeader = None,
-        key: KeyHeader = None,
+        key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         """The reporter (with the access token) adds information, says the follow-up satisfied
         them (resolved, then closed) or did not (reopened), or consents to an Ombudsman referral
         once the resolution deadline has passed."""
-        return await intake.reply(
-            tracking_id, token, action=body.action, message=body.message, idempotency_key=key
-        )
+        command = ReplyAsReporter(tracking_id, token, body.action, body.message, key)
+        view: dict[str, Any] = await handle(command, deps)
+        return view
 
     return api

@@ -7,28 +7,28 @@ import asyncio
 from fastapi import FastAPI
 
 from intake import agents, api
-from intake.handlers import Intake
-from services.faust_app import faust_worker
-from services.runtime import Runtime
-from services.service_main import Worker, service_app
+from intake.bootstrap import bootstrap
+from services.platform.faust_app import faust_worker
+from services.platform.runtime import Runtime
+from services.platform.serving import Worker, service_app
 
 
 def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     """The intake HTTP app and its background workers."""
-    intake = Intake(rt)
+    deps = bootstrap(rt)
     app = service_app(
         "intake",
         rt,
         title="lapor intake",
         description="Channels file complaints here; reporters follow them and reply.",
     )
-    app.include_router(api.router(intake))
+    app.include_router(api.router(deps))
     rt.ready["intake-topic"] = asyncio.Event()
     intake_topic = faust_worker(
         rt.settings,
         app_id="intake-topic",
         bootstrap=rt.endpoints.kafka_bootstrap_servers,
-        register=lambda faust_app: agents.register(faust_app, intake),
+        register=lambda faust_app: agents.register(faust_app, deps),
         ready=rt.ready["intake-topic"],
     )
     return app, {"intake-topic": intake_topic}

@@ -1,90 +1,53 @@
-"""Intake decisions, pure: what a channel may submit, and the filing of a complaint."""
+"""Intake decisions, pure: the filing of a complaint, its ids and tokens, and the reporter's
+replies."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-
-from events.base import ComplaintKind, LongText, RegionCode, ShortText, Slug
-from events.catalog import ComplaintFiled
+from events.base import DeadlineKind, Event
+from events.catalog import (
+    ComplaintClosed,
+    ComplaintFiled,
+    ComplaintReopened,
+    InformationSupplied,
+    ReferredToOmbudsman,
+    ReporterReplied,
+    Resolved,
+)
+from events.messages import Submission
 from events.state import ComplaintState, Status
-from services.decisions import Refused
-from services.workdays import DeadlinePolicy
+from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.workdays import DeadlinePolicy
 
 _IDS = UUID("8a7c1f0e-5b1d-4e43-9a57-0c6a3c1f2d10")  # namespace for ids derived from channel keys
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{6,19}$")]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")]
-NationalId = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
-SubmissionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+ReporterAction = Literal["add_information", "satisfied", "not_satisfied", "refer_to_ombudsman"]
+"""What a reporter may answer."""
 
 
-class ReporterContact(BaseModel):
-    """The reporter's personal data: kept encrypted in the vault, never put in an event."""
+@dataclass(frozen=True)
+class IntakeSecrets:
+    """The server secrets intake derives ids and tokens from (never the master key itself)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    token: bytes
+    ids: bytes
 
-    name: ShortText
-    phone: Phone | None = None
-    email: Email | None = None
-    national_id: NationalId | None = None
-
-    @model_validator(mode="after")
-    def _reachable(self) -> ReporterContact:
-        if not (self.phone or self.email):
-            raise ValueError("give a phone number or an e-mail address")
-        return self
-
-
-class Submission(BaseModel):
-    """What a channel submits, over HTTP or on the intake topic."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
-
-    title: ShortText
-    description: LongText
-    category: Slug | None = None
-    region_code: RegionCode | None = None
-    channel: Slug
-    kind: ComplaintKind = ComplaintKind.COMPLAINT
-    anonymous: bool = False
-    confidential: bool = False
-    reporter: ReporterContact | None = Field(
-        None, description="required unless anonymous; never shown to agencies when anonymous"
-    )
-
-    @model_validator(mode="after")
-    def _contact_unless_anonymous(self) -> Submission:
-        if not self.anonymous and self.reporter is None:
-            raise ValueError("reporter contact is required unless the report is anonymous")
-        return self
-
-
-class TopicSubmission(Submission):
-    """A submission on the intake topic: the channel's own id makes re-sending it harmless."""
-
-    submission_id: SubmissionId
-
-
-class IntakeResult(BaseModel):
-    """The answer to a topic submission, on the intake-results topic, keyed by submission id."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    submission_id: str
-    channel: str | None = None
-    status: Literal["accepted", "rejected"]
-    complaint_id: UUID | None = None
-    tracking_id: str | None = None
-    access_token: str | None = None
-    errors: list[dict[str, str]] = Field(default_factory=list)
+    @classmethod
+    def from_master_key(cls, master_key: str) -> IntakeSecrets:
+        """One secret per purpose, so that one leaking says nothing of the other."""
+        master = master_key.encode()
+        return cls(
+            token=hashlib.sha256(b"lapor reporter access tokens\x00" + master).digest(),
+            ids=hashlib.sha256(b"lapor channel keys\x00" + master).digest(),
+        )
 
 
 def complaint_id_for(channel: str, key: str, secret: bytes = b"") -> UUID:
@@ -140,7 +103,9 @@ def decide_file(
 ) -> list[ComplaintFiled]:
     """File a new complaint; refused when the stream already exists."""
     if state.status is not Status.NEW:
-        raise Refused("already_filed", "this complaint was already filed", status=409)
+        raise Refused(
+            "already_filed", "this complaint was already filed", kind=RefusalKind.CONFLICT
+        )
     return [
         ComplaintFiled(
             tracking_id=tracking_id,
@@ -158,3 +123,52 @@ def decide_file(
             resolution_due=policy.resolution_due(now),
         )
     ]
+
+
+def decide_reporter_reply(
+    state: ComplaintState,
+    *,
+    action: ReporterAction,
+    message: str | None,
+    now: datetime,
+    policy: DeadlinePolicy,
+) -> list[Event]:
+    """The reporter answers: adds information, is satisfied (resolved, then closed), is not
+    satisfied (reopened), or consents to an Ombudsman referral after the resolution deadline."""
+    if state.status is Status.NEW:
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
+    if not state.is_open:
+        raise Refused("closed", f"the complaint is {state.status.value}")
+    if action == "add_information":
+        if not message:
+            raise Refused(
+                "message_required", "add a message", field="message", kind=RefusalKind.INVALID
+            )
+        if state.status is Status.AWAITING_REPORTER:
+            return [InformationSupplied(message=message, verify_due=policy.verify_due(now))]
+        return [ReporterReplied(message=message)]
+    if action in ("satisfied", "not_satisfied"):
+        if state.status is not Status.FOLLOWED_UP:
+            raise Refused("no_follow_up", "there is no follow-up to answer yet")
+        if action == "satisfied":
+            return [
+                ReporterReplied(satisfied=True, message=message),
+                Resolved(resolution_code="fixed", confirmed_by="reporter"),
+                ComplaintClosed(reason="resolved"),
+            ]
+        return [
+            ReporterReplied(satisfied=False, message=message),
+            ComplaintReopened(
+                # A fixed reason: the reporter's own words stay in ReporterReplied, which the
+                # public timeline does not show (they may hold personal details).
+                reason="the reporter is not satisfied",
+                follow_up_due=policy.follow_up_due(now),
+            ),
+        ]
+    due = state.deadlines.get(DeadlineKind.RESOLUTION)
+    if due is None or now <= due:
+        raise Refused(
+            "too_early", "an Ombudsman referral is possible once the resolution deadline passed"
+        )
+    opened = state.filed_at or now
+    return [ReferredToOmbudsman(consent_given_at=now, days_open=max(0, (now - opened).days))]

@@ -9,7 +9,7 @@ from events import catalog as ev
 from events.base import format_time
 from events.envelope import Envelope
 from events.state import ComplaintState
-from routing.registry import Registry
+from services.kernel.registry import Registry
 
 _SHOWN_TEXT = {
     ev.FollowUpPosted: "message",

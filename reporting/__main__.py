@@ -1,6 +1,7 @@
-"""`python -m reporting serve | rebuild | digest | timeline <tracking-id> | verify`."""
+"""`python -m reporting serve | rebuild | digest | timeline <tracking-id> | verify` (the
+reporting and audit commands of the operator CLI, `python -m services`)."""
 
-from reporting.cli import app
+from services.tooling.cli import reporting_app
 
 if __name__ == "__main__":
-    app()
+    reporting_app()

@@ -2,41 +2,50 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
 from events.state import Status
-from reporting import store
-from reporting.handlers import timeline
-from services.auth import Principal, authenticate, require_admin
-from services.decisions import Refused
-from services.http import AGENCY_CODE, ERROR_SCHEMA, TRACKING_ID
-from services.runtime import Runtime
+from reporting.handlers import (
+    AgencyReport,
+    Digests,
+    ListComplaints,
+    RegionReport,
+    ReportingDeps,
+    Timeline,
+    handle,
+)
+from services.kernel.refusals import RefusalKind, Refused
+from services.platform.auth import KeyRing, admin_of, caller_of
+from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, TRACKING_ID
 
 
-def router(rt: Runtime) -> APIRouter:
+def router(deps: ReportingDeps, keyring: KeyRing) -> APIRouter:
     """The reporting routes: aggregates are public; complaint rows need a key (an agency sees
     its own), digests and timelines need the national admin's."""
     api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
+    api.include_router(dashboard_router(deps, caller_of(keyring)), tags=["dashboards"])
+    api.include_router(audit_router(deps), tags=["audit"], dependencies=[admin_of(keyring)])
+    return api
 
-    def caller(request: Request) -> Principal:
-        return authenticate(rt.keyring, request)
 
-    Caller = Annotated[Principal, Depends(caller)]
+def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
+    """Aggregates (public) and complaint rows (an agency sees its own)."""
+    api = APIRouter()
 
-    @api.get("/reports/agencies", tags=["dashboards"])
+    @api.get("/reports/agencies")
     async def agencies() -> dict[str, Any]:
         """Per agency: received, open, overdue now, resolved, escalations, refusals, and the
         median working days from disposition to first follow-up."""
-        now = await rt.clock.refresh()
-        return {"as_of": now.isoformat(), "agencies": await store.agency_performance(rt.pool, now)}
+        report: dict[str, Any] = await handle(AgencyReport(), deps)
+        return report
 
-    @api.get("/reports/regions", tags=["dashboards"])
+    @api.get("/reports/regions")
     async def regions() -> dict[str, Any]:
         """Per province: filed, open, overdue now, resolved, closed, archived, escalated."""
-        now = await rt.clock.refresh()
-        return {"as_of": now.isoformat(), "regions": await store.region_rollup(rt.pool, now)}
+        report: dict[str, Any] = await handle(RegionReport(), deps)
+        return report
 
-    @api.get("/reports/complaints", tags=["dashboards"])
+    @api.get("/reports/complaints")
     async def complaints(
         principal: Caller,
         status: Status | None = None,
@@ -53,34 +62,36 @@ def router(rt: Runtime) -> APIRouter:
         """Complaints with their current status (newest first)."""
         if not principal.is_admin:
             if agency not in (None, principal.id):
-                raise Refused("forbidden", "an agency sees only its own complaints", status=403)
+                raise Refused(
+                    "forbidden",
+                    "an agency sees only its own complaints",
+                    kind=RefusalKind.FORBIDDEN,
+                )
             agency = principal.id
-        total, rows = await store.complaints(
-            rt.pool,
-            agency=agency,
-            status=status.value if status else None,
-            province=province,
-            channel=channel,
-            limit=limit,
-            offset=offset,
+        query = ListComplaints(
+            agency, status.value if status else None, province, channel, limit, offset
         )
-        return {"total": total, "items": rows, "limit": limit, "offset": offset}
+        page: dict[str, Any] = await handle(query, deps)
+        return page
 
-    @api.get("/reports/digests", tags=["audit"])
-    async def digests(principal: Caller) -> dict[str, Any]:
-        """Row count and digest of each read model (compare with `python -m reporting rebuild`)."""
-        require_admin(principal)
-        return await store.digests(rt.pool)
+    return api
 
-    @api.get("/audit/timeline/{tracking_id}", tags=["audit"])
+
+def audit_router(deps: ReportingDeps) -> APIRouter:
+    """What the national admin and auditors read: digests and timelines."""
+    api = APIRouter()
+
+    @api.get("/reports/digests")
+    async def digests() -> dict[str, Any]:
+        """Row count and digest of each read model (compare with `python -m services rebuild`)."""
+        found: dict[str, Any] = await handle(Digests(), deps)
+        return found
+
+    @api.get("/audit/timeline/{tracking_id}")
     async def audit_timeline(
-        tracking_id: Annotated[str, Path(pattern=TRACKING_ID)], principal: Caller
+        tracking_id: Annotated[str, Path(pattern=TRACKING_ID)],
     ) -> dict[str, Any]:
         """Every event of a complaint: what, who, when (the national admin and auditors)."""
-        require_admin(principal)
-        events = await timeline(rt.store, tracking_id)
-        if events is None:
-            raise Refused("not_found", "no complaint with this tracking id", status=404)
-        return {"tracking_id": tracking_id, "events": events}
+        return {"tracking_id": tracking_id, "events": await handle(Timeline(tracking_id), deps)}
 
     return api

@@ -14,7 +14,7 @@ from events.base import DeadlineKind
 from events.envelope import Envelope
 from events.fold import evolve
 from events.state import TERMINAL, ComplaintState
-from services.workdays import WorkingCalendar
+from services.kernel.workdays import WorkingCalendar
 
 COMPLAINT_COLUMNS = (
     "complaint_id",
@@ -98,7 +98,24 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
         else None
     )
     province = state.region_code[:2] if state.region_code else UNKNOWN_PROVINCE
-    row = (
+    milestones = (first_disposed, first_follow_up, first_follow_up_agency, days, closed_at)
+    row = _row(state, province, milestones, escalations)
+    agencies = {a for (a, _) in facts} | {
+        a for a in (state.agency_code, first_follow_up_agency) if a
+    }
+    return Projected(
+        row,
+        [(state.complaint_id, agency, fact, times) for (agency, fact), times in facts.items()],
+        agencies,
+        province,
+    )
+
+
+def _row(
+    state: ComplaintState, province: str, milestones: tuple[Any, ...], escalations: int
+) -> tuple[Any, ...]:
+    """The complaint's read-model row, in COMPLAINT_COLUMNS order."""
+    return (
         state.complaint_id,
         state.tracking_id or "",
         state.kind.value if state.kind else "complaint",
@@ -113,11 +130,7 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
         state.anonymous,
         state.confidential,
         state.filed_at,
-        first_disposed,
-        first_follow_up,
-        first_follow_up_agency,
-        days,
-        closed_at,
+        *milestones,
         state.closed_reason,
         state.resolution_code,
         escalations,
@@ -128,13 +141,4 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
         state.deadlines.get(DeadlineKind.REPORTER_REPLY),
         state.version,
         state.last_event_at,
-    )
-    agencies = {a for (a, _) in facts} | {
-        a for a in (state.agency_code, first_follow_up_agency) if a
-    }
-    return Projected(
-        row,
-        [(state.complaint_id, agency, fact, times) for (agency, fact), times in facts.items()],
-        agencies,
-        province,
     )

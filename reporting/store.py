@@ -1,5 +1,5 @@
 """Reporting's read models in PostgreSQL: batched live updates, the full rebuild, digests, and
-the queries behind the JSON API."""
+the queries behind the JSON API; `ReadModelTables` is the adapter the handlers use."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import asyncpg
 
 from events.envelope import Envelope
 from reporting.projection import COMPLAINT_COLUMNS, FACT_COLUMNS, Projected, project
-from services.eventstore import envelope_from_row
-from services.workdays import WorkingCalendar
+from services.kernel.workdays import WorkingCalendar
+from services.platform.eventstore import every_event
+from services.platform.ports import Transaction
 
 WRITE_LOCK = 7_311_050
 """Advisory lock: live batches take it shared, a rebuild exclusively (no deadlock, no mix)."""
@@ -26,11 +27,6 @@ TABLES = {
 }
 OPEN = "status NOT IN ('closed', 'archived', 'referred_to_ombudsman')"
 AT_AGENCY = "status IN ('disposed', 'forwarded_to_unit', 'in_follow_up', 'escalated')"
-
-_STREAM_COLUMNS = (
-    "event_id, event_type, schema_version, complaint_id, version, occurred_at, actor, "
-    "correlation_id, causation_id, payload"
-)
 
 _AGENCY_AGGREGATE = f"""
 WITH touched AS (SELECT DISTINCT unnest($1::text[]) AS agency_code),
@@ -161,10 +157,8 @@ async def rebuild(
             agencies.update(projected.agencies)
             provinces.add(projected.province)
 
-        query = f"SELECT {_STREAM_COLUMNS} FROM events ORDER BY complaint_id, version"
-        async for row in conn.cursor(query, prefetch=10_000):
+        async for envelope in every_event(conn):
             events += 1
-            envelope = envelope_from_row(row)
             if current and current[0].complaint_id != envelope.complaint_id:
                 finish(current)
                 current = []
@@ -247,3 +241,35 @@ async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any
             now,
         )
     return [dict(r) for r in rows]
+
+
+class ReadModelTables:
+    """The read models as the handlers see them."""
+
+    def __init__(self, pool: asyncpg.Pool, calendar: WorkingCalendar) -> None:
+        self.pool = pool
+        self.calendar = calendar
+
+    async def apply(self, tx: Transaction, streams: dict[UUID, list[Envelope]]) -> None:
+        """Recompute the touched complaints' rows (in the consumer's transaction)."""
+        await apply_batch(tx, streams, self.calendar)
+
+    async def rebuild(self, consumer: str) -> int:
+        """Replace every read model by a projection of the whole store; the events read."""
+        return await rebuild(self.pool, self.calendar, consumer)
+
+    async def digests(self) -> dict[str, dict[str, Any]]:
+        """Row count and digest per table."""
+        return await digests(self.pool)
+
+    async def complaints(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
+        """How many rows match, and one page of them."""
+        return await complaints(self.pool, **query)
+
+    async def agency_performance(self, now: datetime) -> list[dict[str, Any]]:
+        """Per-agency performance as of `now`."""
+        return await agency_performance(self.pool, now)
+
+    async def region_rollup(self, now: datetime) -> list[dict[str, Any]]:
+        """Per-province rollup as of `now`."""
+        return await region_rollup(self.pool, now)

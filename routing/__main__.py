@@ -1,7 +1,7 @@
 """`python -m routing`: run the routing service alone."""
 
 from routing.app import create_app
-from services.service_main import main
+from services.tooling.entrypoints import service_main
 
 if __name__ == "__main__":
-    main("routing", "routing_port", create_app)
+    service_main("routing", "routing_port", create_app)

@@ -16,9 +16,9 @@ from events.catalog import (
     InformationRequested,
 )
 from events.state import ComplaintState, Status
-from routing.registry import Registry
-from services.decisions import Refused
-from services.workdays import DeadlinePolicy
+from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.registry import Registry
+from services.kernel.workdays import DeadlinePolicy
 
 ArchiveReason = Literal["spam", "too_vague", "not_public_service", "duplicate", "other"]
 
@@ -35,7 +35,7 @@ def awaits_national_admin(state: ComplaintState) -> bool:
 
 def _require(state: ComplaintState, allowed: frozenset[Status], action: str) -> None:
     if state.status is Status.NEW:
-        raise Refused("not_found", "no such complaint", status=404)
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
     if state.status not in allowed:
         raise Refused("invalid_state", f"cannot {action} a complaint that is {state.status.value}")
 
@@ -54,7 +54,9 @@ def decide_verify(
     """The national admin verifies a report, setting its title, category and privacy flags."""
     _require(state, frozenset({Status.FILED, Status.DEFERRED}), "verify")
     if registry.categories and category not in registry.categories:
-        raise Refused("unknown_category", "no such category", field="category", status=422)
+        raise Refused(
+            "unknown_category", "no such category", field="category", kind=RefusalKind.INVALID
+        )
     return [
         ComplaintVerified(
             title=title or state.title or "",
@@ -109,13 +111,15 @@ def decide_dispose(
         _require(state, frozenset({Status.VERIFIED}), "dispose")
     agency = registry.get(agency_code)
     if agency is None:
-        raise Refused("unknown_agency", "no such agency", field="agency_code", status=422)
+        raise Refused(
+            "unknown_agency", "no such agency", field="agency_code", kind=RefusalKind.INVALID
+        )
     if agency.kind == "work_unit":
         raise Refused(
             "work_unit",
             "dispose to the agency; its coordinator forwards to a work unit",
             field="agency_code",
-            status=422,
+            kind=RefusalKind.INVALID,
         )
     if agency_code in state.refused_by:
         raise Refused(
@@ -152,48 +156,56 @@ def decide_auto_disposition(
     Whistle-blowing reports and reports without a category always wait for the national admin.
     """
     if state.status is Status.FILED:
-        if state.kind is ComplaintKind.WHISTLEBLOWING or not state.category:
-            return []
-        if registry.categories and state.category not in registry.categories:
-            return []
-        answer = clear_answer(state, registry)
-        if answer is None:
-            return []
-        verified = ComplaintVerified(
-            title=state.title or "",
-            category=state.category,
-            region_code=state.region_code,
-            anonymous=state.anonymous,
-            confidential=state.confidential,
-        )
-        rule_id, code = answer
-        return [
-            verified,
-            Disposed(agency_code=code, rule_id=rule_id, follow_up_due=policy.follow_up_due(now)),
-        ]
+        return _dispose_new(state, registry, policy.follow_up_due(now))
     if state.status is Status.VERIFIED:
-        if state.kind is ComplaintKind.WHISTLEBLOWING:
-            return []  # the national admin decides who may see a whistle-blower's report
-        if state.refusals >= max_refusals:
-            return []  # the national admin's queue
-        suggested = registry.get(suggested_agency)
-        if (
-            suggested is not None
-            and suggested.kind != "work_unit"
-            and suggested.code not in state.refused_by
-        ):
-            return [
-                Disposed(
-                    agency_code=suggested_agency,
-                    rule_id="suggested-by-refuser",
-                    follow_up_due=policy.follow_up_due(now),
-                )
-            ]
-        answer = clear_answer(state, registry)
-        if answer is None:
-            return []
-        rule_id, code = answer
-        return [
-            Disposed(agency_code=code, rule_id=rule_id, follow_up_due=policy.follow_up_due(now))
-        ]
+        due = policy.follow_up_due(now)
+        return _redispose(state, registry, due, max_refusals, suggested_agency)
     return []
+
+
+def _dispose_new(state: ComplaintState, registry: Registry, due: datetime) -> list[Event]:
+    """Verify and dispose a new report when the rules give a clear answer."""
+    if state.kind is ComplaintKind.WHISTLEBLOWING or not state.category:
+        return []
+    if registry.categories and state.category not in registry.categories:
+        return []
+    answer = clear_answer(state, registry)
+    if answer is None:
+        return []
+    verified = ComplaintVerified(
+        title=state.title or "",
+        category=state.category,
+        region_code=state.region_code,
+        anonymous=state.anonymous,
+        confidential=state.confidential,
+    )
+    rule_id, code = answer
+    return [verified, Disposed(agency_code=code, rule_id=rule_id, follow_up_due=due)]
+
+
+def _redispose(
+    state: ComplaintState,
+    registry: Registry,
+    due: datetime,
+    max_refusals: int,
+    suggested_agency: str | None,
+) -> list[Event]:
+    """After a refusal: the refuser's suggestion, else the rules, else the national admin."""
+    if state.kind is ComplaintKind.WHISTLEBLOWING:
+        return []  # the national admin decides who may see a whistle-blower's report
+    if state.refusals >= max_refusals:
+        return []  # the national admin's queue
+    suggested = registry.get(suggested_agency)
+    if (
+        suggested is not None
+        and suggested.kind != "work_unit"
+        and suggested.code not in state.refused_by
+    ):
+        return [
+            Disposed(agency_code=suggested.code, rule_id="suggested-by-refuser", follow_up_due=due)
+        ]
+    answer = clear_answer(state, registry)
+    if answer is None:
+        return []
+    rule_id, code = answer
+    return [Disposed(agency_code=code, rule_id=rule_id, follow_up_due=due)]

@@ -1,180 +1,359 @@
-"""Routing use cases: the national admin's commands, and the reactions to complaint events
-(keep the queue, dispose automatically, publish work items to agency queues)."""
+"""Routing use cases over the ports: the national admin's commands and queries
+(COMMAND_HANDLERS), and the reactions to complaint events (EVENT_HANDLERS): dispose by the
+rules, and put work items on the queue of whoever must act."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
 from uuid import UUID, uuid5
 
-import asyncpg
-
 from events import catalog as ev
+from events.base import Event
 from events.envelope import Actor, Envelope
 from events.fold import replay
 from events.state import ComplaintState, Status
-from routing import domain, store
-from routing.registry import NATIONAL_ADMIN
+from routing import domain
+from routing.domain import ArchiveReason
 from routing.work_items import build_work_item, reason_for
-from services.batch_consumer import Batch
-from services.commands import Decide, Outcome, execute
-from services.decisions import Refused
-from services.logs import get_logger
-from services.personal_data import PersonalDataErased
-from services.runtime import Runtime
+from services.kernel.case_file import case_file
+from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.registry import NATIONAL_ADMIN
+from services.platform.batch_consumer import Batch
+from services.platform.commands import Decide, execute
+from services.platform.dispatch import Handler, dispatch
+from services.platform.ports import ContactErased, Ports, Transaction
 
-log = get_logger("routing")
 SYSTEM = Actor(role="system", id="routing")
 ADMIN = Actor(role="national_admin", id=NATIONAL_ADMIN)
 
 
-class Routing:
-    """The routing service's use cases."""
+class Queue(Protocol):
+    """The national admin's queue table (`routing.store`: PostgreSQL, or in memory)."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self._sent: list[asyncio.Future[Any]] = []
+    async def keep(self, tx: Transaction, state: ComplaintState) -> None:
+        """Add, update or remove the complaint."""
+        ...
 
-    def queue_topic(self, code: str | None) -> str:
-        """The queue a complaint held by `code` goes to (None: the national admin's)."""
-        owner = self.rt.registry.queue_owner(code) if code else NATIONAL_ADMIN
-        return self.rt.settings.agency_topic(owner)
+    async def list(self, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        """One page of the queue, oldest first."""
+        ...
 
-    async def admin_command(
-        self, complaint_id: UUID, decide: Decide, idempotency_key: str | None
-    ) -> Outcome:
-        """Run one of the national admin's decisions against the complaint."""
-        idempotency = (
-            uuid5(complaint_id, f"admin\x00{idempotency_key}") if idempotency_key else None
-        )
-        await self.rt.clock.refresh()
-        outcome = await execute(
-            self.rt.store,
-            complaint_id,
-            decide,
-            actor=ADMIN,
-            now=self.rt.clock.now,
-            idempotency=idempotency,
-        )
-        if outcome.state.version == 0:
-            raise Refused("not_found", "no such complaint", status=404)
-        return outcome
 
-    # -- reactions to complaint events ------------------------------------------------------
+@dataclass
+class RoutingDeps:
+    """What routing's handlers run over."""
 
-    async def on_batch(self, batch: Batch, conn: asyncpg.Connection) -> None:
-        """Apply a batch of complaint events (once, inside the consumer's transaction): keep
-        the queue table, react to each event in order, and wait for every work item's
-        acknowledgement before the batch commits."""
-        current = {cid: replay(stream) for cid, stream in batch.streams.items()}
-        for state in current.values():
-            await store.keep_queue(conn, state)
-        self._sent = []
-        for envelope in batch.events:
-            handler = EVENT_HANDLERS.get(type(envelope.payload))
-            if handler is None:
-                continue
-            stream = batch.streams[envelope.complaint_id]
-            at_event = replay(e for e in stream if e.version <= envelope.version)
-            await handler(self, envelope, at_event, current[envelope.complaint_id], stream)
-        sent, self._sent = self._sent, []
-        await asyncio.gather(*sent)
+    ports: Ports
+    queue: Queue
 
-    async def auto_dispose(
-        self,
-        envelope: Envelope,
-        at_event: ComplaintState,
-        current: ComplaintState,
-        stream: list[Envelope],
-    ) -> None:
-        """Dispose by the rules when they give a clear answer (decided on the current state, so
-        a re-delivered event does nothing twice)."""
-        await self.rt.clock.refresh()
 
-        def decide(state: ComplaintState) -> list[ev.Event]:
-            return self._auto_decision(state, envelope)
+# -- the national admin's commands ---------------------------------------------------------
 
-        if not decide(current):
-            return  # nothing to do (the usual case for a re-delivered or later event)
-        await execute(
-            self.rt.store,
-            envelope.complaint_id,
-            decide,
-            actor=SYSTEM,
-            now=self.rt.clock.now,
-            causation_id=envelope.event_id,
-            correlation_id=envelope.correlation_id,
-            stream=stream,
-        )
 
-    def _auto_decision(self, state: ComplaintState, cause: Envelope) -> list[ev.Event]:
-        return domain.decide_auto_disposition(
+@dataclass(frozen=True, kw_only=True)
+class AdminCommand:
+    """A national admin's command on one complaint; a repeated key is applied once."""
+
+    complaint_id: UUID
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verify(AdminCommand):
+    """Accept the report; set what the reporter could not know."""
+
+    category: str
+    title: str | None = None
+    region_code: str | None = None
+    anonymous: bool | None = None
+    confidential: bool | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Archive(AdminCommand):
+    """Archive with a reason."""
+
+    reason: ArchiveReason
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Defer(AdminCommand):
+    """Put on hold (tunda)."""
+
+    reason: str
+    resume_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resume(AdminCommand):
+    """Back to verification, with a fresh clock."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestInformation(AdminCommand):
+    """Ask the reporter for more."""
+
+    question: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dispose(AdminCommand):
+    """Dispose by hand to an agency."""
+
+    agency_code: str
+
+
+@dataclass(frozen=True)
+class ShowCaseFile:
+    """One complaint's current state (no personal data)."""
+
+    complaint_id: UUID
+
+
+@dataclass(frozen=True)
+class ListQueue:
+    """What waits for the national admin, oldest first."""
+
+    status: Status | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+async def _run_admin(cmd: AdminCommand, deps: RoutingDeps, decide: Decide) -> dict[str, Any]:
+    """Run one of the national admin's decisions; answer with the case file."""
+    ports = deps.ports
+    idempotency = (
+        uuid5(cmd.complaint_id, f"admin\x00{cmd.idempotency_key}") if cmd.idempotency_key else None
+    )
+    await ports.clock.refresh()
+    outcome = await execute(
+        ports.store,
+        cmd.complaint_id,
+        decide,
+        actor=ADMIN,
+        now=ports.clock.now,
+        idempotency=idempotency,
+    )
+    if outcome.state.version == 0:
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
+    stream = await ports.store.read_stream(cmd.complaint_id)
+    return {"duplicate": outcome.duplicate, "complaint": case_file(outcome.state, stream)}
+
+
+async def verify(cmd: Verify, deps: RoutingDeps) -> dict[str, Any]:
+    """Verify: set category, title and privacy flags (disposition follows by the rules)."""
+
+    def decide(state: ComplaintState) -> list[Event]:
+        return domain.decide_verify(
             state,
-            registry=self.rt.registry,
-            now=self.rt.clock.now(),
-            policy=self.rt.policy,
-            max_refusals=self.rt.settings.max_refusals,
-            suggested_agency=getattr(cause.payload, "suggested_agency_code", None),
+            registry=deps.ports.registry,
+            title=cmd.title,
+            category=cmd.category,
+            region_code=cmd.region_code,
+            anonymous=cmd.anonymous,
+            confidential=cmd.confidential,
+            tags=cmd.tags,
         )
 
-    async def publish_work(
-        self,
-        envelope: Envelope,
-        at_event: ComplaintState,
-        current: ComplaintState,
-        stream: list[Envelope],
-    ) -> None:
-        """Put a work item on the queue of whoever must act now."""
-        reason = reason_for(envelope.payload, self.rt.settings.max_refusals, at_event)
-        if reason is None:
-            return
-        queue = self.queue_topic(None if reason == "needs_disposition" else at_event.agency_code)
-        reporter = None
-        if not at_event.anonymous and at_event.reporter_ref and not at_event.personal_data_erased:
-            try:
-                reporter = await self.rt.vault.get(at_event.reporter_ref)
-            except (KeyError, PersonalDataErased):
-                reporter = None
-        item = build_work_item(envelope, reason, queue, at_event, stream, reporter)
-        # Sent now, acknowledged before the batch commits (a lost item is re-sent with the batch).
-        self._sent.append(
-            await self.rt.producer.send(
-                queue,
-                value=item.model_dump_json().encode(),
-                key=str(envelope.complaint_id).encode(),
-                headers=[("lapor_type", b"work-item")],
-            )
+    return await _run_admin(cmd, deps, decide)
+
+
+async def archive(cmd: Archive, deps: RoutingDeps) -> dict[str, Any]:
+    """Archive a report that will not be handled."""
+    return await _run_admin(cmd, deps, lambda s: domain.decide_archive(s, cmd.reason, cmd.note))
+
+
+async def defer(cmd: Defer, deps: RoutingDeps) -> dict[str, Any]:
+    """Put a new report on hold."""
+    return await _run_admin(cmd, deps, lambda s: domain.decide_defer(s, cmd.reason, cmd.resume_on))
+
+
+async def resume(cmd: Resume, deps: RoutingDeps) -> dict[str, Any]:
+    """Take a deferred report back to verification."""
+    ports = deps.ports
+    return await _run_admin(
+        cmd, deps, lambda s: domain.decide_resume(s, ports.clock.now(), ports.policy)
+    )
+
+
+async def request_information(cmd: RequestInformation, deps: RoutingDeps) -> dict[str, Any]:
+    """Ask the reporter for more; the clocks pause until the answer."""
+    return await _run_admin(cmd, deps, lambda s: domain.decide_request_information(s, cmd.question))
+
+
+async def dispose(cmd: Dispose, deps: RoutingDeps) -> dict[str, Any]:
+    """Dispose by hand to an agency (never to one that refused this complaint)."""
+    ports = deps.ports
+
+    def decide(state: ComplaintState) -> list[Event]:
+        return domain.decide_dispose(
+            state,
+            agency_code=cmd.agency_code,
+            registry=ports.registry,
+            now=ports.clock.now(),
+            policy=ports.policy,
         )
 
-    async def refused(
-        self,
-        envelope: Envelope,
-        at_event: ComplaintState,
-        current: ComplaintState,
-        stream: list[Envelope],
-    ) -> None:
-        """A refusal: re-dispose by the refuser's suggestion or the rules; when neither gives an
-        answer (or the complaint was refused too often), the national admin's queue gets it."""
-        await self.auto_dispose(envelope, at_event, current, stream)
-        if current.status is Status.VERIFIED and not self._auto_decision(current, envelope):
-            await self.publish_work(envelope, at_event, current, stream)
+    return await _run_admin(cmd, deps, decide)
 
 
-Reaction = Callable[
-    [Routing, Envelope, ComplaintState, ComplaintState, list[Envelope]], Awaitable[None]
-]
+async def show_case_file(cmd: ShowCaseFile, deps: RoutingDeps) -> dict[str, Any]:
+    """The case file of any complaint, for the national admin."""
+    stream = await deps.ports.store.read_stream(cmd.complaint_id)
+    if not stream:
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
+    return case_file(replay(stream), stream)
 
-EVENT_HANDLERS: dict[type[ev.Event], Reaction] = {
-    ev.ComplaintFiled: Routing.auto_dispose,
-    ev.ComplaintVerified: Routing.auto_dispose,
-    ev.ComplaintResumed: Routing.auto_dispose,
-    ev.InformationSupplied: Routing.auto_dispose,
-    ev.DispositionRefused: Routing.refused,
-    ev.Disposed: Routing.publish_work,
-    ev.ForwardedToUnit: Routing.publish_work,
-    ev.Escalated: Routing.publish_work,
-    ev.ComplaintReopened: Routing.publish_work,
-    ev.ReporterReplied: Routing.publish_work,
+
+async def list_queue(cmd: ListQueue, deps: RoutingDeps) -> list[dict[str, Any]]:
+    """One page of the national admin's queue."""
+    status = cmd.status.value if cmd.status else None
+    return await deps.queue.list(status=status, limit=cmd.limit, offset=cmd.offset)
+
+
+COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
+    Verify: verify,
+    Archive: archive,
+    Defer: defer,
+    Resume: resume,
+    RequestInformation: request_information,
+    Dispose: dispose,
+    ShowCaseFile: show_case_file,
+    ListQueue: list_queue,
+}
+"""Every command and query of routing's HTTP API."""
+
+
+async def handle(command: object, deps: RoutingDeps) -> Any:
+    """Run one of routing's commands."""
+    return await dispatch(COMMAND_HANDLERS, command, deps)
+
+
+# -- reactions to complaint events ---------------------------------------------------------
+
+
+@dataclass
+class Reaction:
+    """One event to react to: the state just after it, the current state, the whole stream,
+    and the batch's pending work-item acknowledgements (awaited before the batch commits)."""
+
+    envelope: Envelope
+    at_event: ComplaintState
+    current: ComplaintState
+    stream: list[Envelope]
+    sent: list[Awaitable[Any]] = field(default_factory=list)
+
+
+EventHandler = Callable[[Reaction, RoutingDeps], Awaitable[None]]
+
+
+def _auto_decision(state: ComplaintState, cause: Envelope, ports: Ports) -> list[Event]:
+    return domain.decide_auto_disposition(
+        state,
+        registry=ports.registry,
+        now=ports.clock.now(),
+        policy=ports.policy,
+        max_refusals=ports.settings.max_refusals,
+        suggested_agency=getattr(cause.payload, "suggested_agency_code", None),
+    )
+
+
+async def auto_dispose(reaction: Reaction, deps: RoutingDeps) -> None:
+    """Dispose by the rules when they give a clear answer (decided on the current state, so a
+    re-delivered event does nothing twice)."""
+    ports, envelope = deps.ports, reaction.envelope
+    await ports.clock.refresh()
+
+    def decide(state: ComplaintState) -> list[Event]:
+        return _auto_decision(state, envelope, ports)
+
+    if not decide(reaction.current):
+        return  # nothing to do (the usual case for a re-delivered or later event)
+    await execute(
+        ports.store,
+        envelope.complaint_id,
+        decide,
+        actor=SYSTEM,
+        now=ports.clock.now,
+        causation_id=envelope.event_id,
+        correlation_id=envelope.correlation_id,
+        stream=reaction.stream,
+    )
+
+
+async def publish_work(reaction: Reaction, deps: RoutingDeps) -> None:
+    """Put a work item on the queue of whoever must act now."""
+    ports, envelope, at_event = deps.ports, reaction.envelope, reaction.at_event
+    reason = reason_for(envelope.payload, ports.settings.max_refusals, at_event)
+    if reason is None:
+        return
+    holder = None if reason == "needs_disposition" else at_event.agency_code
+    owner = ports.registry.queue_owner(holder) if holder else NATIONAL_ADMIN
+    queue = ports.settings.agency_topic(owner)
+    reporter = None
+    if not at_event.anonymous and at_event.reporter_ref and not at_event.personal_data_erased:
+        try:
+            reporter = await ports.vault.get(at_event.reporter_ref)
+        except (KeyError, ContactErased):
+            reporter = None
+    item = build_work_item(envelope, reason, queue, at_event, reaction.stream, reporter)
+    # Sent now, acknowledged before the batch commits (a lost item is re-sent with the batch).
+    reaction.sent.append(
+        await ports.publisher.send(
+            queue,
+            str(envelope.complaint_id),
+            item.model_dump_json().encode(),
+            {"lapor_type": "work-item"},
+        )
+    )
+
+
+async def refused(reaction: Reaction, deps: RoutingDeps) -> None:
+    """A refusal: re-dispose by the refuser's suggestion or the rules; when neither gives an
+    answer (or the complaint was refused too often), the national admin's queue gets it."""
+    await auto_dispose(reaction, deps)
+    current = reaction.current
+    if current.status is Status.VERIFIED and not _auto_decision(
+        current, reaction.envelope, deps.ports
+    ):
+        await publish_work(reaction, deps)
+
+
+EVENT_HANDLERS: dict[type[ev.Event], EventHandler] = {
+    ev.ComplaintFiled: auto_dispose,
+    ev.ComplaintVerified: auto_dispose,
+    ev.ComplaintResumed: auto_dispose,
+    ev.InformationSupplied: auto_dispose,
+    ev.DispositionRefused: refused,
+    ev.Disposed: publish_work,
+    ev.ForwardedToUnit: publish_work,
+    ev.Escalated: publish_work,
+    ev.ComplaintReopened: publish_work,
+    ev.ReporterReplied: publish_work,
 }
 """What routing does for each event type; every other type only updates the queue table."""
+
+
+async def on_batch(batch: Batch, tx: Transaction, deps: RoutingDeps) -> None:
+    """Apply a batch of complaint events (once, inside the consumer's transaction): keep the
+    queue table, react to each event in order, and wait for every work item's acknowledgement
+    before the batch commits."""
+    current = {cid: replay(stream) for cid, stream in batch.streams.items()}
+    for state in current.values():
+        await deps.queue.keep(tx, state)
+    sent: list[Awaitable[Any]] = []
+    for envelope in batch.events:
+        handler = EVENT_HANDLERS.get(type(envelope.payload))
+        if handler is None:
+            continue
+        stream = batch.streams[envelope.complaint_id]
+        at_event = replay(e for e in stream if e.version <= envelope.version)
+        reaction = Reaction(envelope, at_event, current[envelope.complaint_id], stream, sent)
+        await handler(reaction, deps)
+    await asyncio.gather(*sent)

@@ -1,15 +1,16 @@
-"""routing's own table: what waits for the national admin (kept from the complaint events)."""
+"""routing's own table: what waits for the national admin (kept from the complaint events), in
+PostgreSQL, and its in-memory fake for unit tests."""
 
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 
 from events.base import DeadlineKind
 from events.state import ComplaintState
 from routing.domain import awaits_national_admin
+from services.platform.ports import Transaction
 
 _UPSERT = """
 INSERT INTO routing_queue (complaint_id, tracking_id, status, kind, title, category, region_code,
@@ -23,15 +24,8 @@ WHERE routing_queue.version < excluded.version
 """
 
 
-async def keep_queue(conn: asyncpg.Connection, state: ComplaintState) -> None:
-    """Put the complaint in the national admin's queue, update it, or take it out."""
-    if state.complaint_id is None:
-        return
-    if not awaits_national_admin(state):
-        await conn.execute("DELETE FROM routing_queue WHERE complaint_id = $1", state.complaint_id)
-        return
-    await conn.execute(
-        _UPSERT,
+def _row(state: ComplaintState) -> tuple[Any, ...]:
+    return (
         state.complaint_id,
         state.tracking_id or "",
         state.status.value,
@@ -47,24 +41,72 @@ async def keep_queue(conn: asyncpg.Connection, state: ComplaintState) -> None:
     )
 
 
-async def list_queue(
-    pool: asyncpg.Pool, *, status: str | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
-    """The queue, oldest first (the order the 3-working-day clock runs out)."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
-            "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
-            status,
-            limit,
-            offset,
-        )
-    return [dict(r) for r in rows]
+class QueueTable:
+    """The national admin's queue in `routing_queue`."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def keep(self, tx: Transaction, state: ComplaintState) -> None:
+        """Put the complaint in the queue, update it, or take it out (in the consumer's
+        transaction)."""
+        if state.complaint_id is None:
+            return
+        if not awaits_national_admin(state):
+            await tx.execute(
+                "DELETE FROM routing_queue WHERE complaint_id = $1", state.complaint_id
+            )
+            return
+        await tx.execute(_UPSERT, *_row(state))
+
+    async def list(self, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The queue, oldest first (the order the 3-working-day clock runs out)."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
+                "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
+                status,
+                limit,
+                offset,
+            )
+        return [dict(r) for r in rows]
 
 
-async def queued(pool: asyncpg.Pool, complaint_id: UUID) -> bool:
-    """Whether a complaint is in the queue."""
-    async with pool.acquire() as conn:
-        return bool(
-            await conn.fetchval("SELECT 1 FROM routing_queue WHERE complaint_id = $1", complaint_id)
-        )
+_FIELDS = [
+    "complaint_id",
+    "tracking_id",
+    "status",
+    "kind",
+    "title",
+    "category",
+    "region_code",
+    "channel",
+    "refused_by",
+    "verify_due",
+    "filed_at",
+    "version",
+]
+
+
+class InMemoryQueue:
+    """The same queue in a dict (unit tests)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, dict[str, Any]] = {}
+
+    async def keep(self, tx: Transaction, state: ComplaintState) -> None:
+        """Put the complaint in the queue, update it, or take it out."""
+        if state.complaint_id is None:
+            return
+        if not awaits_national_admin(state):
+            self.rows.pop(state.complaint_id, None)
+            return
+        known = self.rows.get(state.complaint_id)
+        if known is None or known["version"] < state.version:
+            self.rows[state.complaint_id] = dict(zip(_FIELDS, _row(state), strict=True))
+
+    async def list(self, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        """The queue, oldest first."""
+        rows = [r for r in self.rows.values() if status is None or r["status"] == status]
+        rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])))
+        return rows[offset : offset + limit]

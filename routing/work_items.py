@@ -1,71 +1,15 @@
-"""What an agency receives on its queue topic: work items (a complaint to handle) and notices
-(the outcome of a reply it sent). Pure: building an item needs the folded state and the stream."""
+"""Which events put work on an agency's queue, and the work item built for them. Pure: building
+an item needs the folded state and the stream (the message itself is in `events.messages`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
-from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any
 
 from events import catalog as ev
 from events.base import DeadlineKind
 from events.envelope import Envelope
+from events.messages import QueueContact, WorkItem, WorkReason
 from events.state import ComplaintState
-
-WorkReason = Literal[
-    "disposed", "forwarded", "escalated", "reopened", "reporter_replied", "needs_disposition"
-]
-
-
-class ReporterContact(BaseModel):
-    """The reporter's contact: present only when the complaint is not anonymous."""
-
-    name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-
-class WorkItem(BaseModel):
-    """A complaint an agency (or the national admin) must act on.
-
-    `work_item_id` is the id of the event that caused it: a re-delivered item has the same id.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    work_item_id: UUID
-    reason: WorkReason
-    queue: str
-    complaint_id: UUID
-    tracking_id: str
-    version: int
-    agency_code: str | None
-    unit_code: str | None
-    kind: str
-    title: str
-    description: str
-    additional_information: list[str]
-    reporter_messages: list[str]
-    category: str | None
-    region_code: str | None
-    anonymous: bool
-    confidential: bool
-    reporter: ReporterContact | None
-    follow_up_due: datetime | None
-    refused_by: list[str]
-    occurred_at: datetime
-
-
-class ReplyNotice(BaseModel):
-    """The outcome of a reply an agency sent on the agency-replies topic."""
-
-    reply_id: str
-    complaint_id: UUID | None
-    status: Literal["applied", "duplicate", "rejected"]
-    error: str | None = None
-    problem: str | None = None
 
 
 def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> WorkReason | None:
@@ -102,7 +46,7 @@ def build_work_item(
     assert isinstance(filed, ev.ComplaintFiled)
     contact = None
     if reporter and not state.anonymous:
-        contact = ReporterContact(
+        contact = QueueContact(
             name=reporter.get("name"), phone=reporter.get("phone"), email=reporter.get("email")
         )
     return WorkItem(

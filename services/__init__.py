@@ -1,2 +1,2 @@
-"""The shared runtime every service stands on: settings, logging, event store, relay, Kafka
-wiring, embedded infrastructure, launcher, health and metrics."""
+"""The shared layers under the four services: `kernel` (pure), `platform` (ports and adapters),
+and `tooling` (embedded engines, launcher, demo data, the operator CLI) on top."""

@@ -1,5 +1,5 @@
 """Entry point: `python -m services`."""
 
-from services.cli import app
+from services.tooling.cli import app
 
 app()

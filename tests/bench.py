@@ -19,13 +19,13 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from events.binding import decode, encode
-from services import kafka
-from services.db import create_pool
-from services.eventstore import EventStore
-from services.infra import ensure_infra, free_port, stop_infra
-from services.migrate import migrate_database
-from services.relay import OutboxRelay
-from services.settings import PlatformSettings
+from services.platform import kafka
+from services.platform.db import create_pool
+from services.platform.eventstore import PostgresEventStore as EventStore
+from services.platform.migrate import migrate_database
+from services.platform.relay import OutboxRelay
+from services.platform.settings import PlatformSettings
+from services.tooling.embedded import ensure_infra, free_port, stop_infra
 from tests.bench_system import (
     INTAKE_CONCURRENCY,
     ONLY,

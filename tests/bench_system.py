@@ -33,16 +33,17 @@ from fastapi import FastAPI, Request
 from events import catalog as ev
 from events.envelope import Actor, Envelope
 from events.hashing import GENESIS, chain_hash
+from events.messages import Submission
 from intake.api import Filed
-from intake.domain import Submission, tracking_id_for
-from routing.registry import load_registry
-from services import kafka
-from services.db import create_pool
-from services.eventstore import EventStore
-from services.infra import free_port
-from services.migrate import migrate_database
-from services.settings import PlatformSettings
-from services.workdays import DeadlinePolicy
+from intake.domain import tracking_id_for
+from services.kernel.registry import load_registry
+from services.kernel.workdays import DeadlinePolicy
+from services.platform import kafka
+from services.platform.db import create_pool
+from services.platform.eventstore import PostgresEventStore as EventStore
+from services.platform.migrate import migrate_database
+from services.platform.settings import PlatformSettings
+from services.tooling.embedded import free_port
 from tests.e2e.system import ROOT, System, complaint_body, system_env
 
 # -- sizes ------------------------------------------------------------------------------------
@@ -671,7 +672,7 @@ def database_url_for(url: str, database: str) -> str:
 async def bench_rebuild(database_url: str, report: Report) -> None:
     from reporting import store
     from reporting.handlers import consumer_name
-    from services.runtime import deadline_policy
+    from services.platform.policy import deadline_policy
 
     settings = PlatformSettings(_env_file=None, topic_prefix="bench")
     policy = deadline_policy(settings)

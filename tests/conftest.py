@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from services.infra import Endpoints, ensure_infra, free_port, stop_infra
-from services.settings import PlatformSettings
+from services.platform.settings import Endpoints, PlatformSettings
+from services.tooling.embedded import ensure_infra, free_port, stop_infra
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def platform_settings() -> Iterator[PlatformSettings]:
 
 @pytest.fixture(scope="session")
 def infra(platform_settings: PlatformSettings) -> Iterator[Endpoints]:
-    from services.migrate import migrate_database
+    from services.platform.migrate import migrate_database
 
     endpoints = ensure_infra(platform_settings)
     asyncio.run(migrate_database(endpoints.database_url))
@@ -53,7 +53,7 @@ def infra(platform_settings: PlatformSettings) -> Iterator[Endpoints]:
 
 @pytest.fixture(scope="session")
 async def pool(infra: Endpoints) -> AsyncIterator[object]:
-    from services.db import create_pool
+    from services.platform.db import create_pool
 
     created = await create_pool(infra.database_url, max_size=60)
     yield created
@@ -62,6 +62,6 @@ async def pool(infra: Endpoints) -> AsyncIterator[object]:
 
 @pytest.fixture(scope="session")
 def store(pool):  # type: ignore[no-untyped-def]
-    from services.eventstore import EventStore
+    from services.platform.eventstore import PostgresEventStore
 
-    return EventStore(pool)
+    return PostgresEventStore(pool)

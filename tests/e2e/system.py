@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.infra import free_port
+from services.tooling.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"X-API-Key": "demo-national-admin"}

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from services.auth import sign
+from services.platform.auth import sign
 from tests.e2e.system import (
     ADMIN,
     ROOT,
@@ -616,7 +616,7 @@ async def test_a_rebuild_gives_the_digests_of_the_live_read_models(system, clien
 
 @pytest.fixture
 async def pool_for():
-    from services.db import create_pool
+    from services.platform.db import create_pool
 
     pools = []
 

@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 
-from services.infra import _port_open
+from services.tooling.embedded import _port_open
 from tests.e2e.system import ADMIN, ROOT, System, poll_until, system_env
 
 EVERY_STATE = {

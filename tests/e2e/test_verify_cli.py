@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 
+from intake.domain import tracking_id_for
 from tests.integration.helpers import event_for
 
 
@@ -47,7 +48,9 @@ async def test_verify_names_the_tampered_complaint_and_exits_non_zero(infra, sto
     try:
         tampered = await verify(infra, "--against", str(heads))
         assert tampered.returncode == 1
-        assert f"BROKEN complaint {complaint} at version 1" in tampered.stdout
+        # One verify for every entry point: the complaint by id and by tracking id.
+        named = f"BROKEN complaint {complaint} ({tracking_id_for(complaint)}) at version 1"
+        assert named in tampered.stdout
     finally:
         async with store.pool.acquire() as conn:
             for table in ("outbox", "events", "streams"):

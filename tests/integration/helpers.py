@@ -70,3 +70,15 @@ async def running(
     finally:
         stopping.set()
         await asyncio.wait_for(task, timeout=30)
+
+
+def per_event(
+    handle: Callable[[Envelope, object], Awaitable[None]],
+) -> Callable[[object, object], Awaitable[None]]:
+    """A batch handler that applies a batch's events one by one, in order."""
+
+    async def apply(batch: object, conn: object) -> None:
+        for envelope in batch.events:  # type: ignore[attr-defined]
+            await handle(envelope, conn)
+
+    return apply

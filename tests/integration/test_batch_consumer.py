@@ -9,8 +9,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from events.binding import encode
-from services.batch_consumer import Batch, batch_event_consumer
-from services.consumer import AppliedVersions
+from services.platform.batch_consumer import Batch, batch_event_consumer
 from tests.integration.helpers import event_for, eventually, running
 from tests.integration.test_dead_letter import read_dead_letters
 
@@ -50,7 +49,7 @@ async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
         platform_settings,
         infra.kafka_bootstrap_servers,
         name=name,
-        applied=AppliedVersions(pool, name),
+        pool=pool,
         handle=handle,
     )
 
@@ -124,7 +123,7 @@ async def test_a_batch_fills_what_the_topic_skipped_from_the_store(
         platform_settings,
         infra.kafka_bootstrap_servers,
         name=name,
-        applied=AppliedVersions(pool, name),
+        pool=pool,
         handle=handle,
     )
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)

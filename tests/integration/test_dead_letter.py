@@ -9,9 +9,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from events import Envelope
 from events.binding import encode
-from services import kafka
-from services.consumer import AppliedVersions, event_consumer
-from tests.integration.helpers import event_for, eventually, running
+from services.platform import kafka
+from services.platform.batch_consumer import batch_event_consumer
+from tests.integration.helpers import event_for, eventually, per_event, running
 
 pytestmark = pytest.mark.integration
 
@@ -50,20 +50,37 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
 ):
     name = f"dlq-{uuid.uuid4().hex[:6]}"
     poison, good, refused = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    handled: list[tuple[uuid.UUID, int]] = []
 
     async def handle(envelope: Envelope, conn) -> None:
         if envelope.complaint_id == refused:
             raise RuntimeError("projection refused this event")
-        handled.append((envelope.complaint_id, envelope.version))
+        # Recorded in the consumer's transaction: an effect that happens once or not at all.
+        await conn.execute(
+            "INSERT INTO test_dlq_applied VALUES ($1, $2, $3)",
+            name,
+            envelope.complaint_id,
+            envelope.version,
+        )
 
-    consumer = event_consumer(
+    async def handled() -> list[tuple[uuid.UUID, int]]:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT complaint_id, version FROM test_dlq_applied WHERE consumer = $1", name
+            )
+        return [(r["complaint_id"], r["version"]) for r in rows]
+
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS test_dlq_applied "
+            "(consumer text, complaint_id uuid, version int)"
+        )
+
+    consumer = batch_event_consumer(
         platform_settings,
         infra.kafka_bootstrap_servers,
         name=name,
-        applied=AppliedVersions(pool, name),
-        store=store,
-        handle=handle,
+        pool=pool,
+        handle=per_event(handle),
     )
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
     await producer.start()
@@ -80,11 +97,17 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
                 headers=[h for h in bad_headers.headers if h[0] != "ce_type"],
             )
             for complaint in (refused, good):
+                # Stored first, as every published event is: the store is the record of truth.
+                await store.append(complaint, 0, [event_for(complaint, 1)])
                 record = encode(event_for(complaint, 1), "urn:test")
                 await producer.send_and_wait(
                     topic, record.value, key=record.key, headers=record.headers
                 )
-            await eventually(lambda: (good, 1) in handled, what="the good message handled")
+
+            async def good_handled() -> bool:
+                return (good, 1) in await handled()
+
+            await eventually(good_handled, what="the good message handled")
     finally:
         await producer.stop()
 
@@ -100,7 +123,7 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
     headers = dict(garbage.headers)
     assert headers["dlq_topic"].decode() == platform_settings.events_topic
     assert int(headers["dlq_offset"]) >= 0
-    assert handled == [(good, 1)]
+    assert await handled() == [(good, 1)]
 
 
 async def test_platform_topics_are_created_with_their_partition_counts(platform_settings, infra):
@@ -120,7 +143,7 @@ async def test_platform_topics_are_created_with_their_partition_counts(platform_
 
 async def test_a_faust_agent_dead_letters_bad_input_and_goes_on(platform_settings, infra):
     from events.binding import decode
-    from services.faust_app import create_faust_app, dead_lettering_agent
+    from services.platform.faust_app import create_faust_app, dead_lettering_agent
 
     name = f"faust-{uuid.uuid4().hex[:6]}"
     await kafka.ensure_topics(

@@ -8,7 +8,12 @@ pytestmark = pytest.mark.integration
 
 
 async def test_infra_is_reused_not_started_twice(platform_settings, infra):
-    from services.infra import EmbeddedBroker, EmbeddedPostgres, ensure_infra, infra_status
+    from services.tooling.embedded import (
+        EmbeddedBroker,
+        EmbeddedPostgres,
+        ensure_infra,
+        infra_status,
+    )
 
     if not (platform_settings.embedded_broker and platform_settings.embedded_database):
         pytest.skip("external engines: nothing embedded to reuse")  # only with DATABASE_URL set

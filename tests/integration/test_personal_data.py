@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from services.personal_data import PersonalDataErased, PersonalDataStore, WrongMasterKey
+from services.platform.ports import ContactErased
+from services.platform.vault import EncryptedVault, WrongMasterKey
 
 pytestmark = pytest.mark.integration
 
@@ -13,7 +14,7 @@ PERSON = {"name": "Siti Rahayu", "phone": "+62 812 3456 7890", "nik": "317123456
 
 
 async def test_stored_encrypted_and_read_back(pool):
-    data = PersonalDataStore(pool, "test-master-key")
+    data = EncryptedVault(pool, "test-master-key")
     ref = await data.put(PERSON)
     assert ref.startswith("rep_")
     assert await data.get(ref) == PERSON
@@ -25,10 +26,10 @@ async def test_stored_encrypted_and_read_back(pool):
 
 
 async def test_erasing_the_key_makes_the_data_unreadable_for_good(pool):
-    data = PersonalDataStore(pool, "test-master-key")
+    data = EncryptedVault(pool, "test-master-key")
     ref = await data.put(PERSON)
     assert await data.erase(ref) is True
-    with pytest.raises(PersonalDataErased):
+    with pytest.raises(ContactErased):
         await data.get(ref)
     async with pool.acquire() as conn:
         still_there = await conn.fetchval(
@@ -42,14 +43,14 @@ async def test_erasing_the_key_makes_the_data_unreadable_for_good(pool):
 
 
 async def test_another_master_key_cannot_read_the_data(pool):
-    ref = await PersonalDataStore(pool, "key-one").put(PERSON)
+    ref = await EncryptedVault(pool, "key-one").put(PERSON)
     with pytest.raises(WrongMasterKey, match="wrapped by master key"):
-        await PersonalDataStore(pool, "key-two").get(ref)
+        await EncryptedVault(pool, "key-two").get(ref)
 
 
 async def test_a_swapped_ciphertext_does_not_decrypt(pool):
     """The reporter ref is authenticated data: one person's data cannot pass as another's."""
-    data = PersonalDataStore(pool, "test-master-key")
+    data = EncryptedVault(pool, "test-master-key")
     first, second = await data.put(PERSON), await data.put({"name": "Budi"})
     async with pool.acquire() as conn:
         await conn.execute(

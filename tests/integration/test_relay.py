@@ -12,12 +12,13 @@ from aiokafka import AIOKafkaConsumer
 
 from events import Envelope
 from events.binding import DecodeError, decode
-from services import kafka
-from services.consumer import AppliedVersions, event_consumer
-from services.eventstore import ConcurrencyError, EventStore
-from services.infra import EmbeddedBroker
-from services.relay import RELAY_LOCK, OutboxRelay
-from tests.integration.helpers import event_for, eventually, running
+from services.platform import kafka
+from services.platform.batch_consumer import batch_event_consumer
+from services.platform.eventstore import PostgresEventStore as EventStore
+from services.platform.ports import ConcurrencyError
+from services.platform.relay import RELAY_LOCK, OutboxRelay
+from services.tooling.embedded import EmbeddedBroker
+from tests.integration.helpers import event_for, eventually, per_event, running
 
 pytestmark = pytest.mark.integration
 
@@ -154,13 +155,12 @@ async def test_a_broker_restart_mid_stream_loses_nothing_downstream(
         if envelope.complaint_id in complaints:
             applied[envelope.complaint_id].append(envelope.version)
 
-    consumer = event_consumer(
+    consumer = batch_event_consumer(
         platform_settings,
         infra.kafka_bootstrap_servers,
         name=f"restart-{uuid.uuid4().hex[:6]}",
-        applied=AppliedVersions(pool, "restart-test"),
-        store=store,
-        handle=handle,
+        pool=pool,
+        handle=per_event(handle),
     )
     broker = EmbeddedBroker(platform_settings)
     relay = relay_for(platform_settings, infra)

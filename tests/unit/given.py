@@ -16,9 +16,10 @@ import pytest
 
 from events import Actor, ComplaintState, Envelope, Event, replay, stamp
 from events.catalog import ComplaintFiled, ComplaintVerified, Disposed
-from routing.registry import load_registry
-from services.decisions import Refused
-from services.workdays import DeadlinePolicy, WorkingCalendar
+from services.kernel.refusals import Refused
+from services.kernel.registry import load_registry
+from services.kernel.workdays import DeadlinePolicy, WorkingCalendar
+from services.platform.http import STATUS_OF_REFUSAL
 
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 """Monday 23 November 2026, 09:00 in Jakarta: when the given streams begin."""
@@ -104,5 +105,5 @@ def refused(code: str, *, status: int = 409, field: str | None = None) -> Iterat
     with pytest.raises(Refused) as caught:
         yield
     assert caught.value.code == code, caught.value.message
-    assert caught.value.status == status
+    assert STATUS_OF_REFUSAL[caught.value.kind] == status
     assert caught.value.field == field

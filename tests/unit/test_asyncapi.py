@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from events import ALL_EVENT_TYPES
-from services.topics_doc import document, render
+from events.asyncapi import document, render
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "asyncapi.json"
 

@@ -27,10 +27,10 @@ from events.catalog import (
 from followup.domain import (
     decide_agency_reply,
     decide_deadlines,
-    decide_reporter_reply,
     next_due,
 )
-from services.decisions import Refused
+from intake.domain import decide_reporter_reply
+from services.kernel.refusals import RefusalKind, Refused
 from tests.unit.given import (
     NOW,
     POLICY,
@@ -315,7 +315,7 @@ def test_a_blank_not_satisfied_message_is_not_a_crash():
     try:
         events = reporter(given(*FOLLOWED_UP), "not_satisfied", "   ")
     except Refused as refusal:
-        assert refusal.status == 422
+        assert refusal.kind is RefusalKind.INVALID
     else:
         assert isinstance(events[-1], ComplaintReopened)
         assert events[-1].reason.strip()

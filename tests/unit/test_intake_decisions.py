@@ -10,10 +10,8 @@ from pydantic import ValidationError
 
 from events import ComplaintKind, Status
 from events.catalog import ComplaintFiled
+from events.messages import ReporterContact, Submission, TopicSubmission
 from intake.domain import (
-    ReporterContact,
-    Submission,
-    TopicSubmission,
     access_token_for,
     complaint_id_for,
     decide_file,

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from services import logs
+from services.platform import logs
 
 
 @pytest.fixture

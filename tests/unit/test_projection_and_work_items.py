@@ -10,7 +10,7 @@ import pytest
 from events import ALL_EVENT_TYPES, DeadlineKind, Tier, envelope_from_record, replay
 from events import catalog as ev
 from reporting.projection import COMPLAINT_COLUMNS, FACT_COLUMNS, UNKNOWN_PROVINCE, project
-from routing.handlers import EVENT_HANDLERS, Routing
+from routing.handlers import EVENT_HANDLERS, publish_work
 from routing.work_items import build_work_item, reason_for
 from tests.unit.given import (
     CALENDAR,
@@ -268,7 +268,7 @@ def test_every_event_routing_publishes_work_for_has_a_work_reason():
         ev.ComplaintReopened: ev.ComplaintReopened(reason="Belum", follow_up_due=FRIDAY),
         ev.ReporterReplied: ev.ReporterReplied(message="Tambahan"),
     }
-    publishing = {t for t, h in EVENT_HANDLERS.items() if h is Routing.publish_work}
+    publishing = {t for t, h in EVENT_HANDLERS.items() if h is publish_work}
     assert publishing == set(samples)
     held = given(filed(), verified(), disposed())
     for event_type, sample in samples.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from events import Tier
-from routing.registry import Registry, load_registry, registry_from_data
+from services.kernel.registry import Registry, load_registry, registry_from_data
 
 REGISTRY = load_registry()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.settings import PlatformSettings
+from services.platform.settings import PlatformSettings
 
 
 def test_defaults_are_loopback_and_embedded(monkeypatch):
@@ -44,7 +44,7 @@ def test_production_needs_external_engines(monkeypatch):
 
 
 def test_database_passwords_are_redacted_for_files_and_screens():
-    from services.infra import redact
+    from services.tooling.embedded import redact
 
     assert redact("postgresql://lapor:s3cret@db.internal:5432/lapor") == (
         "postgresql://lapor:***@db.internal:5432/lapor"

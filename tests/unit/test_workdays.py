@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from services.workdays import DeadlinePolicy, WorkingCalendar
+from services.kernel.workdays import DeadlinePolicy, WorkingCalendar
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 CALENDAR = WorkingCalendar("Asia/Jakarta")

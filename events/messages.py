@@ -1,0 +1,158 @@
+"""The wire messages of every topic besides the complaint events: what channels submit and get
+back, what an agency finds on its queue, and what it replies. Part of the published contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from events.base import AgencyCode, ComplaintKind, LongText, RegionCode, ShortText, Slug
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{6,19}$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")]
+NationalId = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+"""An id a client chooses (submission id, reply id, Idempotency-Key): re-sending it is harmless."""
+
+AgencyAction = Literal["acknowledge", "forward", "follow_up", "refuse", "propose_resolution"]
+WorkReason = Literal[
+    "disposed", "forwarded", "escalated", "reopened", "reporter_replied", "needs_disposition"
+]
+
+
+class ReporterContact(BaseModel):
+    """The reporter's personal data: kept encrypted in the vault, never put in an event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    name: ShortText
+    phone: Phone | None = None
+    email: Email | None = None
+    national_id: NationalId | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ReporterContact:
+        if not (self.phone or self.email):
+            raise ValueError("give a phone number or an e-mail address")
+        return self
+
+
+class Submission(BaseModel):
+    """What a channel submits, over HTTP or on the intake topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    title: ShortText
+    description: LongText
+    category: Slug | None = None
+    region_code: RegionCode | None = None
+    channel: Slug
+    kind: ComplaintKind = ComplaintKind.COMPLAINT
+    anonymous: bool = False
+    confidential: bool = False
+    reporter: ReporterContact | None = Field(
+        None, description="required unless anonymous; never shown to agencies when anonymous"
+    )
+
+    @model_validator(mode="after")
+    def _contact_unless_anonymous(self) -> Submission:
+        if not self.anonymous and self.reporter is None:
+            raise ValueError("reporter contact is required unless the report is anonymous")
+        return self
+
+
+class TopicSubmission(Submission):
+    """A submission on the intake topic: the channel's own id makes re-sending it harmless."""
+
+    submission_id: ClientId
+
+
+class IntakeResult(BaseModel):
+    """The answer to a topic submission, on the intake-results topic, keyed by submission id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    submission_id: str
+    channel: str | None = None
+    status: Literal["accepted", "rejected"]
+    complaint_id: UUID | None = None
+    tracking_id: str | None = None
+    access_token: str | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)
+
+
+class QueueContact(BaseModel):
+    """The reporter's contact: present only when the complaint is not anonymous."""
+
+    model_config = ConfigDict(title="ReporterContact")  # the published schema's name
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class WorkItem(BaseModel):
+    """A complaint an agency (or the national admin) must act on.
+
+    `work_item_id` is the id of the event that caused it: a re-delivered item has the same id.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    work_item_id: UUID
+    reason: WorkReason
+    queue: str
+    complaint_id: UUID
+    tracking_id: str
+    version: int
+    agency_code: str | None
+    unit_code: str | None
+    kind: str
+    title: str
+    description: str
+    additional_information: list[str]
+    reporter_messages: list[str]
+    category: str | None
+    region_code: str | None
+    anonymous: bool
+    confidential: bool
+    reporter: QueueContact | None
+    follow_up_due: datetime | None
+    refused_by: list[str]
+    occurred_at: datetime
+
+
+class ReplyNotice(BaseModel):
+    """The outcome of a reply an agency sent on the agency-replies topic."""
+
+    reply_id: str
+    complaint_id: UUID | None
+    status: Literal["applied", "duplicate", "rejected"]
+    error: str | None = None
+    problem: str | None = None
+
+
+class AgencyReply(BaseModel):
+    """An agency's action on a complaint disposed to it (the HTTP body)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    action: AgencyAction
+    message: LongText | None = Field(
+        None, description="the follow-up (follow_up, propose_resolution)"
+    )
+    unit_code: AgencyCode | None = Field(None, description="the work unit (forward)")
+    reason: ShortText | None = Field(None, description="why it is not your authority (refuse)")
+    suggested_agency_code: AgencyCode | None = Field(None, description="who it belongs to (refuse)")
+
+
+class AgencyReplyMessage(AgencyReply):
+    """An agency reply on `<prefix>.agency-replies.v1`, signed in the `lapor_signature` header
+    (hex HMAC-SHA256 of the message value under the agency's API key)."""
+
+    reply_id: ClientId = Field(description="the agency's id for it; a re-send is applied once")
+    agency_code: AgencyCode
+    complaint_id: UUID

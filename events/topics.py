@@ -1,0 +1,192 @@
+"""The topic catalogue: every topic of a deployment, what travels on it, and who sends or
+receives it. Topic addresses, the AsyncAPI document and the platform's topic creation all read
+this one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from events.messages import AgencyReplyMessage, IntakeResult, ReplyNotice, TopicSubmission, WorkItem
+
+VERSION_SUFFIX = "v1"
+EVENTS = "complaint-events"
+DEAD_LETTER = "dead-letter"
+INTAKE = "intake"
+INTAKE_RESULTS = "intake-results"
+AGENCY_REPLIES = "agency-replies"
+AGENCY_QUEUE = "agency.{agencyCode}"
+
+
+def address(prefix: str, name: str) -> str:
+    """The full topic name, e.g. `lapor.complaint-events.v1`."""
+    return f"{prefix}.{name}.{VERSION_SUFFIX}"
+
+
+def agency_queue(prefix: str, agency_code: str) -> str:
+    """The work queue topic of one agency (or `national-admin`)."""
+    return address(prefix, f"agency.{agency_code}")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One kind of message on a topic; `model` is None for the event and dead-letter messages,
+    whose schemas come from the event catalogue and the original message."""
+
+    component: str
+    name: str
+    title: str
+    summary: str
+    model: type[BaseModel] | None = None
+    kafka_key: str = "the complaint id"
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Who sends or receives on a topic."""
+
+    id: str
+    action: Literal["send", "receive"]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic: its AsyncAPI channel id, its name after the prefix, messages and operations."""
+
+    channel: str
+    name: str
+    messages: tuple[str, ...]
+    operations: tuple[Operation, ...]
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+SERVICE_MESSAGES: tuple[Message, ...] = (
+    Message(
+        "Submission",
+        "intake.submission",
+        "A channel's submission",
+        "Filed once per (channel, submission_id): re-sending it is harmless.",
+        TopicSubmission,
+        "the submission id",
+    ),
+    Message(
+        "IntakeResult",
+        "intake.result",
+        "Accepted (with complaint id, tracking id and the reporter's access token) or rejected "
+        "(with each field and its problem)",
+        "One per submission; a re-sent submission gets the same accepted result again.",
+        IntakeResult,
+        "the submission id",
+        {"lapor_type": {"const": "intake-result"}},
+    ),
+    Message(
+        "WorkItem",
+        "agency.work-item",
+        "A complaint the agency must act on",
+        "Disposed, forwarded, escalated, reopened, or (national admin) needs disposition. "
+        "`reporter` is null when the complaint is anonymous.",
+        WorkItem,
+        headers={"lapor_type": {"const": "work-item"}},
+    ),
+    Message(
+        "ReplyNotice",
+        "agency.reply-notice",
+        "The outcome of a reply the agency sent",
+        "applied, duplicate (already applied), or rejected with the reason.",
+        ReplyNotice,
+        headers={"lapor_type": {"const": "reply-notice"}},
+    ),
+    Message(
+        "AgencyReply",
+        "agency.reply",
+        "An agency's action on a complaint disposed to it",
+        "Signed: header lapor_signature = hex HMAC-SHA256 of the exact value bytes under the "
+        "agency's API key. Unsigned, badly signed or invalid replies go to the dead-letter topic.",
+        AgencyReplyMessage,
+        headers={
+            "lapor_signature": {"type": "string", "description": "hex HMAC-SHA256 of the value"}
+        },
+    ),
+)
+"""The messages of the services' topics, beside the complaint events."""
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "complaintEvents",
+        EVENTS,
+        (),  # every event type: filled in from the event catalogue
+        (
+            Operation(
+                "publishComplaintEvents", "send", "The outbox relay publishes every appended event."
+            ),
+            Operation(
+                "consumeComplaintEvents",
+                "receive",
+                "Services, projections and auditors consume every event.",
+            ),
+        ),
+    ),
+    Topic(
+        "deadLetter",
+        DEAD_LETTER,
+        ("DeadLetter",),
+        (
+            Operation(
+                "publishDeadLetters",
+                "send",
+                "Any consumer sets aside what it cannot decode or apply.",
+            ),
+        ),
+    ),
+    Topic(
+        "intake",
+        INTAKE,
+        ("Submission",),
+        (Operation("submitComplaints", "send", "Channels publish submissions."),),
+    ),
+    Topic(
+        "intakeResults",
+        INTAKE_RESULTS,
+        ("IntakeResult",),
+        (
+            Operation(
+                "readIntakeResults", "receive", "Channels read the result of each submission."
+            ),
+        ),
+    ),
+    Topic(
+        "agencyQueue",
+        AGENCY_QUEUE,
+        ("WorkItem", "ReplyNotice"),
+        (
+            Operation(
+                "consumeAgencyQueue",
+                "receive",
+                "An agency consumes its own queue (and only its own: ACLs).",
+            ),
+        ),
+        {
+            "agencyCode": {
+                "description": "the agency's code (GET /v1/agencies on routing), or "
+                "national-admin for the national admin's queue"
+            }
+        },
+    ),
+    Topic(
+        "agencyReplies",
+        AGENCY_REPLIES,
+        ("AgencyReply",),
+        (
+            Operation(
+                "sendAgencyReplies",
+                "send",
+                "Agencies acknowledge, forward, follow up, refuse, propose resolution.",
+            ),
+        ),
+    ),
+)
+"""Every topic of a deployment, in the order the AsyncAPI document lists them."""

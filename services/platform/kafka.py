@@ -1,0 +1,149 @@
+"""Kafka wiring shared by every service: producers, consumers, topic creation, clean shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from services.platform.settings import PlatformSettings
+
+_TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
+
+
+def producer(bootstrap: str, *, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica; not idempotent (the local broker does not
+    support it), so consumers must be idempotent."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        linger_ms=linger_ms,
+        max_batch_size=1_048_576,
+        request_timeout_ms=10_000,
+        retry_backoff_ms=100,
+    )
+
+
+def consumer(
+    bootstrap: str,
+    settings: PlatformSettings,
+    *topics: str,
+    group_id: str | None,
+    client_id: str,
+) -> AIOKafkaConsumer:
+    """A consumer that commits by hand, after the work is done (at-least-once)."""
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=int(settings.session_timeout_s * 1000),
+        heartbeat_interval_ms=int(settings.heartbeat_interval_s * 1000),
+        max_poll_records=1000,
+        fetch_max_wait_ms=50,  # the broker holds an empty fetch this long: it bounds latency
+        fetch_min_bytes=64 * 1024,  # under load, fuller batches: fewer transactions per event
+        metadata_max_age_ms=5_000,
+    )
+
+
+async def ensure_topics(
+    bootstrap: str, topics: dict[str, int], replication_factor: int = 1
+) -> list[str]:
+    """Create the topics that do not exist yet (name -> partitions); returns those created.
+
+    Create topics before any client mentions them: a broker that auto-creates topics gives them
+    its own default partition count.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lapor-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        created = []
+        for name, partitions in topics.items():
+            if name in existing:
+                continue
+            response = await admin.create_topics(
+                [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)]
+            )
+            for topic, code, *message in getattr(response, "topic_errors", []):
+                if code == _TOPIC_ALREADY_EXISTS:
+                    continue
+                if code != 0:
+                    raise KafkaError(f"cannot create topic {topic}: error {code} {message}")
+                created.append(topic)
+        return created
+    finally:
+        await admin.close()
+
+
+def platform_topics(settings: PlatformSettings) -> dict[str, int]:
+    """The topics every deployment has, with their partition counts."""
+    return {
+        settings.events_topic: settings.event_partitions,
+        settings.dead_letter_topic: 1,
+        settings.intake_topic: settings.event_partitions,
+        settings.intake_results_topic: settings.event_partitions,
+        settings.agency_replies_topic: settings.event_partitions,
+    }
+
+
+async def list_topics(bootstrap: str) -> set[str]:
+    """The topics the broker has now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lapor-probe")
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """partition -> the offset the next message will get."""
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lapor-probe")
+    await probe.start()
+    try:
+        partitions = probe.partitions_for_topic(topic) or set()
+        if not partitions:
+            await probe._client.force_metadata_update()
+            partitions = probe.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        ends = await probe.end_offsets(tps) if tps else {}
+        return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await probe.stop()
+
+
+async def ensure_platform_topics(bootstrap: str, settings: PlatformSettings) -> list[str]:
+    """Create the platform's own topics with the configured partitions and replication."""
+    return await ensure_topics(
+        bootstrap, platform_topics(settings), settings.topic_replication_factor
+    )
+
+
+class KafkaPublisher:
+    """The Publisher port on an aiokafka producer."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        """Send one message and wait for the broker's acknowledgement."""
+        await (await self.send(topic, key, value, headers))
+
+    async def send(
+        self, topic: str, key: str, value: bytes, headers: dict[str, str]
+    ) -> Awaitable[Any]:
+        """Send one message; the returned future completes on the broker's acknowledgement."""
+        future: Awaitable[Any] = await self.producer.send(
+            topic,
+            value=value,
+            key=key.encode(),
+            headers=[(k, v.encode()) for k, v in headers.items()],
+        )
+        return future

@@ -1,0 +1,186 @@
+"""The ports the use cases run over: the event store, the clock, the publisher and the
+personal-data vault, plus the bundle a service's handlers receive. Adapters: `eventstore`,
+`clock`, `publisher`, `vault` (real) and `memory` (in-memory fakes for unit tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+from events.envelope import Envelope
+from services.kernel.registry import Registry
+from services.kernel.workdays import DeadlinePolicy
+from services.platform.settings import PlatformSettings
+
+Transaction = Any
+"""An open unit of work (an asyncpg connection inside a transaction, or a fake's token): the
+writes that receive it commit or roll back together."""
+
+Anchors = dict[str, tuple[int, str]]
+"""complaint id -> (version, hex hash) of its stream head, kept outside the system by auditors."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event with its place in the global order."""
+
+    global_position: int
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenChain:
+    """Where a complaint's hash chain does not hold."""
+
+    complaint_id: UUID
+    version: int
+    reason: str
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on: `expected_version` is stale. Reload the state and decide again."""
+
+    def __init__(self, complaint_id: UUID, expected: int, actual: int | None) -> None:
+        self.complaint_id = complaint_id
+        self.expected = expected
+        self.actual = actual
+        found = "unknown (a concurrent append won)" if actual is None else str(actual)
+        super().__init__(
+            f"complaint {complaint_id}: expected version {expected}, stream is at {found}"
+        )
+
+
+class InvalidAppend(ValueError):
+    """The events handed to `append` do not belong at that place in that stream."""
+
+
+def check_append(complaint_id: UUID, expected_version: int, events: Sequence[Envelope]) -> None:
+    """Refuse (InvalidAppend) events that do not follow `expected_version` in this stream."""
+    if expected_version < 0:
+        raise InvalidAppend("expected_version must be 0 (new stream) or more")
+    if not events:
+        raise InvalidAppend("nothing to append")
+    for offset, event in enumerate(events, start=1):
+        if event.complaint_id != complaint_id:
+            raise InvalidAppend(f"event {event.event_id} belongs to {event.complaint_id}")
+        if event.version != expected_version + offset:
+            raise InvalidAppend(
+                f"event {event.event_id} has version {event.version}, "
+                f"expected {expected_version + offset}"
+            )
+
+
+class EventStore(Protocol):
+    """Complaint streams: optimistic appends and reads (the record of truth)."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A unit of work that `append` (and the vault's `put`) can join."""
+        ...
+
+    async def append(
+        self,
+        complaint_id: UUID,
+        expected_version: int,
+        events: Sequence[Envelope],
+        *,
+        tx: Transaction | None = None,
+    ) -> list[int]:
+        """Append after `expected_version`; ConcurrencyError when the stream moved on."""
+        ...
+
+    async def read_stream(self, complaint_id: UUID, from_version: int = 1) -> list[Envelope]:
+        """One complaint's events in version order."""
+        ...
+
+    async def has_event(self, event_id: UUID) -> bool:
+        """Whether an event with this id is stored."""
+        ...
+
+    async def find_by_tracking_id(self, tracking_id: str) -> UUID | None:
+        """The complaint a tracking id belongs to."""
+        ...
+
+    async def tracking_ids(self, complaint_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """The tracking ids of some complaints, as filed."""
+        ...
+
+    async def stream_version(self, complaint_id: UUID) -> int:
+        """The version a stream is at (0 if it has no events)."""
+        ...
+
+    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Committed events after `from_position`, in global order."""
+        ...
+
+
+class Clock(Protocol):
+    """The platform time every service agrees on."""
+
+    offset: timedelta
+    """How far the platform time is ahead of real time (0 outside demos and tests)."""
+
+    def now(self) -> datetime:
+        """The current platform time (UTC)."""
+        ...
+
+    async def refresh(self, *, force: bool = False) -> datetime:
+        """The current time, re-reading a moved clock where needed."""
+        ...
+
+    async def advance(self, by: timedelta) -> datetime:
+        """Move time forward (demo and tests only; the caller checks the setting)."""
+        ...
+
+
+class Publisher(Protocol):
+    """Sends JSON messages to topics; delivery is acknowledged by the broker."""
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        """Send one message and wait for the acknowledgement."""
+        ...
+
+    async def send(
+        self, topic: str, key: str, value: bytes, headers: dict[str, str]
+    ) -> Awaitable[Any]:
+        """Send one message; the returned awaitable completes on acknowledgement."""
+        ...
+
+
+class PersonalDataVault(Protocol):
+    """Reporters' contact data, apart from the event log, erasable (crypto-shredding)."""
+
+    async def put(
+        self, data: dict[str, Any], reporter_ref: str | None = None, *, tx: Transaction = None
+    ) -> str:
+        """Store a reporter's data; returns the reporter ref."""
+        ...
+
+    async def get(self, reporter_ref: str) -> dict[str, Any]:
+        """A reporter's data; KeyError if unknown, ContactErased once erased."""
+        ...
+
+    async def erase(self, reporter_ref: str) -> bool:
+        """Destroy the reporter's key; True if there was one."""
+        ...
+
+
+class ContactErased(LookupError):
+    """The reporter's key was erased: the data can never be read again (the event that records
+    it is `events.catalog.PersonalDataErased`)."""
+
+
+@dataclass
+class Ports:
+    """What every service's handlers run over: the ports and the pure knowledge they need."""
+
+    store: EventStore
+    clock: Clock
+    publisher: Publisher
+    vault: PersonalDataVault
+    registry: Registry
+    policy: DeadlinePolicy
+    settings: PlatformSettings

@@ -1,0 +1,81 @@
+"""What a service process holds while it runs: settings, pool, the real adapters of every port,
+the key ring and readiness flags; opened once, closed once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from services.kernel.registry import Registry, load_registry
+from services.platform import kafka
+from services.platform.auth import KeyRing
+from services.platform.clock import PlatformClock
+from services.platform.db import create_pool
+from services.platform.eventstore import PostgresEventStore
+from services.platform.policy import deadline_policy
+from services.platform.ports import Ports
+from services.platform.settings import Endpoints, PlatformSettings
+from services.platform.vault import EncryptedVault
+
+
+@dataclass
+class Runtime:
+    """The shared resources of one service process."""
+
+    name: str
+    settings: PlatformSettings
+    endpoints: Endpoints
+    pool: asyncpg.Pool
+    producer: AIOKafkaProducer
+    clock: PlatformClock
+    ports: Ports
+    keyring: KeyRing
+    ready: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    @classmethod
+    async def open(
+        cls, settings: PlatformSettings, endpoints: Endpoints, name: str, *, pool_size: int = 10
+    ) -> Runtime:
+        """Connect to PostgreSQL and Kafka and load the registry."""
+        registry: Registry = load_registry()
+        pool = await create_pool(endpoints.database_url, max_size=pool_size)
+        await kafka.ensure_platform_topics(endpoints.kafka_bootstrap_servers, settings)
+        producer = kafka.producer(endpoints.kafka_bootstrap_servers, client_id=name)
+        await producer.start()
+        # Only an adjustable clock (development, test) has an offset to read; in production
+        # "now" is the system time and costs no query.
+        clock = PlatformClock(pool if settings.adjustable_clock else None)
+        await clock.listen(endpoints.database_url)
+        ports = Ports(
+            store=PostgresEventStore(pool),
+            clock=clock,
+            publisher=kafka.KafkaPublisher(producer),
+            vault=EncryptedVault(pool, settings.master_key.get_secret_value()),
+            registry=registry,
+            policy=deadline_policy(settings),
+            settings=settings,
+        )
+        return cls(
+            name, settings, endpoints, pool, producer, clock, ports, KeyRing(settings, registry)
+        )
+
+    async def close(self) -> None:
+        """Flush the producer and close the pool."""
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
+        await self.clock.close()
+        await self.pool.close()
+
+    def readiness(self) -> Callable[[], Awaitable[dict[str, object]]]:
+        """The `/readyz` check: every registered worker has started consuming."""
+
+        async def check() -> dict[str, object]:
+            workers = {name: event.is_set() for name, event in self.ready.items()}
+            return {"ready": all(workers.values()), "workers": workers}
+
+        return check

@@ -1,0 +1,151 @@
+"""Platform settings (pydantic-settings): ports, paths, topics, external engines, timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events import topics
+
+DEV_MASTER_KEY = "dev-only-master-key-change-me"
+"""The placeholder secret; refused outside development."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the broker and the database are, whoever started them."""
+
+    kafka_bootstrap_servers: str
+    database_url: str
+    broker_embedded: bool
+    database_embedded: bool
+
+
+class PlatformSettings(BaseSettings):
+    """Settings shared by every service. Environment variables use the `LAPOR_` prefix, except the
+    two production switches `KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL`."""
+
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    host: str = Field("127.0.0.1", description="interface every local listener binds to")
+    topic_prefix: str = Field("lapor", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    event_partitions: int = Field(6, ge=1, le=1000)
+    topic_replication_factor: int = Field(
+        1, ge=1, le=7, description="for topics the platform creates; 3 in production"
+    )
+
+    kafka_bootstrap_servers: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "LAPOR_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    database_url: str | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_URL", "LAPOR_DATABASE_URL")
+    )
+    broker_port: int = Field(19092, ge=1, le=65535, description="port of the embedded broker")
+    relay_port: int = Field(18010, ge=1, le=65535, description="health/metrics port of the relay")
+    intake_port: int = Field(18020, ge=1, le=65535, description="intake HTTP API")
+    routing_port: int = Field(18030, ge=1, le=65535, description="routing HTTP API")
+    followup_port: int = Field(18040, ge=1, le=65535, description="followup HTTP API")
+    reporting_port: int = Field(18050, ge=1, le=65535, description="reporting HTTP API")
+
+    # Deadlines (LIFECYCLE.md). The 60-day figures are from unverified summaries: configurable.
+    timezone: str = Field("Asia/Jakarta", description="where working days are counted")
+    verify_working_days: int = Field(3, ge=1, le=60)
+    follow_up_working_days: int = Field(5, ge=1, le=60)
+    escalation_working_days: int = Field(5, ge=1, le=60, description="new clock after escalating")
+    silence_working_days: int = Field(10, ge=1, le=120, description="auto-close after follow-up")
+    resolution_days: int = Field(60, ge=1, le=365, description="calendar days to resolve")
+    max_refusals: int = Field(2, ge=1, le=10, description="then the national admin disposes")
+    deadline_scan_interval_s: float = Field(1.0, gt=0)
+    adjustable_clock: bool | None = Field(
+        None,
+        description="allow the demo command that moves time forward (default: not in production)",
+    )
+
+    # Authentication: principal ("national-admin" or an agency code) -> API key.
+    api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    demo_keys: bool | None = Field(
+        None,
+        description="accept the published demo keys demo-<principal> (default: not in production)",
+    )
+    demo_data: bool = Field(True, description="`make run` files demo complaints once")
+    agency_partitions: int = Field(2, ge=1, le=100)
+
+    session_timeout_s: float = Field(6.0, gt=0)
+    heartbeat_interval_s: float = Field(1.0, gt=0)
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_probe_interval_s: float = Field(1.0, gt=0)
+    db_pool_max: int = Field(10, ge=1, le=200)
+
+    master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_outside_development(self) -> PlatformSettings:
+        if (
+            self.environment == "production"
+            and self.master_key.get_secret_value() == DEV_MASTER_KEY
+        ):
+            raise ValueError("LAPOR_MASTER_KEY must be set to a real secret in production")
+        if self.environment == "production" and (self.demo_keys or self.adjustable_clock):
+            raise ValueError("demo keys and the adjustable clock are refused in production")
+        development = self.environment != "production"
+        self.demo_keys = development if self.demo_keys is None else self.demo_keys
+        self.adjustable_clock = (
+            development if self.adjustable_clock is None else self.adjustable_clock
+        )
+        if self.environment == "production" and not (
+            self.kafka_bootstrap_servers and self.database_url
+        ):
+            raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL")
+        return self
+
+    @property
+    def embedded_broker(self) -> bool:
+        """True when the platform starts its own local broker."""
+        return not self.kafka_bootstrap_servers
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when the platform starts its own local PostgreSQL."""
+        return not self.database_url
+
+    def topic(self, name: str) -> str:
+        """The full name of one of the platform's topics, e.g. `lapor.complaint-events.v1`."""
+        return topics.address(self.topic_prefix, name)
+
+    @property
+    def events_topic(self) -> str:
+        """Every complaint event, in order per complaint."""
+        return self.topic(topics.EVENTS)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        """What a consumer could not decode or apply, with the reason."""
+        return self.topic(topics.DEAD_LETTER)
+
+    @property
+    def intake_topic(self) -> str:
+        """Submissions published by channels."""
+        return self.topic(topics.INTAKE)
+
+    @property
+    def intake_results_topic(self) -> str:
+        """One accepted or rejected result per submission, keyed by the submission id."""
+        return self.topic(topics.INTAKE_RESULTS)
+
+    @property
+    def agency_replies_topic(self) -> str:
+        """Agencies' replies (acknowledge, forward, follow up, refuse, propose resolution)."""
+        return self.topic(topics.AGENCY_REPLIES)
+
+    def agency_topic(self, agency_code: str) -> str:
+        """The work queue of one agency."""
+        return topics.agency_queue(self.topic_prefix, agency_code)

@@ -1,0 +1,239 @@
+"""`python -m services ...`: the one operator CLI (engines, migrations, processes, demo clock,
+read models, audit, docs). `python -m reporting ...` and `python -m followup advance-clock`
+reach the same commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import typer
+
+from services.platform.settings import PlatformSettings
+from services.tooling.embedded import ensure_infra, infra_status, redact, stop_infra
+
+app = typer.Typer(help="lapor backbone platform commands", no_args_is_help=True)
+infra = typer.Typer(help="the embedded broker and PostgreSQL under var/", no_args_is_help=True)
+app.add_typer(infra, name="infra")
+reporting_app = typer.Typer(
+    help="lapor reporting: read models, dashboards and audit", no_args_is_help=True
+)
+
+
+@asynccontextmanager
+async def database(settings: PlatformSettings) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on the (started, migrated) database, closed afterwards."""
+    from services.platform.db import create_pool
+    from services.platform.migrate import migrate_database
+
+    url = ensure_infra(settings).database_url
+    await migrate_database(url)
+    pool = await create_pool(url, max_size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@infra.command("up")
+def infra_up() -> None:
+    """Start (or reuse) the local broker and PostgreSQL; print where they are."""
+    endpoints = ensure_infra(PlatformSettings())
+    shown = endpoints.__dict__ | {"database_url": redact(endpoints.database_url)}
+    typer.echo(json.dumps(shown, indent=2))
+
+
+@infra.command("down")
+def infra_down() -> None:
+    """Stop the local broker and PostgreSQL (data in var/pgdata stays)."""
+    typer.echo(json.dumps(stop_infra(PlatformSettings()), indent=2))
+
+
+@infra.command("status")
+def infra_status_command() -> None:
+    """Say what runs and where."""
+    typer.echo(json.dumps(infra_status(PlatformSettings()), indent=2))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the event-store migrations that are not applied yet."""
+    from services.platform.migrate import migrate_database
+
+    settings = PlatformSettings()
+    applied = asyncio.run(migrate_database(ensure_infra(settings).database_url))
+    typer.echo(f"applied: {applied or 'nothing (up to date)'}")
+
+
+@app.command()
+def relay() -> None:
+    """Run the outbox relay (one process; extra ones wait as stand-bys)."""
+    from services.tooling.entrypoints import relay_main
+
+    relay_main()
+
+
+@app.command()
+def run() -> None:
+    """Start the whole system and print its URLs; Ctrl-C stops everything."""
+    from services.platform.logs import configure_logging
+    from services.tooling.launcher import run as run_all
+
+    settings = PlatformSettings()
+    configure_logging(settings.log_level, settings.log_format)
+    run_all(settings)
+
+
+@app.command("advance-clock")
+def advance_clock(
+    working_days: int = typer.Option(0, min=0, max=250, help="on the Indonesian calendar"),
+    days: float = typer.Option(0, min=0, max=400, help="calendar days"),
+) -> None:
+    """Move the platform clock forward (refused where the clock is not adjustable)."""
+    from services.platform.clock import PlatformClock, move_forward
+    from services.platform.policy import deadline_policy
+
+    settings = PlatformSettings()
+    if not settings.adjustable_clock:
+        raise SystemExit("the clock is not adjustable in this environment")
+
+    async def advance() -> None:
+        async with database(settings) as pool:
+            calendar = deadline_policy(settings).calendar
+            clock = PlatformClock(pool)
+            moved = await move_forward(clock, calendar, days=days, working_days=working_days)
+        typer.echo(f"platform time is now {moved.isoformat()}")
+
+    asyncio.run(advance())
+
+
+@app.command()
+@reporting_app.command()
+def verify(
+    export_heads: Path | None = typer.Option(None, help="write the current stream heads here"),
+    against: Path | None = typer.Option(None, help="anchors written earlier by --export-heads"),
+) -> None:
+    """Check every complaint's hash chain; exit 1 and name the complaint when one is broken.
+
+    Keep the file from --export-heads outside this system (an auditor's store): checking
+    --against it later also catches history rewritten with recomputed hashes.
+    """
+    from services.platform.eventstore import PostgresEventStore
+
+    anchors = None
+    if against is not None:
+        anchors = {k: (int(v[0]), str(v[1])) for k, v in json.loads(against.read_text()).items()}
+
+    async def check() -> tuple[list, dict, dict]:  # type: ignore[type-arg]
+        async with database(PlatformSettings()) as pool:
+            store = PostgresEventStore(pool)
+            broken = await store.verify_chains()
+            if anchors:
+                broken += await store.check_anchors(anchors)
+            names = await store.tracking_ids([b.complaint_id for b in broken])
+            return broken, await store.stream_heads(), names
+
+    broken, heads, names = asyncio.run(check())
+    for fault in broken:
+        typer.echo(
+            f"BROKEN complaint {fault.complaint_id} ({names.get(fault.complaint_id, '?')}) "
+            f"at version {fault.version}: {fault.reason}"
+        )
+    typer.echo(f"{len(heads)} complaint streams checked, {len(broken)} broken")
+    if export_heads is not None:
+        export_heads.write_text(json.dumps(heads, indent=1, sort_keys=True))
+        typer.echo(f"anchors for {len(heads)} streams written to {export_heads}")
+    raise typer.Exit(1 if broken else 0)
+
+
+@reporting_app.command()
+def serve() -> None:
+    """Run the reporting service (HTTP API and the live projection)."""
+    from reporting.app import create_app
+    from services.tooling.entrypoints import service_main
+
+    service_main("reporting", "reporting_port", create_app)
+
+
+def _print_digests(found: dict[str, dict[str, object]]) -> None:
+    for table, digest in found.items():
+        typer.echo(f"{table:<24} rows={digest['rows']!s:<8} digest={digest['digest']}")
+
+
+@app.command()
+@reporting_app.command()
+def rebuild() -> None:
+    """Rebuild every read model from the event store; print the rate and a digest per table."""
+    from reporting.handlers import consumer_name
+    from reporting.store import ReadModelTables
+    from services.platform.policy import deadline_policy
+
+    settings = PlatformSettings()
+
+    async def run_rebuild() -> None:
+        async with database(settings) as pool:
+            tables = ReadModelTables(pool, deadline_policy(settings).calendar)
+            started = time.perf_counter()
+            events = await tables.rebuild(consumer_name(settings.topic_prefix))
+            elapsed = time.perf_counter() - started
+            typer.echo(
+                f"rebuilt from {events} events in {elapsed:.2f}s "
+                f"({events / max(elapsed, 1e-9):,.0f} events/s)"
+            )
+            _print_digests(await tables.digests())
+
+    asyncio.run(run_rebuild())
+
+
+@app.command()
+@reporting_app.command()
+def digest() -> None:
+    """Print the digest of each read model as it is now (compare with a rebuild's)."""
+    from reporting.store import digests
+
+    async def run_digest() -> None:
+        async with database(PlatformSettings()) as pool:
+            _print_digests(await digests(pool))
+
+    asyncio.run(run_digest())
+
+
+@app.command()
+@reporting_app.command()
+def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every event of one complaint: when, what, who (role and id), and the payload."""
+    from reporting.handlers import timeline_of
+    from services.kernel.refusals import Refused
+    from services.platform.eventstore import PostgresEventStore
+
+    async def read() -> list[dict[str, object]]:
+        async with database(PlatformSettings()) as pool:
+            return await timeline_of(PostgresEventStore(pool), tracking_id)
+
+    try:
+        events = asyncio.run(read())
+    except Refused:
+        typer.echo(f"no complaint with tracking id {tracking_id}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(events, indent=2, ensure_ascii=False))
+        return
+    for e in events:
+        actor = f"{e['actor']['role']}:{e['actor']['id']}"  # type: ignore[index]
+        payload = json.dumps(e["payload"], ensure_ascii=False)
+        typer.echo(
+            f"{e['version']:>3}  {e['occurred_at']}  {e['event_type']:<38} {actor:<34} {payload}"
+        )
+
+
+@app.command()
+def asyncapi() -> None:
+    """Print the AsyncAPI document of every topic (`make asyncapi` writes docs/asyncapi.json)."""
+    from events.asyncapi import render
+
+    typer.echo(render(), nl=False)

@@ -1,0 +1,277 @@
+"""Demo data for `make run`: complaints in every state of the lifecycle, made through the
+public HTTP interfaces exactly as channels, the national admin, agencies and reporters would.
+
+Runs once per database: the first filing carries an Idempotency-Key, and a replay of it means
+the demo data is already there. To show escalation and closing on silence, it moves the demo
+clock forward (never possible in production).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+ADMIN = {"X-API-Key": "demo-national-admin"}
+
+
+def _key(agency: str) -> dict[str, str]:
+    return {"X-API-Key": f"demo-{agency}"}
+
+
+class Demo:
+    """A small client of the running system."""
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+        self.http = httpx.Client(timeout=15)
+        self.filed: dict[str, dict[str, Any]] = {}
+
+    def file(self, name: str, **fields: Any) -> dict[str, Any]:
+        body = {
+            "channel": "web",
+            "description": "Mohon segera ditindaklanjuti.",
+            "reporter": {"name": "Warga Demo", "phone": "+62 812 0000 0000"},
+            **fields,
+        }
+        if body.get("anonymous"):
+            body.pop("reporter", None)
+        response = self.http.post(
+            f"{self.urls['intake']}/v1/complaints",
+            json=body,
+            headers={"Idempotency-Key": f"demo-{name}"},
+        )
+        response.raise_for_status()
+        filed = response.json() | {
+            "replayed": response.headers.get("Idempotent-Replayed") == "true"
+        }
+        self.filed[name] = filed
+        return filed
+
+    def status(self, name: str) -> dict[str, Any]:
+        filed = self.filed[name]
+        response = self.http.get(
+            f"{self.urls['intake']}/v1/complaints/{filed['tracking_id']}",
+            headers={"X-Access-Token": filed["access_token"]},
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def wait(self, name: str, *statuses: str, timeout_s: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            view = self.status(name)
+            if view["status"] in statuses:
+                return view
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"demo {name}: still {view['status']}, wanted {statuses}")
+            time.sleep(0.2)
+
+    def wait_held(self, name: str, agency: str, timeout_s: float = 60) -> None:
+        """Until followup knows the agency holds it (its queue is fed by the event stream)."""
+        cid = self.filed[name]["complaint_id"]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            response = self.http.get(
+                f"{self.urls['followup']}/v1/agency/complaints/{cid}", headers=_key(agency)
+            )
+            if response.status_code == 200:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"demo {name}: never reached {agency}")
+
+    def admin(self, name: str, command: str, body: dict[str, Any] | None = None) -> None:
+        cid = self.filed[name]["complaint_id"]
+        response = self.http.post(
+            f"{self.urls['routing']}/v1/complaints/{cid}/{command}", json=body or {}, headers=ADMIN
+        )
+        response.raise_for_status()
+
+    def agency(self, name: str, agency: str, **body: Any) -> None:
+        cid = self.filed[name]["complaint_id"]
+        self.wait_held(name, agency)
+        response = self.http.post(
+            f"{self.urls['followup']}/v1/agency/complaints/{cid}/replies",
+            json=body,
+            headers=_key(agency),
+        )
+        response.raise_for_status()
+
+    def reporter(self, name: str, action: str, message: str | None = None) -> None:
+        filed = self.filed[name]
+        response = self.http.post(
+            f"{self.urls['intake']}/v1/complaints/{filed['tracking_id']}/replies",
+            json={"action": action, "message": message},
+            headers={"X-Access-Token": filed["access_token"]},
+        )
+        response.raise_for_status()
+
+    def advance(self, days: float) -> None:
+        response = self.http.post(
+            f"{self.urls['followup']}/v1/clock/advance",
+            json={"days": days},
+            headers=ADMIN,
+        )
+        response.raise_for_status()
+
+
+def seed(urls: dict[str, str]) -> bool:
+    """File the demo complaints unless they exist; True when it seeded now."""
+    demo = Demo(urls)
+    first = demo.file(
+        "late-unit",
+        title="Puskesmas Kenjeran sering tutup sebelum jam layanan",
+        category="kesehatan",
+        region_code="35.78",
+    )
+    if first["replayed"]:
+        return False
+    _missed_deadlines(demo)
+    # Every other state, on the (moved) platform clock.
+    _before_disposition(demo)
+    _file_for_agencies(demo)
+    _agencies_act(demo)
+    return True
+
+
+def _missed_deadlines(demo: Demo) -> None:
+    """Work that misses its deadlines once the demo clock moves 61 days on: follow-ups are
+    late, the silent reporter's 10 working days are over, the 60-day limit has passed."""
+    demo.file(
+        "late-city", title="Jalan Cibaduyut rusak parah", category="jalan", region_code="32.73"
+    )
+    demo.file(
+        "silent",
+        title="Antrean KTP-el sangat panjang",
+        category="kependudukan",
+        region_code="31.74",
+    )
+    demo.wait("late-unit", "disposed")
+    demo.agency(
+        "late-unit", "kota-surabaya", action="forward", unit_code="kota-surabaya.dinas-kesehatan"
+    )
+    demo.wait("late-city", "disposed")
+    demo.wait("silent", "disposed")
+    demo.agency(
+        "silent",
+        "kota-jakarta-selatan",
+        action="follow_up",
+        message="Loket tambahan dibuka mulai Senin.",
+    )
+    demo.wait("silent", "followed_up")
+    demo.wait("late-unit", "forwarded_to_unit")
+    demo.file(
+        "ombudsman", title="Izin usaha tidak diproses", category="perizinan", region_code="35.15"
+    )
+    demo.wait("ombudsman", "disposed")
+    demo.advance(days=61)
+    demo.wait("late-unit", "escalated")
+    demo.wait("late-city", "escalated")
+    demo.wait("silent", "closed")
+    demo.wait("ombudsman", "escalated")
+    demo.reporter("ombudsman", "refer_to_ombudsman", "Saya setuju dilimpahkan ke Ombudsman.")
+
+
+def _before_disposition(demo: Demo) -> None:
+    """Reports resting with the national admin: new, archived, deferred, awaiting the
+    reporter, verified."""
+    demo.file(
+        "new",
+        title="Dugaan pungutan liar di kantor kelurahan",
+        kind="whistleblowing",
+        anonymous=True,
+        confidential=True,
+    )
+    demo.file("spam", title="Promo pulsa murah", description="Hubungi kami segera.")
+    demo.admin("spam", "archive", {"reason": "spam"})
+    demo.file("deferred", title="Usulan taman kota baru", kind="aspiration")
+    demo.admin("deferred", "defer", {"reason": "menunggu rencana tata ruang"})
+    demo.file("needs-info", title="Bantuan tidak pernah diterima")
+    demo.admin(
+        "needs-info",
+        "request-information",
+        {"question": "Program bantuan apa dan di kelurahan mana?"},
+    )
+    demo.file("verified", title="Informasi jadwal vaksinasi", kind="information_request")
+    demo.admin("verified", "verify", {"category": "lainnya", "region_code": "73.71"})
+
+
+def _file_for_agencies(demo: Demo) -> None:
+    """Reports the rules dispose at once."""
+    demo.file(
+        "disposed",
+        title="Lampu lalu lintas mati di Jl. Sudirman",
+        category="transportasi",
+        region_code="31.74",
+        anonymous=True,
+    )
+    demo.file(
+        "refused", title="Jembatan jalan nasional retak", category="jalan", region_code="32.01"
+    )
+    demo.file(
+        "twice-refused", title="Sekolah kekurangan guru", category="pendidikan", region_code="73.06"
+    )
+    demo.file(
+        "acknowledged", title="Sampah menumpuk di pasar", category="lingkungan", region_code="32.01"
+    )
+    demo.file(
+        "forwarded", title="Guru sering tidak hadir", category="pendidikan", region_code="31.75"
+    )
+    demo.file("followed-up", title="Saluran air tersumbat", category="jalan", region_code="35.15")
+    demo.file(
+        "reopened",
+        title="Kartu keluarga belum terbit",
+        category="kependudukan",
+        region_code="32.73",
+    )
+    demo.file("resolved", title="Tagihan BPJS ganda", category="jkn", region_code="35.78")
+
+
+def _agencies_act(demo: Demo) -> None:
+    """Agencies refuse, acknowledge, forward and follow up; reporters answer."""
+    demo.agency(
+        "refused",
+        "kab-bogor",
+        action="refuse",
+        reason="Jalan nasional, bukan wewenang kabupaten",
+        suggested_agency_code="kemenpu",
+    )
+    demo.agency(
+        "twice-refused",
+        "kab-gowa",
+        action="refuse",
+        reason="Guru SMA adalah wewenang provinsi",
+        suggested_agency_code="prov-sulawesi-selatan",
+    )
+    demo.agency(
+        "twice-refused",
+        "prov-sulawesi-selatan",
+        action="refuse",
+        reason="Sekolah dasar, wewenang kabupaten",
+    )
+    demo.agency("acknowledged", "prov-jawa-barat", action="acknowledge")
+    demo.agency(
+        "forwarded",
+        "kota-jakarta-timur",
+        action="forward",
+        unit_code="kota-jakarta-timur.dinas-pendidikan",
+    )
+    demo.agency("followed-up", "kab-sidoarjo", action="acknowledge")
+    demo.agency(
+        "followed-up",
+        "kab-sidoarjo",
+        action="follow_up",
+        message="Petugas dijadwalkan membersihkan saluran.",
+    )
+    demo.agency("reopened", "kota-bandung", action="follow_up", message="Berkas sudah diproses.")
+    demo.wait("reopened", "followed_up")
+    demo.reporter("reopened", "not_satisfied", "Sudah dua bulan belum ada kabar.")
+    demo.agency(
+        "resolved",
+        "bpjs-kesehatan",
+        action="propose_resolution",
+        message="Tagihan ganda dibatalkan.",
+    )
+    demo.wait("resolved", "followed_up")
+    demo.reporter("resolved", "satisfied", "Terima kasih, sudah beres.")

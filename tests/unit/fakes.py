@@ -1,0 +1,110 @@
+"""The four services wired to one set of in-memory fakes (each through its bootstrap's test
+variant), and a way to deliver stored events to their event handlers as the consumer would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from events.messages import Submission
+from followup.bootstrap import bootstrap_fakes as followup_fakes
+from followup.handlers import FollowupDeps
+from followup.handlers import on_batch as followup_on_batch
+from intake.bootstrap import bootstrap_fakes as intake_fakes
+from intake.handlers import IntakeDeps
+from reporting.bootstrap import bootstrap_fakes as reporting_fakes
+from reporting.handlers import ReportingDeps
+from reporting.handlers import on_batch as reporting_on_batch
+from routing.bootstrap import bootstrap_fakes as routing_fakes
+from routing.handlers import RoutingDeps
+from routing.handlers import on_batch as routing_on_batch
+from services.platform.batch_consumer import Batch
+from services.platform.memory import (
+    InMemoryEventStore,
+    InMemoryVault,
+    ManualClock,
+    RecordingPublisher,
+    memory_ports,
+)
+from services.platform.ports import Ports
+
+CONTACT = {"name": "Budi Santoso", "phone": "+62 812 3456 7890"}
+
+
+def submission(**fields: Any) -> Submission:
+    """A valid submission that the rules dispose to kota-bandung, changed by `fields`."""
+    body: dict[str, Any] = {
+        "title": "Jalan berlubang di depan sekolah",
+        "description": "Lubang besar, sudah dua pengendara jatuh.",
+        "channel": "web",
+        "category": "jalan",
+        "region_code": "32.73",
+        "reporter": CONTACT,
+    }
+    body.update(fields)
+    return Submission.model_validate(body)
+
+
+@dataclass
+class FakeSystem:
+    """Every service over the same fakes."""
+
+    ports: Ports
+    intake: IntakeDeps
+    routing: RoutingDeps
+    followup: FollowupDeps
+    reporting: ReportingDeps
+    delivered: dict[UUID, int]
+
+    @property
+    def store(self) -> InMemoryEventStore:
+        assert isinstance(self.ports.store, InMemoryEventStore)
+        return self.ports.store
+
+    @property
+    def clock(self) -> ManualClock:
+        assert isinstance(self.ports.clock, ManualClock)
+        return self.ports.clock
+
+    @property
+    def published(self) -> RecordingPublisher:
+        assert isinstance(self.ports.publisher, RecordingPublisher)
+        return self.ports.publisher
+
+    @property
+    def vault(self) -> InMemoryVault:
+        assert isinstance(self.ports.vault, InMemoryVault)
+        return self.ports.vault
+
+    async def deliver(self, complaint_id: UUID) -> Batch:
+        """Hand the complaint's undelivered events to every consumer, as one batch each, until
+        no consumer appends anything more (routing's reactions append events of their own)."""
+        while True:
+            stream = await self.store.read_stream(complaint_id)
+            done = self.delivered.get(complaint_id, 0)
+            if len(stream) == done:
+                return Batch(stream, {complaint_id: stream})
+            batch = Batch(stream[done:], {complaint_id: stream})
+            self.delivered[complaint_id] = len(stream)
+            for on_batch, deps in (
+                (routing_on_batch, self.routing),
+                (followup_on_batch, self.followup),
+                (reporting_on_batch, self.reporting),
+            ):
+                await on_batch(batch, None, deps)  # type: ignore[arg-type]
+
+
+def fake_system(**settings: Any) -> FakeSystem:
+    """A fresh in-memory system (settings overridden as given)."""
+    from services.platform.settings import PlatformSettings
+
+    ports = memory_ports(PlatformSettings(_env_file=None, environment="test", **settings))
+    return FakeSystem(
+        ports,
+        intake_fakes(ports),
+        routing_fakes(ports),
+        followup_fakes(ports),
+        reporting_fakes(ports),
+        {},
+    )

@@ -1,0 +1,134 @@
+"""routing's use cases through the in-memory fakes: the national admin's commands and queries,
+and the reactions to complaint events (automatic disposition, work items)."""
+
+from __future__ import annotations
+
+import pytest
+
+from events import catalog as ev
+from events.state import Status
+from intake.handlers import FileComplaint
+from intake.handlers import handle as intake
+from routing.handlers import (
+    COMMAND_HANDLERS,
+    Archive,
+    Defer,
+    Dispose,
+    ListQueue,
+    RequestInformation,
+    Resume,
+    ShowCaseFile,
+    Verify,
+    handle,
+)
+from services.kernel.refusals import RefusalKind, Refused
+from tests.unit.fakes import FakeSystem, fake_system, submission
+
+
+async def filed(system: FakeSystem, **fields):  # type: ignore[no-untyped-def]
+    """A complaint filed through intake and delivered to the consumers."""
+    filing = await intake(FileComplaint(submission(**fields)), system.intake)
+    await system.deliver(filing.complaint_id)
+    return filing.complaint_id
+
+
+def work_items(system: FakeSystem, agency: str) -> list[dict]:  # type: ignore[type-arg]
+    return [s.json() for s in system.published.on(system.ports.settings.agency_topic(agency))]
+
+
+def test_every_command_has_a_handler():
+    assert set(COMMAND_HANDLERS) == {
+        Verify,
+        Archive,
+        Defer,
+        Resume,
+        RequestInformation,
+        Dispose,
+        ShowCaseFile,
+        ListQueue,
+    }
+
+
+async def test_a_clear_rule_disposes_at_once_and_the_agency_gets_a_work_item():
+    system = fake_system()
+    complaint = await filed(system)
+    stream = await system.store.read_stream(complaint)
+    assert [type(e.payload) for e in stream] == [
+        ev.ComplaintFiled,
+        ev.ComplaintVerified,
+        ev.Disposed,
+    ]
+    assert stream[2].actor.id == "routing" and stream[2].causation_id == stream[0].event_id
+    [item] = work_items(system, "kota-bandung")
+    assert item["reason"] == "disposed" and item["reporter"]["name"] == "Budi Santoso"
+    assert await handle(ListQueue(), system.routing) == []
+
+
+async def test_without_a_category_the_national_admin_verifies_and_disposes():
+    system = fake_system()
+    complaint = await filed(system, category=None)
+    [queued] = await handle(ListQueue(Status.FILED), system.routing)
+    assert queued["complaint_id"] == complaint
+    answer = await handle(
+        Verify(complaint_id=complaint, category="jalan", anonymous=True, idempotency_key="v1"),
+        system.routing,
+    )
+    assert answer["complaint"]["status"] == "verified" and answer["complaint"]["anonymous"]
+    again = await handle(
+        Verify(complaint_id=complaint, category="jalan", idempotency_key="v1"), system.routing
+    )
+    assert again["duplicate"] is True
+    await system.deliver(complaint)  # the rules now dispose it
+    [item] = work_items(system, "kota-bandung")
+    assert item["anonymous"] and item["reporter"] is None  # anonymity added by the admin holds
+    with pytest.raises(Refused) as late:
+        await handle(Dispose(complaint_id=complaint, agency_code="kab-bogor"), system.routing)
+    assert late.value.kind is RefusalKind.CONFLICT
+
+
+async def test_defer_resume_request_information_and_archive():
+    system = fake_system()
+    complaint = await filed(system, category=None)
+    deferred = await handle(Defer(complaint_id=complaint, reason="menunggu"), system.routing)
+    assert deferred["complaint"]["status"] == "deferred"
+    resumed = await handle(Resume(complaint_id=complaint), system.routing)
+    assert resumed["complaint"]["status"] == "filed"
+    asked = await handle(
+        RequestInformation(complaint_id=complaint, question="Di mana?"), system.routing
+    )
+    assert asked["complaint"]["status"] == "awaiting_reporter"
+    archived = await handle(Archive(complaint_id=complaint, reason="too_vague"), system.routing)
+    assert archived["complaint"]["status"] == "archived"
+    await system.deliver(complaint)
+    assert await handle(ListQueue(), system.routing) == []
+
+
+async def test_the_admin_disposes_by_hand_never_to_a_work_unit():
+    system = fake_system()
+    complaint = await filed(system, category=None)
+    await handle(Verify(complaint_id=complaint, category="lainnya"), system.routing)
+    with pytest.raises(Refused) as unit:
+        await handle(
+            Dispose(complaint_id=complaint, agency_code="kota-bandung.dinas-pupr"), system.routing
+        )
+    assert unit.value.code == "work_unit" and unit.value.kind is RefusalKind.INVALID
+    answer = await handle(Dispose(complaint_id=complaint, agency_code="kab-bogor"), system.routing)
+    assert answer["complaint"]["agency_code"] == "kab-bogor"
+    await system.deliver(complaint)
+    assert [i["reason"] for i in work_items(system, "kab-bogor")] == ["disposed"]
+
+
+async def test_unknown_complaints_are_not_found():
+    system = fake_system()
+    missing = (await filed(system)).__class__(int=1)
+    for command in (ShowCaseFile(missing), Resume(complaint_id=missing)):
+        with pytest.raises(Refused) as absent:
+            await handle(command, system.routing)
+        assert absent.value.kind is RefusalKind.NOT_FOUND
+
+
+async def test_a_case_file_shows_no_personal_data():
+    system = fake_system()
+    complaint = await filed(system)
+    found = await handle(ShowCaseFile(complaint), system.routing)
+    assert found["agency_code"] == "kota-bandung" and "Budi" not in str(found)
