@@ -25,6 +25,7 @@ async def ensure_agency_topics(rt: Runtime) -> list[str]:
         rt.endpoints.kafka_bootstrap_servers,
         {rt.settings.agency_topic(code): rt.settings.agency_partitions for code in owners},
         rt.settings.topic_replication_factor,
+        rt.settings.topic_min_insync_replicas,
     )
 
 

@@ -176,7 +176,11 @@ async def bench_relay(settings, endpoints, pool) -> tuple[str, str, str]:
     await kafka.ensure_topics(
         endpoints.kafka_bootstrap_servers, {raw_topic: settings.event_partitions}
     )
-    producer = kafka.producer(endpoints.kafka_bootstrap_servers, client_id="bench-raw")
+    producer = kafka.producer(
+        endpoints.kafka_bootstrap_servers,
+        client_id="bench-raw",
+        idempotent=settings.idempotent_producer,
+    )
     await producer.start()
     started = time.perf_counter()
     futures = [

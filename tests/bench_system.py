@@ -451,7 +451,8 @@ async def bench_kafka_round_trip(system: System, report: Report) -> None:
     topic = system.topic("bench-rtt")
     await kafka.ensure_topics(system.bootstrap, {topic: settings.agency_partitions})
     consumer = await assigned_at_end(system.bootstrap, topic)
-    producer = kafka.producer(system.bootstrap, client_id="bench-rtt")
+    idempotent = system.endpoints.get("broker_engine") != "tansu"
+    producer = kafka.producer(system.bootstrap, client_id="bench-rtt", idempotent=idempotent)
     await producer.start()
     arrivals: dict[str, float] = {}
     sent: dict[str, float] = {}

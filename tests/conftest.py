@@ -31,6 +31,8 @@ def platform_settings() -> Iterator[PlatformSettings]:
         environment="test",
         var_dir=var_dir,
         broker_port=free_port(),
+        broker_controller_port=free_port(),
+        broker_heap_mb=384,
         relay_port=free_port(),
         topic_prefix=f"t{uuid.uuid4().hex[:8]}",
         session_timeout_s=4,

@@ -134,7 +134,11 @@ class DeadLetteringConsumer(Generic[T]):
         """Consume until `stopping` is set; a broker that lost our group is caught up from the
         start (handlers are idempotent), and a client stuck outside its group is recreated."""
         await kafka.ensure_platform_topics(self.bootstrap, self.settings)
-        self._producer = kafka.producer(self.bootstrap, client_id=f"{self.name}-dlq")
+        self._producer = kafka.producer(
+            self.bootstrap,
+            client_id=f"{self.name}-dlq",
+            idempotent=self.settings.idempotent_producer,
+        )
         await self._producer.start()
         try:
             while not stopping.is_set():

@@ -14,13 +14,16 @@ from services.platform.settings import PlatformSettings
 _TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
 
 
-def producer(bootstrap: str, *, client_id: str, linger_ms: int = 2) -> AIOKafkaProducer:
-    """A producer that waits for every in-sync replica; not idempotent (the local broker does not
-    support it), so consumers must be idempotent."""
+def producer(
+    bootstrap: str, *, client_id: str, idempotent: bool, linger_ms: int = 2
+) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica (`acks=all`) and, on Apache Kafka, is
+    idempotent: a retried send is written once. Tansu cannot be; consumers are idempotent."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
         acks="all",
+        enable_idempotence=idempotent,
         linger_ms=linger_ms,
         max_batch_size=1_048_576,
         request_timeout_ms=10_000,
@@ -53,7 +56,10 @@ def consumer(
 
 
 async def ensure_topics(
-    bootstrap: str, topics: dict[str, int], replication_factor: int = 1
+    bootstrap: str,
+    topics: dict[str, int],
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
 ) -> list[str]:
     """Create the topics that do not exist yet (name -> partitions); returns those created.
 
@@ -69,7 +75,14 @@ async def ensure_topics(
             if name in existing:
                 continue
             response = await admin.create_topics(
-                [NewTopic(name, num_partitions=partitions, replication_factor=replication_factor)]
+                [
+                    NewTopic(
+                        name,
+                        num_partitions=partitions,
+                        replication_factor=replication_factor,
+                        topic_configs=_topic_configs(replication_factor, min_insync_replicas),
+                    )
+                ]
             )
             for topic, code, *message in getattr(response, "topic_errors", []):
                 if code == _TOPIC_ALREADY_EXISTS:
@@ -80,6 +93,13 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+def _topic_configs(replication_factor: int, min_insync_replicas: int) -> dict[str, str]:
+    # acks=all waits for min.insync.replicas copies; never more than there are replicas.
+    if replication_factor == 1:
+        return {}
+    return {"min.insync.replicas": str(min(min_insync_replicas, replication_factor))}
 
 
 def platform_topics(settings: PlatformSettings) -> dict[str, int]:
@@ -122,7 +142,10 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 async def ensure_platform_topics(bootstrap: str, settings: PlatformSettings) -> list[str]:
     """Create the platform's own topics with the configured partitions and replication."""
     return await ensure_topics(
-        bootstrap, platform_topics(settings), settings.topic_replication_factor
+        bootstrap,
+        platform_topics(settings),
+        settings.topic_replication_factor,
+        settings.topic_min_insync_replicas,
     )
 
 

@@ -156,7 +156,11 @@ class OutboxRelay:
     async def _ensure_producer(self) -> None:
         if self._producer is None:
             await kafka.ensure_platform_topics(self.bootstrap, self.settings)
-            producer = kafka.producer(self.bootstrap, client_id="lapor-relay")
+            producer = kafka.producer(
+                self.bootstrap,
+                client_id="lapor-relay",
+                idempotent=self.settings.idempotent_producer,
+            )
             await producer.start()
             self._producer = producer
 

@@ -45,7 +45,11 @@ class Runtime:
         registry: Registry = load_registry()
         pool = await create_pool(endpoints.database_url, max_size=pool_size)
         await kafka.ensure_platform_topics(endpoints.kafka_bootstrap_servers, settings)
-        producer = kafka.producer(endpoints.kafka_bootstrap_servers, client_id=name)
+        producer = kafka.producer(
+            endpoints.kafka_bootstrap_servers,
+            client_id=name,
+            idempotent=settings.idempotent_producer,
+        )
         await producer.start()
         # Only an adjustable clock (development, test) has an offset to read; in production
         # "now" is the system time and costs no query.

@@ -23,6 +23,7 @@ class Endpoints:
     database_url: str
     broker_embedded: bool
     database_embedded: bool
+    broker_engine: Literal["kafka", "tansu", "external"] = "external"
 
 
 class PlatformSettings(BaseSettings):
@@ -39,6 +40,9 @@ class PlatformSettings(BaseSettings):
     topic_replication_factor: int = Field(
         1, ge=1, le=7, description="for topics the platform creates; 3 in production"
     )
+    topic_min_insync_replicas: int = Field(
+        1, ge=1, le=7, description="acks=all waits for this many replicas; 2 in production"
+    )
 
     kafka_bootstrap_servers: str | None = Field(
         None,
@@ -48,6 +52,18 @@ class PlatformSettings(BaseSettings):
         None, validation_alias=AliasChoices("DATABASE_URL", "LAPOR_DATABASE_URL")
     )
     broker_port: int = Field(19092, ge=1, le=65535, description="port of the embedded broker")
+    broker_controller_port: int = Field(
+        19093, ge=1, le=65535, description="KRaft controller port of the embedded Apache Kafka"
+    )
+    broker_engine: Literal["auto", "kafka", "tansu"] = Field(
+        "auto",
+        description="embedded broker: Apache Kafka, or Tansu (in memory) where no Java 17+ and "
+        "Maven are found (auto)",
+    )
+    broker_heap_mb: int = Field(512, ge=128, le=8192, description="embedded Kafka's JVM heap")
+    kafka_lib_dir: Path = Field(
+        Path("var/kafka-lib"), description="where the Kafka jars are cached (shared by var dirs)"
+    )
     relay_port: int = Field(18010, ge=1, le=65535, description="health/metrics port of the relay")
     intake_port: int = Field(18020, ge=1, le=65535, description="intake HTTP API")
     routing_port: int = Field(18030, ge=1, le=65535, description="routing HTTP API")
@@ -106,6 +122,12 @@ class PlatformSettings(BaseSettings):
         ):
             raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL")
         return self
+
+    @property
+    def idempotent_producer(self) -> bool:
+        """Producers are idempotent on Apache Kafka; Tansu, the in-memory fallback, cannot be
+        (`ensure_infra` settles `auto` to the engine it started)."""
+        return self.broker_engine != "tansu"
 
     @property
     def embedded_broker(self) -> bool:

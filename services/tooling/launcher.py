@@ -16,7 +16,8 @@ from pathlib import Path
 
 from services.platform.migrate import migrate_database
 from services.platform.settings import Endpoints, PlatformSettings
-from services.tooling.embedded import EmbeddedBroker, EmbeddedPostgres, ensure_infra
+from services.tooling.brokers import embedded_broker, recorded_engine
+from services.tooling.embedded import EmbeddedPostgres, ensure_infra
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def endpoints_document(
     }
     return {
         "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
+        "broker_engine": infra.broker_engine,
         "database": "embedded" if infra.database_embedded else "external",
         "topics": {
             "complaint_events": settings.events_topic,
@@ -120,8 +122,11 @@ class Launcher:
 
     def start(self) -> dict[str, object]:
         """Bring up infrastructure, schema and services; return the endpoints document."""
-        broker, postgres = EmbeddedBroker(self.settings), EmbeddedPostgres(self.settings)
-        was_running = {"broker": broker.running(), "postgres": postgres.running()}
+        postgres = EmbeddedPostgres(self.settings)
+        was_running = {
+            "broker": recorded_engine(self.settings) is not None,
+            "postgres": postgres.running(),
+        }
         infra = ensure_infra(self.settings)
         # Stop on exit only what this launcher started: never someone else's engines.
         self.started = {
@@ -134,6 +139,8 @@ class Launcher:
             "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
             "DATABASE_URL": infra.database_url,
             "LAPOR_VAR_DIR": str(self.settings.var_dir),
+            # The services connect to it as to an external broker, knowing what it can do.
+            "LAPOR_BROKER_ENGINE": "tansu" if infra.broker_engine == "tansu" else "kafka",
         }
         logs = self.settings.var_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -166,7 +173,9 @@ class Launcher:
                 process.wait()
         self.endpoints_file.unlink(missing_ok=True)
         if self.started["broker"]:
-            EmbeddedBroker(self.settings).stop()
+            engine = recorded_engine(self.settings)
+            if engine is not None:
+                embedded_broker(self.settings, engine).stop()
         if self.started["postgres"]:
             EmbeddedPostgres(self.settings).stop()
 

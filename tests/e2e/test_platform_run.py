@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 
-from services.tooling.embedded import _port_open
+from services.tooling.brokers import port_open
 from tests.e2e.system import ADMIN, ROOT, System, poll_until, system_env
 
 EVERY_STATE = {
@@ -67,7 +67,7 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
         assert "demo-national-admin" in first_output
         assert not (var_dir / "endpoints.json").exists()
         for port in ("LAPOR_BROKER_PORT", "LAPOR_INTAKE_PORT", "LAPOR_REPORTING_PORT"):
-            assert not _port_open("127.0.0.1", int(system.env[port]))
+            assert not port_open("127.0.0.1", int(system.env[port]))
 
         system.start()
         async with httpx.AsyncClient(timeout=30) as client:
