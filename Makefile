@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
 export XDG_RUNTIME_DIR ?= /tmp/lapor-runtime-$(shell id -u)
 
-.PHONY: help install run test test-unit test-integration lint fmt bench clean infra-up infra-down infra-status lock asyncapi verify
+.PHONY: help install tools run test test-unit test-integration lint fmt bench clean infra-up infra-down infra-status lock asyncapi verify
 
 help:
 	@echo "make run    - set up and start the whole system (embedded broker + PostgreSQL + services)"
@@ -23,20 +23,37 @@ $(STAMP): pyproject.toml requirements.lock | $(XDG_RUNTIME_DIR)
 
 install: $(STAMP)
 
+# Outside Python: a JDK 17+ and Maven for the embedded Apache Kafka, Debian's kcat for the tests
+# that use a client nobody here wrote. Installed with apt where we are root; else said clearly.
+TOOLS := $(VENV)/.tools-stamp
+$(TOOLS): | $(STAMP)
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v kcat >/dev/null || missing="$$missing kcat"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing:$$missing (install them: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+	@touch $@
+
+tools: $(TOOLS)
+
 $(XDG_RUNTIME_DIR):
 	@mkdir -m 700 -p $(XDG_RUNTIME_DIR)
 
 run: $(STAMP)
 	$(BIN)/python -m services run
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS)
 	$(BIN)/python -m pytest -q tests/unit
 	$(BIN)/python -m pytest -q tests/integration tests/e2e
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) $(TOOLS)
 	$(BIN)/python -m pytest -q tests/integration tests/e2e
 
 lint: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Response
@@ -16,9 +17,9 @@ def health_router_app(name: str, ready: Check) -> FastAPI:
     app = FastAPI(title=f"lapor {name}", docs_url="/docs", openapi_url="/openapi.json")
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"service": name, "status": "ok"}
+    async def healthz() -> dict[str, object]:
+        """The process is alive (and which one: its pid, for operators and fault tests)."""
+        return {"service": name, "status": "ok", "pid": os.getpid()}
 
     @app.get("/readyz", tags=["health"])
     async def readyz() -> JSONResponse:

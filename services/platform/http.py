@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.kernel.refusals import RefusalKind, Refused
+from services.platform.db import TRANSIENT_ERRORS
 
 AGENCY_CODE = r"^[a-z0-9][a-z0-9.-]{1,62}$"
 TRACKING_ID = r"^lpr-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$"
@@ -25,6 +27,10 @@ IdempotencyKey = Annotated[
     ),
 ]
 """The one `Idempotency-Key` header every command route accepts."""
+
+RETRY_AFTER_S = 2
+UNAVAILABLE: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, KafkaError)
+"""Failures of the infrastructure, not of the request: 503 with Retry-After, never 500."""
 
 STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
     RefusalKind.NOT_FOUND: 404,
@@ -41,6 +47,7 @@ ERROR_SCHEMA: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found (or not visible to the caller)"},
     409: {"description": "not possible in the complaint's current state"},
     422: {"description": "invalid input: `errors` lists each field and its problem"},
+    503: {"description": "storage unreachable for now: retry after `Retry-After` seconds"},
 }
 
 
@@ -88,6 +95,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _rule(request: Request, exc: ValidationError) -> JSONResponse:
         # A value the contract refuses deep inside a decision: still the caller's input.
         return problem(422, "invalid_value", "a value is not acceptable", validation_errors(exc))
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database or the broker is away (restarting, failing over): nothing was decided,
+        # so the caller may simply try again.
+        response = problem(
+            503, "unavailable", "the service cannot reach its storage right now; try again"
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+    for transient in UNAVAILABLE:
+        app.add_exception_handler(transient, _unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

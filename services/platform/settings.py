@@ -91,6 +91,11 @@ class PlatformSettings(BaseSettings):
         description="accept the published demo keys demo-<principal> (default: not in production)",
     )
     demo_data: bool = Field(True, description="`make run` files demo complaints once")
+    replicas: dict[str, int] = Field(
+        default_factory=dict,
+        description='processes per service under `make run`, e.g. {"routing": 2}; members of '
+        "one consumer group share the partitions",
+    )
     agency_partitions: int = Field(2, ge=1, le=100)
 
     session_timeout_s: float = Field(6.0, gt=0)
@@ -102,6 +107,16 @@ class PlatformSettings(BaseSettings):
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _replicas_of_known_services(self) -> PlatformSettings:
+        known = {"relay", "intake", "routing", "followup", "reporting"}
+        for name, count in self.replicas.items():
+            if name not in known:
+                raise ValueError(f"replicas: no service {name!r} (one of {sorted(known)})")
+            if not 1 <= count <= 8:
+                raise ValueError(f"replicas: {name} must run 1 to 8 processes, not {count}")
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> PlatformSettings:

@@ -79,12 +79,24 @@ def relay() -> None:
 
 
 @app.command()
-def run() -> None:
+def run(
+    replicas: list[str] = typer.Option(
+        [], "--replicas", help="SERVICE=N processes of a service, e.g. --replicas routing=2"
+    ),
+) -> None:
     """Start the whole system and print its URLs; Ctrl-C stops everything."""
     from services.platform.logs import configure_logging
     from services.tooling.launcher import run as run_all
 
+    counts = {}
+    for item in replicas:
+        name, _, count = item.partition("=")
+        if not count.isdigit():
+            raise typer.BadParameter(f"{item!r}: give SERVICE=N", param_hint="--replicas")
+        counts[name] = int(count)
     settings = PlatformSettings()
+    if counts:
+        settings = PlatformSettings(replicas=settings.replicas | counts)
     configure_logging(settings.log_level, settings.log_format)
     run_all(settings)
 

@@ -1,5 +1,6 @@
-"""The launcher: infrastructure, migrations, then every service as its own process; writes
-`var/endpoints.json`; stops everything cleanly on Ctrl-C."""
+"""The launcher: infrastructure, migrations, then every service as its own process (as many
+replicas as configured); writes `var/endpoints.json`; restarts a process that dies, with
+backoff, without touching the engines or the other services; stops everything on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from services.platform.migrate import migrate_database
 from services.platform.settings import Endpoints, PlatformSettings
 from services.tooling.brokers import embedded_broker, recorded_engine
-from services.tooling.embedded import EmbeddedPostgres, ensure_infra
+from services.tooling.embedded import EmbeddedPostgres, ensure_infra, free_port
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,38 @@ SERVICES: tuple[ServiceSpec, ...] = (
 """Every service `make run` starts, in start order."""
 
 
+@dataclass
+class Instance:
+    """One running process of a service (replica 1 keeps the service's name and port), and
+    what its supervisor knows of it."""
+
+    spec: ServiceSpec
+    replica: int
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+
+    @property
+    def name(self) -> str:
+        """`routing`, or `routing-2` for a second replica."""
+        return self.spec.name if self.replica == 1 else f"{self.spec.name}-{self.replica}"
+
+
 def endpoints_document(
-    settings: PlatformSettings, infra: Endpoints, services: tuple[ServiceSpec, ...]
+    settings: PlatformSettings, infra: Endpoints, instances: list[Instance]
 ) -> dict[str, object]:
     """The machine-readable map of the running system (written to `var/endpoints.json`)."""
     urls = {
-        spec.name: {
-            "base_url": f"http://{settings.host}:{getattr(settings, spec.port_setting)}",
-            "health": f"http://{settings.host}:{getattr(settings, spec.port_setting)}/readyz",
-            "metrics": f"http://{settings.host}:{getattr(settings, spec.port_setting)}/metrics",
-            "docs": f"http://{settings.host}:{getattr(settings, spec.port_setting)}/docs",
-            "description": spec.description,
+        i.name: {
+            "base_url": f"http://{settings.host}:{i.port}",
+            "health": f"http://{settings.host}:{i.port}/readyz",
+            "metrics": f"http://{settings.host}:{i.port}/metrics",
+            "docs": f"http://{settings.host}:{i.port}/docs",
+            "description": i.spec.description,
         }
-        for spec in services
+        for i in instances
     }
     return {
         "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
@@ -111,14 +131,23 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float) ->
 
 
 class Launcher:
-    """Starts the platform's processes and stops them again."""
+    """Starts the platform's processes, restarts one that dies, and stops them again."""
 
     def __init__(self, settings: PlatformSettings, services: tuple[ServiceSpec, ...] = SERVICES):
         self.settings = settings
-        self.services = services
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.instances = [
+            Instance(spec, replica, _port(settings, spec, replica))
+            for spec in services
+            for replica in range(1, settings.replicas.get(spec.name, 1) + 1)
+        ]
         self.started = {"broker": False, "postgres": False}
         self.endpoints_file = settings.var_dir / "endpoints.json"
+        self.env: dict[str, str] = {}
+
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        """Every instance's current process, by instance name."""
+        return {i.name: i.process for i in self.instances if i.process is not None}
 
     def start(self) -> dict[str, object]:
         """Bring up infrastructure, schema and services; return the endpoints document."""
@@ -134,7 +163,7 @@ class Launcher:
             "postgres": self.settings.embedded_database and not was_running["postgres"],
         }
         asyncio.run(migrate_database(infra.database_url))
-        env = {
+        self.env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
             "DATABASE_URL": infra.database_url,
@@ -142,30 +171,60 @@ class Launcher:
             # The services connect to it as to an external broker, knowing what it can do.
             "LAPOR_BROKER_ENGINE": "tansu" if infra.broker_engine == "tansu" else "kafka",
         }
-        logs = self.settings.var_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        for spec in self.services:
-            out = (logs / f"{spec.name}.log").open("ab")
-            self.processes[spec.name] = subprocess.Popen(
-                spec.argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        document = endpoints_document(self.settings, infra, self.services)
-        for spec in self.services:
-            _wait_ready(
-                document["services"][spec.name]["health"],  # type: ignore[index]
-                self.processes[spec.name],
-                timeout_s=60,
-            )
+        (self.settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+        for instance in self.instances:
+            self._spawn(instance)
+        document = endpoints_document(self.settings, infra, self.instances)
+        for instance in self.instances:
+            assert instance.process is not None
+            url = f"http://{self.settings.host}:{instance.port}/readyz"
+            _wait_ready(url, instance.process, timeout_s=60)
         self.endpoints_file.write_text(json.dumps(document, indent=2))
         return document
 
+    def _spawn(self, instance: Instance) -> None:
+        env = self.env | {f"LAPOR_{instance.spec.port_setting.upper()}": str(instance.port)}
+        log = (self.settings.var_dir / "logs" / f"{instance.name}.log").open("ab")
+        instance.process = subprocess.Popen(
+            instance.spec.argv,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()  # the child holds its own descriptor
+        instance.started_at = time.monotonic()
+
+    def supervise(self) -> list[str]:
+        """Restart, with backoff, any service process that has died; the engines and the other
+        services go on. Returns what it did, for the operator."""
+        said, now = [], time.monotonic()
+        for instance in self.instances:
+            process = instance.process
+            if instance.restart_at is None and process is not None and process.poll() is not None:
+                if now - instance.started_at > RESET_AFTER_S:
+                    instance.failures = 0  # it ran fine for a while: a fresh failure
+                delay = min(MAX_BACKOFF_S, 2.0**instance.failures)
+                instance.failures += 1
+                instance.restart_at = now + delay
+                said.append(
+                    f"{instance.name} exited with {process.returncode}; restarting in "
+                    f"{delay:.0f}s (see var/logs/{instance.name}.log)"
+                )
+            elif instance.restart_at is not None and now >= instance.restart_at:
+                instance.restart_at = None
+                self._spawn(instance)
+                said.append(f"{instance.name} restarted")
+        return said
+
     def stop(self, timeout_s: float = 15.0) -> None:
         """SIGTERM every service, wait, SIGKILL stragglers; then the engines this run started."""
-        for process in self.processes.values():
+        processes = list(self.processes.values())
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
-        for process in self.processes.values():
+        for process in processes:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -178,6 +237,15 @@ class Launcher:
                 embedded_broker(self.settings, engine).stop()
         if self.started["postgres"]:
             EmbeddedPostgres(self.settings).stop()
+
+
+RESET_AFTER_S = 60.0
+MAX_BACKOFF_S = 30.0
+
+
+def _port(settings: PlatformSettings, spec: ServiceSpec, replica: int) -> int:
+    """Replica 1 serves on the service's configured port; others on a free one."""
+    return getattr(settings, spec.port_setting) if replica == 1 else free_port(settings.host)
 
 
 def print_endpoints(document: dict[str, object], var_dir: Path) -> None:
@@ -234,10 +302,8 @@ def run(settings: PlatformSettings) -> None:
         if settings.demo_data:
             seed_demo(document)
         while not stop["now"]:
-            for name, process in launcher.processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; see var/logs/{name}.log")
-                    stop["now"] = True
+            for line in launcher.supervise():
+                print(line, flush=True)
             time.sleep(0.2)
     finally:
         print("stopping ...", flush=True)

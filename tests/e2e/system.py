@@ -40,6 +40,8 @@ def system_env(var_dir: Path, **extra: str) -> dict[str, str]:
         {
             "LAPOR_VAR_DIR": str(var_dir),
             "LAPOR_BROKER_PORT": str(free_port()),
+            "LAPOR_BROKER_CONTROLLER_PORT": str(free_port()),
+            "LAPOR_BROKER_HEAP_MB": "384",
             "LAPOR_RELAY_PORT": str(free_port()),
             "LAPOR_INTAKE_PORT": str(free_port()),
             "LAPOR_ROUTING_PORT": str(free_port()),

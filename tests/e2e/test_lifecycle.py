@@ -5,6 +5,9 @@ against the whole system started as `make run` starts it (real broker, real Post
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import uuid
 
 import httpx
@@ -703,3 +706,49 @@ async def test_a_replayed_key_returns_the_token_only_to_the_same_reporter(system
     stolen = await client.post(url, json=impostor, headers=headers)
     assert stolen.status_code == 422 and stolen.json()["error"] == "idempotency_key_reused"
     assert first.json()["access_token"] not in stolen.text
+
+
+def readme_block(name: str) -> str:
+    """The shell block the README marks `<!-- kcat:<name> ... -->`, exactly as written."""
+    text = (ROOT / "README.md").read_text()
+    marker = text.index(f"<!-- kcat:{name} ")
+    start = text.index("```sh\n", marker) + len("```sh\n")
+    return text[start : text.index("```", start)]
+
+
+def kcat(system, script: str, timeout_s: float = 90) -> str:
+    """Run a README block with bash against this system's broker and topic prefix."""
+    env = {**os.environ, "B": system.bootstrap, "P": system.env["LAPOR_TOPIC_PREFIX"]}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_debians_kcat_files_on_the_intake_topic_and_reads_an_agency_queue(system):
+    """A client nobody here wrote: kcat publishes a submission, reads its result and the work
+    item on the agency's queue, with the commands the README shows."""
+    assert shutil.which("kcat"), "make test installs Debian's kcat"
+    [result_line] = kcat(system, readme_block("channel")).strip().splitlines()
+    key, value = result_line.split(" ", 1)
+    result = json.loads(value)
+    assert key == "sms-20261122-0001" and result["status"] == "accepted", result
+    assert result["tracking_id"].startswith("lpr-") and result["access_token"]
+
+    async def work_item():
+        for line in kcat(system, readme_block("agency")).splitlines():
+            headers, _, body = line.partition(" ")
+            if "lapor_type=work-item" in headers:
+                item = json.loads(body)
+                if item["complaint_id"] == result["complaint_id"]:
+                    return item
+        return None
+
+    item = await poll_until(work_item, what="the work item read with kcat")
+    assert item["reason"] == "disposed" and item["queue"] == system.topic("agency.kota-bandung")
+    assert item["reporter"]["name"] == "Siti Rahayu"

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import urllib.request
 import uuid
 
 import httpx
 
+from services.platform import kafka
 from services.tooling.brokers import port_open
 from tests.e2e.system import ADMIN, ROOT, System, poll_until, system_env
 
@@ -62,14 +65,35 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
             demo_count = (
                 await client.get(f"{system.url('reporting')}/v1/reports/complaints", headers=ADMIN)
             ).json()["total"]
+            # A service that dies is restarted by the launcher; nothing else is touched.
+            routing_pid, intake_pid = pid_of(system, "routing"), pid_of(system, "intake")
+            os.kill(routing_pid, signal.SIGKILL)
+
+            def routing_back():
+                return pid_of(system, "routing") not in (None, routing_pid)
+
+            await poll_until(routing_back, timeout_s=60, what="routing restarted")
+            assert pid_of(system, "intake") == intake_pid
+            await poll_until(lambda: ready(system, "routing"), what="routing ready again")
+            topics_before = await kafka.list_topics(system.bootstrap)
+            events_topic = system.topic("complaint-events")
+            offsets_before = await kafka.end_offsets(system.bootstrap, events_topic)
         first_output = system.stop()
         assert "filed in" in first_output and "stopped." in first_output, first_output[-3000:]
+        assert "routing exited with -9; restarting in 1s" in first_output
+        assert "routing restarted" in first_output
         assert "demo-national-admin" in first_output
         assert not (var_dir / "endpoints.json").exists()
         for port in ("LAPOR_BROKER_PORT", "LAPOR_INTAKE_PORT", "LAPOR_REPORTING_PORT"):
             assert not port_open("127.0.0.1", int(system.env[port]))
 
         system.start()
+        # The broker kept its log: every topic and every offset is there again (Apache Kafka,
+        # durable under var/broker; nothing had to be put back).
+        assert topics_before <= await kafka.list_topics(system.bootstrap)
+        offsets_after = await kafka.end_offsets(system.bootstrap, events_topic)
+        assert all(offsets_after[p] >= offset for p, offset in offsets_before.items())
+        assert sum(offsets_before.values()) > 0
         async with httpx.AsyncClient(timeout=30) as client:
 
             async def counted():
@@ -90,3 +114,21 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
         if system.process is not None and system.process.poll() is None:
             system.process.kill()
         system.cleanup()
+
+
+def pid_of(system: System, service: str) -> int | None:
+    """The pid a service's /healthz reports (None while it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{system.url(service)}/healthz", timeout=2) as response:
+            return int(json.loads(response.read())["pid"])
+    except OSError:
+        return None
+
+
+def ready(system: System, service: str) -> bool:
+    """Whether a service's /readyz says ready."""
+    try:
+        with urllib.request.urlopen(f"{system.url(service)}/readyz", timeout=2) as response:
+            return bool(json.loads(response.read())["ready"])
+    except OSError:
+        return False

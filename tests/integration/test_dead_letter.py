@@ -108,12 +108,13 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
                 return (good, 1) in await handled()
 
             await eventually(good_handled, what="the good message handled")
+            # Partitions are fetched independently: wait for the others while still consuming.
+            letters = await read_dead_letters(
+                platform_settings, infra, name, until=lambda found: len(found) >= 3
+            )
     finally:
         await producer.stop()
 
-    letters = await read_dead_letters(
-        platform_settings, infra, name, until=lambda found: len(found) >= 3
-    )
     reasons = sorted((h["dlq_stage"], h["dlq_reason"]) for _, h in letters)
     assert [stage for stage, _ in reasons] == ["apply", "decode", "decode"]
     assert "projection refused this event" in reasons[0][1]

@@ -1,0 +1,65 @@
+"""Choosing and configuring the embedded broker (no process is started here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.platform.settings import PlatformSettings
+from services.tooling import brokers
+from services.tooling.brokers import EmbeddedKafka, InfraError, choose_engine, kafka_classpath
+
+
+def settings(tmp_path: Path, **changes: object) -> PlatformSettings:
+    return PlatformSettings(
+        _env_file=None,
+        environment="test",
+        var_dir=tmp_path,
+        kafka_lib_dir=tmp_path / "lib",
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def test_apache_kafka_is_chosen_where_java_17_and_maven_are(tmp_path, monkeypatch):
+    monkeypatch.setattr(brokers, "java_major_version", lambda: 17)
+    monkeypatch.setattr(brokers.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert choose_engine(settings(tmp_path)) == "kafka"
+    assert choose_engine(settings(tmp_path, broker_engine="tansu")) == "tansu"
+
+
+def test_without_java_auto_falls_back_to_tansu_and_says_why(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(brokers, "java_major_version", lambda: None)
+    assert choose_engine(settings(tmp_path)) == "tansu"
+    assert "no Java on PATH" in capsys.readouterr().out
+    with pytest.raises(InfraError, match="no Java on PATH"):
+        choose_engine(settings(tmp_path, broker_engine="kafka"))
+
+
+def test_java_11_is_refused_with_the_version_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(brokers, "java_major_version", lambda: 11)
+    with pytest.raises(InfraError, match="Java 11 is on PATH"):
+        choose_engine(settings(tmp_path, broker_engine="kafka"))
+
+
+def test_the_jars_are_fetched_once(tmp_path, monkeypatch):
+    cached = brokers._jars_dir(tmp_path / "lib")
+    cached.mkdir(parents=True)
+    (cached / ".complete").write_text("")
+
+    def no_maven(*args: object, **kwargs: object) -> None:
+        raise AssertionError("Maven must not run when the jars are there")
+
+    monkeypatch.setattr(brokers.subprocess, "run", no_maven)
+    assert kafka_classpath(tmp_path / "lib") == cached
+
+
+def test_the_single_node_listens_on_loopback_and_creates_no_topic_by_itself(tmp_path):
+    node = EmbeddedKafka(settings(tmp_path, broker_port=29092, broker_controller_port=29093))
+    config = dict(
+        line.split("=", 1) for line in node.server_properties().splitlines() if "=" in line
+    )
+    assert config["listeners"] == "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"
+    assert config["controller.quorum.voters"] == "1@127.0.0.1:29093"
+    assert config["auto.create.topics.enable"] == "false"
+    assert config["log.dirs"] == str((tmp_path / "broker" / "data").resolve())
