@@ -104,7 +104,8 @@ class OutboxRelay:
         while not stopping.is_set():
             if await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
                 self.status.leader, self.status.standby = True, False
-                log.info("relay.leader", topic=self.topic)
+                await self._load_state()
+                log.info("relay.leader", topic=self.topic, partitions=len(self.status.high_water))
                 return
             self.status.standby = True  # healthy, waiting to take over if the leader goes
             with contextlib.suppress(TimeoutError):
@@ -132,6 +133,7 @@ class OutboxRelay:
                 log.warning("relay.broker_reset", reason=str(reset))
                 self.status.high_water.clear()
                 self.status.round_start.clear()
+                await self._forget_state()
                 needs_replay = True
             except (KafkaError, OSError, TimeoutError) as exc:
                 self.status.last_error = f"{type(exc).__name__}: {exc}"
@@ -180,14 +182,15 @@ class OutboxRelay:
         if not rows:
             return False
         started = time.perf_counter()
-        await self._publish(rows)
+        first = await self._publish(rows)
         await delete_outbox(self._conn, [r["position"] for r in rows], QUERY_TIMEOUT_S)
+        await self._save_state(first)
         BATCH_SECONDS.observe(time.perf_counter() - started)
         PUBLISHED.inc(len(rows))
         self.status.published += len(rows)
         return len(rows) == self.settings.relay_batch_size
 
-    async def _publish(self, rows: list[asyncpg.Record]) -> None:
+    async def _publish(self, rows: list[asyncpg.Record]) -> dict[int, int]:
         futures = []
         for row in rows:
             record = encode_record(row_record(row), SOURCE)
@@ -203,6 +206,40 @@ class OutboxRelay:
             first.setdefault(ack.partition, ack.offset)
         self.status.round_start.update(first)
         self.status.last_publish_at = time.time()
+        return first
+
+    async def _load_state(self) -> None:
+        """What an earlier leader knew of the broker: a broker that restarted empty while no
+        relay ran is caught by the first probe."""
+        assert self._conn is not None
+        rows = await self._conn.fetch(
+            "SELECT partition, high_water, round_start FROM relay_partitions WHERE topic = $1",
+            self.topic,
+            timeout=QUERY_TIMEOUT_S,
+        )
+        self.status.high_water = {r["partition"]: r["high_water"] for r in rows}
+        self.status.round_start = {r["partition"]: r["round_start"] for r in rows}
+
+    async def _save_state(self, touched: dict[int, int]) -> None:
+        assert self._conn is not None
+        partitions = sorted(touched)
+        await self._conn.execute(
+            "INSERT INTO relay_partitions (topic, partition, high_water, round_start) "
+            "SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bigint[]) "
+            "ON CONFLICT (topic, partition) DO UPDATE SET high_water = excluded.high_water, "
+            "round_start = excluded.round_start",
+            self.topic,
+            partitions,
+            [self.status.high_water[p] for p in partitions],
+            [self.status.round_start[p] for p in partitions],
+            timeout=QUERY_TIMEOUT_S,
+        )
+
+    async def _forget_state(self) -> None:
+        if self._conn is not None:
+            await self._conn.execute(
+                "DELETE FROM relay_partitions WHERE topic = $1", self.topic, timeout=QUERY_TIMEOUT_S
+            )
 
     def _check_offset(self, partition: int, offset: int) -> None:
         # Offsets in a partition only grow; a smaller one means the broker started over.
@@ -244,7 +281,7 @@ class OutboxRelay:
             )
             if not rows:
                 break
-            await self._publish(rows)
+            await self._save_state(await self._publish(rows))
             position = rows[-1]["global_position"]
             total += len(rows)
             REPLAYED.inc(len(rows))

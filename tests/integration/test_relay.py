@@ -237,3 +237,29 @@ async def test_a_second_relay_waits_as_stand_by_and_takes_over(platform_settings
     finally:
         stop_first.set()
         await asyncio.gather(first_task, return_exceptions=True)
+
+
+async def test_a_relay_started_after_the_broker_lost_everything_puts_the_history_back(tansu, store):
+    """The relay's view of the broker survives a relay restart (in PostgreSQL): a fresh relay
+    on a broker that came back empty while no relay ran still replays the whole history."""
+    platform_settings, infra = tansu
+    complaint = uuid.uuid4()
+    first = relay_for(platform_settings, infra)
+    async with running(first.run):
+        await append_racing(store, complaint, 3)
+        await eventually(lambda: first.status.published >= 3, what="the first relay publishing")
+    broker = EmbeddedTansu(platform_settings)
+    await asyncio.to_thread(broker.stop)  # the whole platform went down ...
+    await asyncio.to_thread(broker.start)  # ... and the in-memory broker came back empty
+    second = relay_for(platform_settings, infra)
+    seen: dict[uuid.UUID, list[int]] = defaultdict(list)
+    async with running(second.run):
+        await append_racing(store, complaint, 5)
+        await eventually(lambda: second.status.replays >= 1, what="the second relay replaying")
+        collecting = asyncio.Event()
+        collector = asyncio.create_task(
+            collect(platform_settings, infra, {complaint}, seen, collecting)
+        )
+        await eventually(lambda: sorted(set(seen[complaint])) == [1, 2, 3, 4, 5], what="history")
+        collecting.set()
+        await collector
