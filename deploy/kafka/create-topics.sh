@@ -13,9 +13,11 @@
 #   LAPOR_TOPIC_PREFIX      topic prefix, default "lapor" (must match the services' setting)
 #   LAPOR_EVENT_PARTITIONS  partitions of complaint-events and of the intake/replies topics,
 #                           default 6 (must match the services' setting)
-#   AGENCY_PARTITIONS       partitions of each agency work queue, default 3
-#   REPLICATION_FACTOR      default 3
-#   MIN_INSYNC_REPLICAS     default 2 (with acks=all: a write survives the loss of one broker)
+#   LAPOR_AGENCY_PARTITIONS          partitions of each agency work queue, default 3
+#   LAPOR_TOPIC_REPLICATION_FACTOR   default 3
+#   LAPOR_TOPIC_MIN_INSYNC_REPLICAS  default 2 (with acks=all: a write survives losing a broker)
+#                           (deploy/kafka/topics.env holds all four; the older names
+#                           AGENCY_PARTITIONS, REPLICATION_FACTOR, MIN_INSYNC_REPLICAS still work)
 #   KAFKA_BIN               directory holding kafka-topics.sh; default: found on PATH, else
 #                           /opt/kafka/bin (where the apache/kafka image keeps it)
 #
@@ -54,9 +56,9 @@ fi
 
 prefix="${LAPOR_TOPIC_PREFIX:-lapor}"
 event_partitions="${LAPOR_EVENT_PARTITIONS:-6}"
-agency_partitions="${AGENCY_PARTITIONS:-3}"
-replication="${REPLICATION_FACTOR:-3}"
-min_isr="${MIN_INSYNC_REPLICAS:-2}"
+agency_partitions="${LAPOR_AGENCY_PARTITIONS:-${AGENCY_PARTITIONS:-3}}"
+replication="${LAPOR_TOPIC_REPLICATION_FACTOR:-${REPLICATION_FACTOR:-3}}"
+min_isr="${LAPOR_TOPIC_MIN_INSYNC_REPLICAS:-${MIN_INSYNC_REPLICAS:-2}}"
 
 if [[ -z "${KAFKA_BIN:-}" ]]; then
   if command -v kafka-topics.sh >/dev/null 2>&1; then

@@ -187,8 +187,20 @@ class EmbeddedKafka(_RecordedProcess):
     engine: Engine = "kafka"
     marker = b"kafka.Kafka"
 
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        *,
+        node_id: int = 1,
+        voters: str | None = None,
+        overrides: dict[str, str] | None = None,
+        cluster_id: str | None = None,
+    ) -> None:
         super().__init__(settings)
+        self.node_id = node_id
+        self.voters = voters or f"{node_id}@{self.host}:{settings.broker_controller_port}"
+        self.overrides = overrides or {}
+        self.cluster_id = cluster_id
         self.controller_port = settings.broker_controller_port
         self.heap_mb = settings.broker_heap_mb
         self.lib_dir = settings.kafka_lib_dir
@@ -219,11 +231,12 @@ class EmbeddedKafka(_RecordedProcess):
         return True
 
     def server_properties(self) -> str:
-        """The single node's configuration (the cluster fixture uses the same settings)."""
+        """The node's configuration: a single node by default; a cluster's node gets the
+        voters of all and the cluster's durability settings as overrides."""
         settings = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@{self.host}:{self.controller_port}",
+            "node.id": str(self.node_id),
+            "controller.quorum.voters": self.voters,
             "listeners": f"PLAINTEXT://{self.host}:{self.port},"
             f"CONTROLLER://{self.host}:{self.controller_port}",
             "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
@@ -243,7 +256,7 @@ class EmbeddedKafka(_RecordedProcess):
             "log.cleaner.dedupe.buffer.size": "2097152",
             # Every topic is created by the platform with its partition count: never by a client.
             "auto.create.topics.enable": "false",
-        }
+        } | self.overrides
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _java(self, classpath: Path, main: str, *args: str) -> list[str]:
@@ -263,7 +276,7 @@ class EmbeddedKafka(_RecordedProcess):
 
     def _format(self, classpath: Path) -> None:
         """Format the storage once, with a fresh cluster id."""
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = self.cluster_id or new_cluster_id()
         argv = self._java(classpath, "kafka.tools.StorageTool", "format", "-t", cluster_id)
         done = subprocess.run(
             [*argv, "-c", str(self.properties)], capture_output=True, text=True, timeout=120
@@ -285,6 +298,11 @@ class EmbeddedKafka(_RecordedProcess):
                     return
             time.sleep(0.1)
         raise InfraError(f"Kafka did not start within {timeout_s}s; see {self.log_file}")
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, base64url without padding."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
 def _spawn(argv: list[str], log: object) -> subprocess.Popen[bytes]:
