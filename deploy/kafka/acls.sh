@@ -9,10 +9,14 @@
 #   --dry-run                 DRY_RUN=1                 print the commands, run nothing
 #
 # Who (environment, comma- or space-separated):
-#   LAPOR_AGENCIES    agency codes, e.g. "kemenkes,prov-31,kota-31.71" -> User:agency-<code>
+#   LAPOR_AGENCIES    agency codes, e.g. "kemenkes,prov-jawa-barat,kota-bandung,national-admin"
+#                     -> User:agency-<code> (GET /v1/agencies on routing lists the codes; the
+#                     national admin reads the queue "national-admin")
 #   LAPOR_CHANNELS    intake channels, e.g. "web,sms,call-center"      -> User:channel-<name>
 #   LAPOR_AUDITORS    auditors, e.g. "ombudsman"                         -> User:auditor-<name>
-#   RELAY_PRINCIPAL   the outbox relay, default "User:lapor-relay"
+#   RELAY_PRINCIPAL   the outbox relay, default "User:lapor-relay"; likewise INTAKE_PRINCIPAL,
+#                     ROUTING_PRINCIPAL, FOLLOWUP_PRINCIPAL, REPORTING_PRINCIPAL
+#                     (default User:lapor-intake, -routing, -followup, -reporting)
 #   LAPOR_TOPIC_PREFIX  default "lapor"
 #
 # ACLs only mean something on a cluster that authenticates its clients and authorizes them.
@@ -23,8 +27,9 @@
 #   super.users=User:admin                   # the operators' principal (and the brokers')
 # The compose example (deploy/compose.yaml) has none of this: it is PLAINTEXT and open.
 #
-# Every ACL here is LITERAL: a prefixed ACL on "lapor.agency.kota-31" would also match
-# "lapor.agency.kota-31.71.v1", i.e. give one agency another agency's queue.
+# Every ACL an agency gets is LITERAL: a prefixed ACL on "lapor.agency.kota-bandung" would also
+# match a queue "lapor.agency.kota-bandung.x.v1", i.e. give one agency another's queue. Only the
+# platform's writers (routing, followup) hold a prefixed ACL, on every queue.
 # Read and Write imply Describe, so no separate Describe ACLs are needed for them.
 
 set -euo pipefail
@@ -128,13 +133,57 @@ for name in "${channels[@]}"; do
   deny "$principal" All --topic "$events"
 done
 
-# --- The outbox relay ----------------------------------------------------------------------------
-# It only writes complaint-events. It also needs to *see* the dead-letter topic: on start it
-# checks that both platform topics exist (services/kafka.py ensure_topics) and would otherwise
-# try to create it. It gets no Create permission on purpose: topics come from create-topics.sh
-# with the right replication and retention, never from a client's defaults.
+# --- The platform's own processes ----------------------------------------------------------------
+# One principal per service, with exactly the topics and consumer groups it uses. Every service
+# checks at start that the platform topics exist (Describe); none may create a topic: they come
+# from create-topics.sh with the right partitions and replication, never from a client.
+queues="$prefix.agency." # every agency queue: only the platform writes them (prefixed ACL)
+platform_topics=("$events" "$intake" "$intake_results" "$replies" "$dead_letter")
+describe_platform_topics() {
+  for topic in "${platform_topics[@]}"; do allow "$1" Describe --topic "$topic"; done
+}
+allow_prefixed() {
+  run --add --allow-principal "$1" --operation "$2" --resource-pattern-type prefixed "$3" "$4"
+}
+
+# The outbox relay: publishes complaint-events.
+describe_platform_topics "$relay"
 allow "$relay" Write --topic "$events"
-allow "$relay" Describe --topic "$dead_letter"
+
+# intake: the intake topic (faust app "<prefix>-intake-topic"), results, dead letters.
+intake_user="${INTAKE_PRINCIPAL:-User:lapor-intake}"
+describe_platform_topics "$intake_user"
+allow "$intake_user" Read --topic "$intake"
+allow "$intake_user" Read --group "$prefix-intake-topic"
+allow "$intake_user" Write --topic "$intake_results"
+allow "$intake_user" Write --topic "$dead_letter"
+
+# routing: reads every complaint event, writes every agency's queue.
+routing_user="${ROUTING_PRINCIPAL:-User:lapor-routing}"
+describe_platform_topics "$routing_user"
+allow "$routing_user" Read --topic "$events"
+allow "$routing_user" Read --group "$prefix-routing"
+allow_prefixed "$routing_user" Write --topic "$queues"
+allow_prefixed "$routing_user" Describe --topic "$queues"
+allow "$routing_user" Write --topic "$dead_letter"
+
+# followup: reads every complaint event and the agencies' replies (faust app
+# "<prefix>-agency-replies"); writes reply notices to the agencies' queues.
+followup_user="${FOLLOWUP_PRINCIPAL:-User:lapor-followup}"
+describe_platform_topics "$followup_user"
+allow "$followup_user" Read --topic "$events"
+allow "$followup_user" Read --group "$prefix-followup"
+allow "$followup_user" Read --topic "$replies"
+allow "$followup_user" Read --group "$prefix-agency-replies"
+allow_prefixed "$followup_user" Write --topic "$queues"
+allow "$followup_user" Write --topic "$dead_letter"
+
+# reporting: reads every complaint event into the read models.
+reporting_user="${REPORTING_PRINCIPAL:-User:lapor-reporting}"
+describe_platform_topics "$reporting_user"
+allow "$reporting_user" Read --topic "$events"
+allow "$reporting_user" Read --group "$prefix-reporting"
+allow "$reporting_user" Write --topic "$dead_letter"
 
 # --- Auditors ------------------------------------------------------------------------------------
 # Read the full history, with their own consumer group.
@@ -144,11 +193,6 @@ for name in "${auditors[@]}"; do
   allow "$principal" Read --topic "$events"
   allow "$principal" Read --group "auditor-$name"
 done
-
-# --- Platform services (later) -------------------------------------------------------------------
-# intake, routing, followup and reporting do not exist yet. When one lands, give it its own
-# principal (e.g. User:lapor-routing) and exactly the topics and group it uses; e.g. routing
-# would read complaint-events and write the agency queues. Do not reuse the relay's principal.
 
 if [[ "$dry_run" != 1 ]]; then
   echo "ACLs now on the cluster:"

@@ -8,7 +8,7 @@
 #   -b / --bootstrap-server   KAFKA_BOOTSTRAP_SERVERS   (required, one way or the other)
 #   -c / --command-config     KAFKA_COMMAND_CONFIG      client properties for TLS/SASL (optional)
 #   AGENCY_CODE ...           LAPOR_AGENCIES            comma- or space-separated, e.g.
-#                                                       "kemenkes,prov-31,kota-31.71"
+#                                                       "kemenkes,prov-jawa-barat,kota-bandung"
 # Other knobs (environment only):
 #   LAPOR_TOPIC_PREFIX      topic prefix, default "lapor" (must match the services' setting)
 #   LAPOR_EVENT_PARTITIONS  partitions of complaint-events and of the intake/replies topics,

@@ -98,6 +98,18 @@ class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
                 await self.consumer.seek_to_beginning(tp)
 
 
+async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    """Stop a client whose broker may be gone. aiokafka can raise its fetcher's cancellation
+    out of `stop()`; that is not ours to propagate unless this task itself is being cancelled."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.warning("consumer.stop_cancelled")
+
+
 def _reshaped(consumer: AIOKafkaConsumer, counts: dict[str, int]) -> bool:
     return any(
         len(consumer.partitions_for_topic(topic) or ()) not in (0, count)
@@ -198,7 +210,7 @@ class DeadLetteringConsumer(Generic[T]):
                         )
                         return
         finally:
-            await consumer.stop()
+            await _stop_quietly(consumer)
 
     async def _broker_forgot(
         self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int | None]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from services.platform.settings import PlatformSettings
 
@@ -149,11 +156,35 @@ async def ensure_platform_topics(bootstrap: str, settings: PlatformSettings) -> 
     )
 
 
-class KafkaPublisher:
-    """The Publisher port on an aiokafka producer."""
+PRODUCER_BROKEN: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+)
+"""Errors after which an idempotent producer's sequence state is useless (seen after a broker
+restart): only a new producer, with a new producer id, can send again."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self.producer = producer
+
+class KafkaPublisher:
+    """The Publisher port on an aiokafka producer, replaced by a fresh one when it breaks."""
+
+    def __init__(self, make: Callable[[], AIOKafkaProducer]) -> None:
+        self._make = make
+        self.producer: AIOKafkaProducer | None = None
+        self._broken = False
+
+    async def start(self) -> None:
+        """Connect."""
+        self.producer = self._make()
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+        if self.producer is not None:
+            producer, self.producer = self.producer, None
+            with contextlib.suppress(Exception):
+                await producer.stop()
 
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
         """Send one message and wait for the broker's acknowledgement."""
@@ -162,11 +193,24 @@ class KafkaPublisher:
     async def send(
         self, topic: str, key: str, value: bytes, headers: dict[str, str]
     ) -> Awaitable[Any]:
-        """Send one message; the returned future completes on the broker's acknowledgement."""
-        future: Awaitable[Any] = await self.producer.send(
+        """Send one message; the returned awaitable completes on the broker's acknowledgement
+        (it raises what the broker answered; a broken producer is replaced for the next send)."""
+        if self._broken or self.producer is None:
+            await self.stop()
+            await self.start()
+            self._broken = False
+        assert self.producer is not None
+        future = await self.producer.send(
             topic,
             value=value,
             key=key.encode(),
             headers=[(k, v.encode()) for k, v in headers.items()],
         )
-        return future
+        return self._watch(future)
+
+    async def _watch(self, future: Awaitable[Any]) -> Any:
+        try:
+            return await future
+        except PRODUCER_BROKEN:
+            self._broken = True
+            raise

@@ -4,12 +4,10 @@ the key ring and readiness flags; opened once, closed once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
 
 from services.kernel.registry import Registry, load_registry
 from services.platform import kafka
@@ -31,7 +29,7 @@ class Runtime:
     settings: PlatformSettings
     endpoints: Endpoints
     pool: asyncpg.Pool
-    producer: AIOKafkaProducer
+    publisher: kafka.KafkaPublisher
     clock: PlatformClock
     ports: Ports
     keyring: KeyRing
@@ -45,12 +43,14 @@ class Runtime:
         registry: Registry = load_registry()
         pool = await create_pool(endpoints.database_url, max_size=pool_size)
         await kafka.ensure_platform_topics(endpoints.kafka_bootstrap_servers, settings)
-        producer = kafka.producer(
-            endpoints.kafka_bootstrap_servers,
-            client_id=name,
-            idempotent=settings.idempotent_producer,
+        publisher = kafka.KafkaPublisher(
+            lambda: kafka.producer(
+                endpoints.kafka_bootstrap_servers,
+                client_id=name,
+                idempotent=settings.idempotent_producer,
+            )
         )
-        await producer.start()
+        await publisher.start()
         # Only an adjustable clock (development, test) has an offset to read; in production
         # "now" is the system time and costs no query.
         clock = PlatformClock(pool if settings.adjustable_clock else None)
@@ -58,20 +58,19 @@ class Runtime:
         ports = Ports(
             store=PostgresEventStore(pool),
             clock=clock,
-            publisher=kafka.KafkaPublisher(producer),
+            publisher=publisher,
             vault=EncryptedVault(pool, settings.master_key.get_secret_value()),
             registry=registry,
             policy=deadline_policy(settings),
             settings=settings,
         )
         return cls(
-            name, settings, endpoints, pool, producer, clock, ports, KeyRing(settings, registry)
+            name, settings, endpoints, pool, publisher, clock, ports, KeyRing(settings, registry)
         )
 
     async def close(self) -> None:
         """Flush the producer and close the pool."""
-        with contextlib.suppress(Exception):
-            await self.producer.stop()
+        await self.publisher.stop()
         await self.clock.close()
         await self.pool.close()
 

@@ -113,7 +113,8 @@ class System:
 
     def cleanup(self) -> None:
         self.cli("-m", "services", "infra", "down")
-        shutil.rmtree(self.var_dir, ignore_errors=True)
+        if not os.environ.get("LAPOR_KEEP_TEST_VAR"):  # keep logs to look at a failure
+            shutil.rmtree(self.var_dir, ignore_errors=True)
 
 
 class TopicReader:

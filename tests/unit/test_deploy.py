@@ -34,3 +34,31 @@ def test_the_cluster_settings_are_durable():
     topics = read_env(TOPICS_ENV)
     assert topics["LAPOR_TOPIC_REPLICATION_FACTOR"] == properties["default.replication.factor"]
     assert topics["LAPOR_TOPIC_MIN_INSYNC_REPLICAS"] == properties["min.insync.replicas"]
+
+
+def test_the_acls_name_every_principal_and_topic_that_exists_today():
+    import subprocess
+
+    from events import topics
+    from services.kernel.registry import NATIONAL_ADMIN, load_registry
+
+    agencies = [a.code for a in load_registry() if a.kind != "work_unit"] + [NATIONAL_ADMIN]
+    done = subprocess.run(
+        ["bash", str(DEPLOY / "kafka" / "acls.sh"), "--dry-run"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LAPOR_AGENCIES": ",".join(agencies),
+            "LAPOR_CHANNELS": "web",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    for name in ("relay", "intake", "routing", "followup", "reporting"):
+        assert any(f"User:lapor-{name}" in line for line in lines), name
+    for code in agencies:
+        queue = topics.agency_queue("lapor", code)
+        assert any(f"User:agency-{code}" in line and queue in line for line in lines), code
+    for name in (topics.EVENTS, topics.INTAKE, topics.INTAKE_RESULTS, topics.AGENCY_REPLIES):
+        assert any(topics.address("lapor", name) in line for line in lines), name
