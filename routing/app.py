@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
 from routing import api
 from routing.bootstrap import bootstrap
-from routing.handlers import RoutingDeps, on_batch
-from services.kernel.registry import NATIONAL_ADMIN
-from services.platform import kafka
+from routing.handlers import RestoreQueues, RoutingDeps, handle, on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
+from services.platform.db import TRANSIENT_ERRORS
+from services.platform.logs import get_logger
 from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, service_app
 
-
-async def ensure_agency_topics(rt: Runtime) -> list[str]:
-    """One queue topic per agency that holds a key (work units act through their agency), and
-    the national admin's."""
-    owners = [a.code for a in rt.ports.registry if a.kind != "work_unit"] + [NATIONAL_ADMIN]
-    return await kafka.ensure_topics(
-        rt.endpoints.kafka_bootstrap_servers,
-        {rt.settings.agency_topic(code): rt.settings.agency_partitions for code in owners},
-        rt.settings.topic_replication_factor,
-        rt.settings.topic_min_insync_replicas,
-    )
+log = get_logger("routing")
 
 
 def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
@@ -52,8 +44,25 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     rt.ready["complaint-events"] = consumer.ready
 
-    async def events(stopping: asyncio.Event) -> None:
-        await ensure_agency_topics(rt)
-        await consumer.run(stopping)
+    return app, {
+        "complaint-events": consumer.run,
+        "queue-keeper": queue_keeper(deps, rt.settings.relay_probe_interval_s),
+    }
 
-    return app, {"complaint-events": events}
+
+def queue_keeper(deps: RoutingDeps, interval_s: float) -> Worker:
+    """Put every work item back on its queue after the broker lost them (Tansu, the in-memory
+    fallback; on Apache Kafka the relay never counts a reset, so this never sends)."""
+
+    async def keep(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                restored = await handle(RestoreQueues(), deps)
+                if restored:
+                    log.warning("routing.queues_restored", work_items=restored)
+            except (*TRANSIENT_ERRORS, KafkaError) as exc:
+                log.warning("routing.restore_retry", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+
+    return keep

@@ -18,6 +18,7 @@ from events.fold import replay
 from events.state import ComplaintState, Status
 from routing import domain
 from routing.domain import ArchiveReason
+from routing.store import PutBack, SentItem
 from routing.work_items import build_work_item, reason_for
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
@@ -43,12 +44,25 @@ class Queue(Protocol):
         ...
 
 
+class SentLog(Protocol):
+    """Every work item sent (`routing.store`: PostgreSQL, or in memory)."""
+
+    async def remember(self, tx: Transaction, item: SentItem) -> None:
+        """Log a work item in the consumer's transaction."""
+        ...
+
+    async def restore_if_lost(self, put_back: PutBack) -> int:
+        """Hand every logged item to `put_back` if the broker lost the queues since last time."""
+        ...
+
+
 @dataclass
 class RoutingDeps:
     """What routing's handlers run over."""
 
     ports: Ports
     queue: Queue
+    work_items: SentLog
 
 
 # -- the national admin's commands ---------------------------------------------------------
@@ -114,6 +128,11 @@ class ShowCaseFile:
     """One complaint's current state (no personal data)."""
 
     complaint_id: UUID
+
+
+@dataclass(frozen=True)
+class RestoreQueues:
+    """After a broker reset: every work item back on its queue, in order."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +236,19 @@ async def list_queue(cmd: ListQueue, deps: RoutingDeps) -> list[dict[str, Any]]:
     return await deps.queue.list(status=status, limit=cmd.limit, offset=cmd.offset)
 
 
+async def restore_queues(cmd: RestoreQueues, deps: RoutingDeps) -> int:
+    """Send every logged work item again (same ids: agencies de-duplicate) when the broker has
+    lost the queues; returns how many."""
+    publisher = deps.ports.publisher
+
+    async def put_back(items: list[SentItem]) -> None:
+        headers = {"lapor_type": "work-item"}
+        sent = [await publisher.send(i.queue, str(i.complaint_id), i.body, headers) for i in items]
+        await asyncio.gather(*sent)
+
+    return await deps.work_items.restore_if_lost(put_back)
+
+
 COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
     Verify: verify,
     Archive: archive,
@@ -226,6 +258,7 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
     Dispose: dispose,
     ShowCaseFile: show_case_file,
     ListQueue: list_queue,
+    RestoreQueues: restore_queues,
 }
 """Every command and query of routing's HTTP API."""
 
@@ -247,6 +280,7 @@ class Reaction:
     at_event: ComplaintState
     current: ComplaintState
     stream: list[Envelope]
+    tx: Transaction = None
     sent: list[Awaitable[Any]] = field(default_factory=list)
 
 
@@ -303,14 +337,13 @@ async def publish_work(reaction: Reaction, deps: RoutingDeps) -> None:
         except (KeyError, ContactErased):
             reporter = None
     item = build_work_item(envelope, reason, queue, at_event, reaction.stream, reporter)
-    # Sent now, acknowledged before the batch commits (a lost item is re-sent with the batch).
-    reaction.sent.append(
-        await ports.publisher.send(
-            queue,
-            str(envelope.complaint_id),
-            item.model_dump_json().encode(),
-            {"lapor_type": "work-item"},
-        )
+    body = item.model_dump_json().encode()
+    # Sent now, acknowledged before the batch commits (a lost item is re-sent with the batch),
+    # and logged in the batch's transaction (to be put back should the broker lose it).
+    key = str(envelope.complaint_id)
+    reaction.sent.append(await ports.publisher.send(queue, key, body, {"lapor_type": "work-item"}))
+    await deps.work_items.remember(
+        reaction.tx, SentItem(item.work_item_id, queue, envelope.complaint_id, body)
     )
 
 
@@ -354,6 +387,6 @@ async def on_batch(batch: Batch, tx: Transaction, deps: RoutingDeps) -> None:
             continue
         stream = batch.streams[envelope.complaint_id]
         at_event = replay(e for e in stream if e.version <= envelope.version)
-        reaction = Reaction(envelope, at_event, current[envelope.complaint_id], stream, sent)
+        reaction = Reaction(envelope, at_event, current[envelope.complaint_id], stream, tx, sent)
         await handler(reaction, deps)
     await asyncio.gather(*sent)

@@ -3,7 +3,10 @@ PostgreSQL, and its in-memory fake for unit tests."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -11,6 +14,19 @@ from events.base import DeadlineKind
 from events.state import ComplaintState
 from routing.domain import awaits_national_admin
 from services.platform.ports import Transaction
+
+
+@dataclass(frozen=True)
+class SentItem:
+    """A work item as it was put on its queue."""
+
+    work_item_id: UUID
+    queue: str
+    complaint_id: UUID
+    body: bytes
+
+
+PutBack = Callable[[list[SentItem]], Awaitable[None]]
 
 _UPSERT = """
 INSERT INTO routing_queue (complaint_id, tracking_id, status, kind, title, category, region_code,
@@ -86,6 +102,84 @@ _FIELDS = [
     "filed_at",
     "version",
 ]
+
+
+class WorkItemLog:
+    """Every work item sent (`work_items`), and whether the broker lost the queues since this
+    keeper last put them back (`broker_resets`, counted by the relay)."""
+
+    def __init__(self, pool: asyncpg.Pool, keeper: str) -> None:
+        self.pool = pool
+        self.keeper = keeper
+
+    async def remember(self, tx: Transaction, item: SentItem) -> None:
+        """Log a work item in the consumer's transaction (a re-sent one is logged once)."""
+        await tx.execute(
+            "INSERT INTO work_items (work_item_id, queue, complaint_id, body) "
+            "VALUES ($1, $2, $3, $4) ON CONFLICT (work_item_id) DO NOTHING",
+            item.work_item_id,
+            item.queue,
+            item.complaint_id,
+            item.body,
+        )
+
+    async def restore_if_lost(self, put_back: PutBack) -> int:
+        """When the broker was reset since this keeper last looked, hand every logged work item,
+        in order, to `put_back`; returns how many. One keeper at a time (row lock)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            resets = await conn.fetchval("SELECT resets FROM broker_resets")
+            await conn.execute(
+                "INSERT INTO queue_keepers (keeper, resets_seen) VALUES ($1, $2) "
+                "ON CONFLICT DO NOTHING",
+                self.keeper,
+                resets,  # a new keeper starts in step: nothing was lost on its watch
+            )
+            seen = await conn.fetchval(
+                "SELECT resets_seen FROM queue_keepers WHERE keeper = $1 FOR UPDATE", self.keeper
+            )
+            if seen >= resets:
+                return 0
+            restored, after = 0, 0
+            while True:
+                rows = await conn.fetch(
+                    "SELECT position, work_item_id, queue, complaint_id, body FROM work_items "
+                    "WHERE position > $1 ORDER BY position LIMIT 1000",
+                    after,
+                )
+                if not rows:
+                    break
+                items = [
+                    SentItem(r["work_item_id"], r["queue"], r["complaint_id"], r["body"])
+                    for r in rows
+                ]
+                await put_back(items)
+                restored, after = restored + len(rows), rows[-1]["position"]
+            await conn.execute(
+                "UPDATE queue_keepers SET resets_seen = $2 WHERE keeper = $1", self.keeper, resets
+            )
+            return restored
+
+
+class InMemoryWorkItemLog:
+    """The same log in a list (unit tests); `resets` is moved by the test."""
+
+    def __init__(self) -> None:
+        self.items: list[SentItem] = []
+        self.resets = 0
+        self.seen = 0
+
+    async def remember(self, tx: Transaction, item: SentItem) -> None:
+        """Log a work item once."""
+        if all(i.work_item_id != item.work_item_id for i in self.items):
+            self.items.append(item)
+
+    async def restore_if_lost(self, put_back: PutBack) -> int:
+        """Hand every logged item to `put_back` when a reset was not seen yet."""
+        if self.seen >= self.resets:
+            return 0
+        await put_back(list(self.items))
+        self.seen = self.resets
+        return len(self.items)
 
 
 class InMemoryQueue:

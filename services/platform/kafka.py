@@ -16,6 +16,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from services.kernel.registry import NATIONAL_ADMIN, load_registry
 from services.platform.settings import PlatformSettings
 
 _TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
@@ -110,14 +111,17 @@ def _topic_configs(replication_factor: int, min_insync_replicas: int) -> dict[st
 
 
 def platform_topics(settings: PlatformSettings) -> dict[str, int]:
-    """The topics every deployment has, with their partition counts."""
+    """The topics every deployment has, with their partition counts: the platform's own, and
+    one queue per agency that holds a key (work units act through their agency) and the
+    national admin's. Created before any client names them, again after a broker reset."""
+    owners = [a.code for a in load_registry() if a.kind != "work_unit"] + [NATIONAL_ADMIN]
     return {
         settings.events_topic: settings.event_partitions,
         settings.dead_letter_topic: 1,
         settings.intake_topic: settings.event_partitions,
         settings.intake_results_topic: settings.event_partitions,
         settings.agency_replies_topic: settings.event_partitions,
-    }
+    } | {settings.agency_topic(code): settings.agency_partitions for code in owners}
 
 
 async def list_topics(bootstrap: str) -> set[str]:

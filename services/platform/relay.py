@@ -236,10 +236,18 @@ class OutboxRelay:
         )
 
     async def _forget_state(self) -> None:
+        """Forget the lost broker's offsets, and count the reset: whoever keeps other topics
+        (routing, the agency queues) learns from `broker_resets` that they are gone too."""
         if self._conn is not None:
-            await self._conn.execute(
-                "DELETE FROM relay_partitions WHERE topic = $1", self.topic, timeout=QUERY_TIMEOUT_S
-            )
+            async with self._conn.transaction():
+                await self._conn.execute(
+                    "DELETE FROM relay_partitions WHERE topic = $1",
+                    self.topic,
+                    timeout=QUERY_TIMEOUT_S,
+                )
+                await self._conn.execute(
+                    "UPDATE broker_resets SET resets = resets + 1", timeout=QUERY_TIMEOUT_S
+                )
 
     def _check_offset(self, partition: int, offset: int) -> None:
         # Offsets in a partition only grow; a smaller one means the broker started over.

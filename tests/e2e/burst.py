@@ -30,6 +30,7 @@ class Burst:
         self.statuses: Counter[int] = Counter()  # every HTTP answer, retries included
         self.transport_errors = 0
         self.redelivered = 0  # work-item messages delivered again (same id), after converging
+        self.resent = 0  # topic submissions a channel sent again for want of a result
 
     def body(self, channel: str, i: int, **extra: object) -> dict[str, object]:
         return complaint_body(channel=f"{channel}-{self.run}", title=f"Lubang {i}", **extra)
@@ -65,24 +66,36 @@ class Burst:
 
             await asyncio.gather(*(post(i) for i in range(self.size)))
 
-    async def over_the_topic(self) -> None:
+    async def over_the_topic(self, only: list[int] | None = None) -> None:
+        """Publish the submissions (all, or those numbered in `only`), acknowledged by the
+        broker (acks=all)."""
         records = []
-        for i in range(self.size):
+        for i in range(self.size) if only is None else only:
             body = self.body("topic", i, submission_id=f"{self.run}-{i}")
             records.append((f"{self.run}-{i}".encode(), json.dumps(body).encode(), []))
-        for start in range(0, self.size, 100):
+        for start in range(0, len(records), 100):
             await publish(self.system.bootstrap, self.system.topic("intake"), records[start:][:100])
 
-    async def accepted_on_the_topic(self) -> dict[str, str]:
-        """submission id -> complaint id, once every submission has its result."""
+    async def accepted_on_the_topic(self, resend_after_s: float = 30) -> dict[str, str]:
+        """submission id -> complaint id, once every submission has its result. Like a real
+        channel, it sends again (same submission id) what has no result after a while."""
+        last_sent = time.monotonic()
         async with TopicReader(self.system.bootstrap, self.system.topic("intake-results")) as r:
 
             async def check() -> dict[str, str] | None:
+                nonlocal last_sent
                 await r.poll()
                 mine = [m for m in r.json() if m["submission_id"].startswith(f"{self.run}-")]
                 assert all(m["status"] == "accepted" for m in mine), mine[:3]
                 found = {m["submission_id"]: m["complaint_id"] for m in mine}
-                return found if len(found) == self.size else None
+                if len(found) == self.size:
+                    return found
+                if time.monotonic() - last_sent > resend_after_s:
+                    missing = [i for i in range(self.size) if f"{self.run}-{i}" not in found]
+                    await self.over_the_topic(missing)
+                    self.resent += len(missing)
+                    last_sent = time.monotonic()
+                return None
 
             accepted: dict[str, str] = await poll_until(
                 check, timeout_s=300, what="every topic submission accepted"

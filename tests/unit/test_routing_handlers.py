@@ -16,6 +16,7 @@ from routing.handlers import (
     Dispose,
     ListQueue,
     RequestInformation,
+    RestoreQueues,
     Resume,
     ShowCaseFile,
     Verify,
@@ -46,6 +47,7 @@ def test_every_command_has_a_handler():
         Dispose,
         ShowCaseFile,
         ListQueue,
+        RestoreQueues,
     }
 
 
@@ -132,3 +134,17 @@ async def test_a_case_file_shows_no_personal_data():
     complaint = await filed(system)
     found = await handle(ShowCaseFile(complaint), system.routing)
     assert found["agency_code"] == "kota-bandung" and "Budi" not in str(found)
+
+
+async def test_every_work_item_is_logged_and_put_back_after_a_broker_reset():
+    system = fake_system()
+    first, second = await filed(system), await filed(system)
+    sent = work_items(system, "kota-bandung")
+    assert len(sent) == 2
+    assert await handle(RestoreQueues(), system.routing) == 0  # nothing was lost
+    system.routing.work_items.resets += 1  # the relay found the broker empty
+    assert await handle(RestoreQueues(), system.routing) == 2
+    again = work_items(system, "kota-bandung")[2:]
+    assert again == sent  # the same items, same ids, same order
+    assert [i["complaint_id"] for i in again] == [str(first), str(second)]
+    assert await handle(RestoreQueues(), system.routing) == 0  # once per reset
