@@ -773,12 +773,47 @@ async def bench_rebuild(database_url: str, report: Report) -> None:
 # -- the system benchmarks, in order --------------------------------------------------------------
 
 
+def broker_pid(system: System) -> int:
+    """The embedded broker's process (recorded by the launcher's `ensure_infra`)."""
+    return int(json.loads((system.var_dir / "broker" / "broker.json").read_text())["pid"])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def usage_text(pid: int, cpu_before: float, seconds: float) -> str:
+    share = (cpu_seconds(pid) - cpu_before) / seconds * 100
+    return f"{share:.0f}% of one core, RSS {rss_mb(pid):.0f} MB"
+
+
 async def bench_system(system: System, report: Report, raw_intake: str | None) -> None:
     body = complaint_body(category=None)
+    engine = system.endpoints.get("broker_engine", "?")
+    pid = broker_pid(system)
+    await wait_quiet(system)
+    before, started = cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(10)
+    report.row(
+        f"broker ({engine}) at rest, 10 s", usage_text(pid, before, time.monotonic() - started)
+    )
     if "intake" in ONLY:
+        before, started = cpu_seconds(pid), time.monotonic()
         elapsed, latencies, failures = await post_concurrently(
             system.url("intake"), body, INTAKE_REQUESTS, INTAKE_CONCURRENCY
         )
+        settle = await wait_quiet(system)
+        load_usage = usage_text(pid, before, time.monotonic() - started)
         report.row(
             f"intake, {INTAKE_REQUESTS} POST /v1/complaints ({INTAKE_CONCURRENCY} clients)",
             intake_figure(INTAKE_REQUESTS, elapsed, latencies, failures, "complaints/s"),
@@ -789,8 +824,8 @@ async def bench_system(system: System, report: Report, raw_intake: str | None) -
             "intake >= 1,000 complaints/s with p99 < 50 ms",
             INTAKE_REQUESTS / elapsed >= 1000 and pct(latencies, 0.99) < 0.05 and not failures,
         )
-        settle = await wait_quiet(system)
         report.note(f"after intake, the system worked off its backlog in {settle:.1f} s")
+        report.row(f"broker ({engine}) under the intake load and its backlog", load_usage)
     if "e2e" in ONLY:
         await wait_quiet(system)
         posts = await bench_filing_to_queue(system, report)

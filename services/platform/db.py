@@ -43,5 +43,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.TransactionRollbackError,
+    # What asyncpg raises when a statement is issued on a connection whose server went away
+    # mid-operation ("cannot switch to state ...; another operation is in progress").
+    asyncpg.exceptions.InternalClientError,
 )
 """Database failures that say nothing about the data: retry later, never dead-letter."""

@@ -384,6 +384,7 @@ def kafka_classpath(lib_dir: Path) -> Path:
             return jars
         if shutil.which("mvn") is None:
             raise InfraError("Maven is needed once to fetch the Kafka jars: none is on PATH")
+        print(f"fetching the Apache Kafka jars through Maven into {jars} (once) ...", flush=True)
         staging = lib_dir / f".staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         argv = ["mvn", "-q", "-B", "-f", str(KAFKA_DIR / "pom.xml")]
