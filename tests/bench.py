@@ -198,18 +198,20 @@ async def bench_relay(settings, endpoints, pool) -> tuple[str, str, str]:
 
 
 async def session_benchmarks(report: Report) -> None:
-    """The store, relay and rebuild benchmarks on one private embedded PostgreSQL + Tansu."""
+    """The store, relay and rebuild benchmarks on one private embedded PostgreSQL and broker."""
     var_dir = Path("var") / f"bench-{uuid.uuid4().hex[:6]}"
     var_dir.mkdir(parents=True)
     settings = PlatformSettings(
         _env_file=None,
         var_dir=var_dir,
         broker_port=free_port(),
+        broker_controller_port=free_port(),
         topic_prefix="bench",
         relay_probe_interval_s=1.0,
     )
     try:
         endpoints = ensure_infra(settings)
+        report.engine = endpoints.broker_engine
         await migrate_database(endpoints.database_url)
         pool = await create_pool(endpoints.database_url, max_size=CONCURRENCY + 4)
         try:
@@ -247,7 +249,7 @@ def main() -> None:
         with contextlib.suppress(Exception):
             report.print(
                 f"lapor bench  (2 cores, scale {SCALE:g}, store concurrency {CONCURRENCY}, "
-                f"HTTP clients {INTAKE_CONCURRENCY}, embedded PostgreSQL 16 + Tansu)"
+                f"HTTP clients {INTAKE_CONCURRENCY}, embedded PostgreSQL 16 + {report.engine})"
             )
 
 

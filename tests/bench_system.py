@@ -40,6 +40,7 @@ from services.kernel.registry import load_registry
 from services.kernel.workdays import DeadlinePolicy
 from services.platform import kafka
 from services.platform.db import create_pool
+from services.platform.eventstore import ALL_EVENTS_QUERY
 from services.platform.eventstore import PostgresEventStore as EventStore
 from services.platform.migrate import migrate_database
 from services.platform.settings import PlatformSettings
@@ -96,6 +97,7 @@ class Report:
 
     rows: list[tuple[str, str | None]] = field(default_factory=list)
     targets: list[tuple[str, bool | None]] = field(default_factory=list)
+    engine: str = "the embedded broker"
 
     def row(self, label: str, figure: str) -> None:
         self.rows.append((label, figure))
@@ -711,11 +713,10 @@ async def bench_rebuild(database_url: str, report: Report) -> None:
             raise AssertionError(f"generated hash chains do not verify: {broken[:3]}")
 
         # Raw limit 1: read the same events, same query, same codecs, no projection.
-        query = f"SELECT {store._STREAM_COLUMNS} FROM events ORDER BY complaint_id, version"
         async with pool.acquire() as c, c.transaction():
             started = time.perf_counter()
             read = 0
-            async for _ in c.cursor(query, prefetch=10_000):
+            async for _ in c.cursor(ALL_EVENTS_QUERY, prefetch=10_000):
                 read += 1
             read_elapsed = time.perf_counter() - started
 

@@ -33,6 +33,9 @@ _COLUMNS = (
     "correlation_id, causation_id, payload"
 )
 
+ALL_EVENTS_QUERY = f"SELECT {_COLUMNS} FROM events ORDER BY complaint_id, version"
+"""Every stored event, grouped by complaint in version order (rebuilds, and their raw limit)."""
+
 _INSERT = """
 WITH stream AS (
     INSERT INTO streams (complaint_id, version, last_hash) VALUES ($1, $2, $3)
@@ -334,8 +337,7 @@ async def every_event(
 ) -> AsyncIterator[Envelope]:
     """Every stored event, grouped by complaint in version order (a rebuild's cursor; `conn`
     must be inside a transaction)."""
-    query = f"SELECT {_COLUMNS} FROM events ORDER BY complaint_id, version"
-    async for row in conn.cursor(query, prefetch=prefetch):
+    async for row in conn.cursor(ALL_EVENTS_QUERY, prefetch=prefetch):
         yield envelope_from_row(row)
 
 

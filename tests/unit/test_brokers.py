@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from services.platform.settings import PlatformSettings
-from services.tooling import brokers
-from services.tooling.brokers import EmbeddedKafka, InfraError, choose_engine, kafka_classpath
+from services.tooling import kafka_jars
+from services.tooling.brokers import EmbeddedKafka, InfraError, choose_engine
+from services.tooling.kafka_jars import kafka_classpath
 
 
 def settings(tmp_path: Path, **changes: object) -> PlatformSettings:
@@ -22,14 +23,14 @@ def settings(tmp_path: Path, **changes: object) -> PlatformSettings:
 
 
 def test_apache_kafka_is_chosen_where_java_17_and_maven_are(tmp_path, monkeypatch):
-    monkeypatch.setattr(brokers, "java_major_version", lambda: 17)
-    monkeypatch.setattr(brokers.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(kafka_jars, "java_major_version", lambda: 17)
+    monkeypatch.setattr(kafka_jars.shutil, "which", lambda name: f"/usr/bin/{name}")
     assert choose_engine(settings(tmp_path)) == "kafka"
     assert choose_engine(settings(tmp_path, broker_engine="tansu")) == "tansu"
 
 
 def test_without_java_auto_falls_back_to_tansu_and_says_why(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(brokers, "java_major_version", lambda: None)
+    monkeypatch.setattr(kafka_jars, "java_major_version", lambda: None)
     assert choose_engine(settings(tmp_path)) == "tansu"
     assert "no Java on PATH" in capsys.readouterr().out
     with pytest.raises(InfraError, match="no Java on PATH"):
@@ -37,20 +38,20 @@ def test_without_java_auto_falls_back_to_tansu_and_says_why(tmp_path, monkeypatc
 
 
 def test_java_11_is_refused_with_the_version_named(tmp_path, monkeypatch):
-    monkeypatch.setattr(brokers, "java_major_version", lambda: 11)
+    monkeypatch.setattr(kafka_jars, "java_major_version", lambda: 11)
     with pytest.raises(InfraError, match="Java 11 is on PATH"):
         choose_engine(settings(tmp_path, broker_engine="kafka"))
 
 
 def test_the_jars_are_fetched_once(tmp_path, monkeypatch):
-    cached = brokers._jars_dir(tmp_path / "lib")
+    cached = kafka_jars._jars_dir(tmp_path / "lib")
     cached.mkdir(parents=True)
     (cached / ".complete").write_text("")
 
     def no_maven(*args: object, **kwargs: object) -> None:
         raise AssertionError("Maven must not run when the jars are there")
 
-    monkeypatch.setattr(brokers.subprocess, "run", no_maven)
+    monkeypatch.setattr(kafka_jars.subprocess, "run", no_maven)
     assert kafka_classpath(tmp_path / "lib") == cached
 
 
