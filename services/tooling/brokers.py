@@ -298,8 +298,12 @@ class EmbeddedKafka(_RecordedProcess):
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, base64url without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, base64url without padding, never starting with '-'
+    (a command line would read it as an option; Kafka's own ids avoid it for the same reason)."""
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 def _spawn(argv: list[str], log: object) -> subprocess.Popen[bytes]:

@@ -4,6 +4,7 @@ for its public interfaces (HTTP APIs, Kafka topics, the command line)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,22 @@ class System:
         self.cli("-m", "services", "infra", "down")
         if not os.environ.get("LAPOR_KEEP_TEST_VAR"):  # keep logs to look at a failure
             shutil.rmtree(self.var_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started_system(name: str, **env: str) -> Iterator[System]:
+    """`python -m services run` with its own var dir, ports and topics (no demo data), stopped
+    and removed afterwards; `env` adds settings."""
+    var_dir = ROOT / "var" / f"{name}-{uuid.uuid4().hex[:8]}"
+    system = System(var_dir, system_env(var_dir, LAPOR_DEMO_DATA="false", **env))
+    system.start()
+    try:
+        yield system
+    finally:
+        output = system.stop()
+        print(output[-2000:])
+        system.cleanup()
+        assert "stopped." in output, output[-3000:]
 
 
 class TopicReader:

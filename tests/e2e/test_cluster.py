@@ -22,7 +22,7 @@ from tests.e2e.system import (
     ROOT,
     System,
     poll_until,
-    system_env,
+    started_system,
 )
 
 
@@ -40,21 +40,14 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture(scope="module")
 def system(cluster: Cluster) -> Iterator[System]:
-    var_dir = ROOT / "var" / f"e2e-cluster-{uuid.uuid4().hex[:8]}"
-    env = system_env(
-        var_dir,
+    topics = read_env(TOPICS_ENV)
+    with started_system(
+        "e2e-cluster",
         KAFKA_BOOTSTRAP_SERVERS=cluster.bootstrap,
         LAPOR_BROKER_ENGINE="kafka",
-        LAPOR_DEMO_DATA="false",
-        **read_env(TOPICS_ENV),
-    )
-    running = System(var_dir, env)
-    running.start()
-    try:
+        **topics,
+    ) as running:
         yield running
-    finally:
-        print(running.stop()[-2000:])
-        running.cleanup()
 
 
 async def leader_of_most_event_partitions(system: System) -> int:

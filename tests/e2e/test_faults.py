@@ -9,7 +9,6 @@ import asyncio
 import os
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +18,7 @@ from services.platform.settings import PlatformSettings
 from services.tooling.brokers import embedded_broker, recorded_engine
 from services.tooling.embedded import EmbeddedPostgres
 from tests.e2e.burst import SERVICES, Burst, converge, pids
-from tests.e2e.system import ROOT, System, poll_until, system_env
+from tests.e2e.system import System, poll_until, started_system
 
 DEADLINE_S = 300
 
@@ -27,15 +26,8 @@ DEADLINE_S = 300
 @pytest.fixture(scope="module", params=["kafka", "tansu"])
 def system(request: pytest.FixtureRequest) -> Iterator[System]:
     """The embedded default (Apache Kafka) and the fallback (Tansu, in memory)."""
-    var_dir = ROOT / "var" / f"e2e-faults-{uuid.uuid4().hex[:8]}"
-    env = system_env(var_dir, LAPOR_DEMO_DATA="false", LAPOR_BROKER_ENGINE=request.param)
-    running = System(var_dir, env)
-    running.start()
-    try:
+    with started_system("e2e-faults", LAPOR_BROKER_ENGINE=request.param) as running:
         yield running
-    finally:
-        print(running.stop()[-3000:])
-        running.cleanup()
 
 
 def engines(system: System) -> PlatformSettings:
@@ -163,17 +155,9 @@ async def test_a_full_restart_while_a_consumer_lags_strands_nothing(system):
 
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[System]:
-    var_dir = ROOT / "var" / f"e2e-replicas-{uuid.uuid4().hex[:8]}"
-    env = system_env(
-        var_dir, LAPOR_DEMO_DATA="false", LAPOR_REPLICAS='{"routing": 2, "reporting": 2}'
-    )
-    running = System(var_dir, env)
-    running.start()
-    try:
+    replicas = '{"routing": 2, "reporting": 2}'
+    with started_system("e2e-replicas", LAPOR_REPLICAS=replicas) as running:
         yield running
-    finally:
-        print(running.stop()[-2000:])
-        running.cleanup()
 
 
 async def group_members(system: System, group: str) -> int:

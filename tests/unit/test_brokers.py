@@ -64,3 +64,12 @@ def test_the_single_node_listens_on_loopback_and_creates_no_topic_by_itself(tmp_
     assert config["controller.quorum.voters"] == "1@127.0.0.1:29093"
     assert config["auto.create.topics.enable"] == "false"
     assert config["log.dirs"] == str((tmp_path / "broker" / "data").resolve())
+
+
+def test_a_cluster_id_never_reads_as_an_option():
+    from services.tooling.brokers import new_cluster_id
+
+    ids = {new_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
