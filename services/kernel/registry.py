@@ -11,6 +11,7 @@ import importlib.resources
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from events.base import Tier
@@ -154,8 +155,10 @@ def registry_from_data(agencies: dict[str, Any], rules: dict[str, Any]) -> Regis
     return Registry(by_code, tuple(loaded), frozenset(rules.get("categories", ())))
 
 
+@lru_cache(maxsize=1)
 def load_registry() -> Registry:
-    """The registry shipped with the package (services/kernel/data)."""
+    """The registry shipped with the package (services/kernel/data); read once per process
+    (it is immutable), however often topics are ensured or fakes are wired."""
     data = importlib.resources.files("services.kernel").joinpath("data")
     return registry_from_data(
         json.loads(data.joinpath("agencies.json").read_text()),

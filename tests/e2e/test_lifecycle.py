@@ -17,27 +17,19 @@ from services.platform.auth import sign
 from tests.e2e.system import (
     ADMIN,
     ROOT,
-    System,
     TopicReader,
     complaint_body,
     key,
     poll_until,
     publish,
-    system_env,
+    started_system,
 )
 
 
 @pytest.fixture(scope="module")
 def system():
-    running = System(ROOT / "var" / f"e2e-{uuid.uuid4().hex[:8]}", {})
-    running.env = system_env(running.var_dir, LAPOR_DEMO_DATA="false")
-    running.start()
-    try:
+    with started_system("e2e") as running:
         yield running
-    finally:
-        output = running.stop()
-        running.cleanup()
-        assert "stopped." in output, output[-3000:]
 
 
 @pytest.fixture
