@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed-stamp
 export PYTHONDONTWRITEBYTECODE := 1
+# The services fail closed (unset = production); the two commands run the development setup.
+export LAPOR_ENVIRONMENT ?= development
 export XDG_RUNTIME_DIR ?= /tmp/lapor-runtime-$(shell id -u)
 
 .PHONY: help install tools run test test-unit test-integration lint fmt bench clean infra-up infra-down infra-status lock asyncapi verify

@@ -15,7 +15,7 @@ VERSION_SUFFIX = "v1"
 EVENTS = "complaint-events"
 DEAD_LETTER = "dead-letter"
 INTAKE = "intake"
-INTAKE_RESULTS = "intake-results"
+INTAKE_RESULTS = "intake-results.{channel}"
 AGENCY_REPLIES = "agency-replies"
 AGENCY_QUEUE = "agency.{agencyCode}"
 
@@ -28,6 +28,12 @@ def address(prefix: str, name: str) -> str:
 def agency_queue(prefix: str, agency_code: str) -> str:
     """The work queue topic of one agency (or `national-admin`)."""
     return address(prefix, f"agency.{agency_code}")
+
+
+def intake_results(prefix: str, channel: str) -> str:
+    """The results topic of one channel: only that channel may read it (it carries reporters'
+    access tokens), e.g. `lapor.intake-results.sms.v1`."""
+    return address(prefix, f"intake-results.{channel}")
 
 
 @dataclass(frozen=True)
@@ -69,16 +75,22 @@ SERVICE_MESSAGES: tuple[Message, ...] = (
         "Submission",
         "intake.submission",
         "A channel's submission",
-        "Filed once per (channel, submission_id): re-sending it is harmless.",
+        "Filed once per (channel, submission_id): re-sending it is harmless. Signed: header "
+        "lapor_signature = hex HMAC-SHA256 of the exact value bytes under the channel's key; "
+        "unsigned or badly signed submissions go to the dead-letter topic.",
         TopicSubmission,
         "the submission id",
+        {
+            "lapor_signature": {"type": "string", "description": "hex HMAC-SHA256 of the value"}
+        },
     ),
     Message(
         "IntakeResult",
         "intake.result",
         "Accepted (with complaint id, tracking id and the reporter's access token) or rejected "
         "(with each field and its problem)",
-        "One per submission; a re-sent submission gets the same accepted result again.",
+        "One per submission, on the submitting channel's own results topic. The access token "
+        "is given once, with the first result; a re-sent submission is answered without one.",
         IntakeResult,
         "the submission id",
         {"lapor_type": {"const": "intake-result"}},
@@ -154,9 +166,12 @@ TOPICS: tuple[Topic, ...] = (
         ("IntakeResult",),
         (
             Operation(
-                "readIntakeResults", "receive", "Channels read the result of each submission."
+                "readIntakeResults",
+                "receive",
+                "A channel reads the result of each of its submissions (and only its own: ACLs).",
             ),
         ),
+        {"channel": {"description": "the channel's name (its principal is channel-<name>)"}},
     ),
     Topic(
         "agencyQueue",

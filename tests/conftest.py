@@ -7,12 +7,16 @@ Each session uses its own topic prefix; each test uses its own complaint ids.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+# The settings fail closed (unset = production); the tests, like `make test`, run development.
+os.environ.setdefault("LAPOR_ENVIRONMENT", "development")
 
 from services.platform.settings import Endpoints, PlatformSettings
 from services.tooling.embedded import ensure_infra, free_port, stop_infra

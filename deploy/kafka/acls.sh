@@ -72,7 +72,7 @@ prefix="${LAPOR_TOPIC_PREFIX:-lapor}"
 
 events="$prefix.complaint-events.v1"
 intake="$prefix.intake.v1"
-intake_results="$prefix.intake-results.v1"
+results_prefix="$prefix.intake-results." # one results topic per channel: <prefix>.intake-results.<name>.v1
 replies="$prefix.agency-replies.v1"
 dead_letter="$prefix.dead-letter.v1"
 
@@ -122,13 +122,13 @@ for code in "${agencies[@]}"; do
 done
 
 # --- Intake channels ---------------------------------------------------------------------------
-# A channel submits complaints and reads the intake results. Note: intake-results is one topic
-# shared by every channel, so a channel can read the results of the others' submissions.
+# A channel submits complaints (signed with its key) and reads only its own results topic, which
+# carries its reporters' access tokens.
 for name in "${channels[@]}"; do
   valid_name "$name"
   principal="User:channel-$name"
   allow "$principal" Write --topic "$intake"
-  allow "$principal" Read --topic "$intake_results"
+  allow "$principal" Read --topic "$results_prefix$name.v1"
   allow "$principal" Read --group "channel-$name" # only needed if it consumes in a group
   deny "$principal" All --topic "$events"
 done
@@ -138,7 +138,7 @@ done
 # checks at start that the platform topics exist (Describe); none may create a topic: they come
 # from create-topics.sh with the right partitions and replication, never from a client.
 queues="$prefix.agency." # every agency queue: only the platform writes them (prefixed ACL)
-platform_topics=("$events" "$intake" "$intake_results" "$replies" "$dead_letter")
+platform_topics=("$events" "$intake" "$replies" "$dead_letter")
 describe_platform_topics() {
   for topic in "${platform_topics[@]}"; do allow "$1" Describe --topic "$topic"; done
 }
@@ -155,7 +155,8 @@ intake_user="${INTAKE_PRINCIPAL:-User:lapor-intake}"
 describe_platform_topics "$intake_user"
 allow "$intake_user" Read --topic "$intake"
 allow "$intake_user" Read --group "$prefix-intake-topic"
-allow "$intake_user" Write --topic "$intake_results"
+allow_prefixed "$intake_user" Write --topic "$results_prefix"
+allow_prefixed "$intake_user" Describe --topic "$results_prefix"
 allow "$intake_user" Write --topic "$dead_letter"
 
 # routing: reads every complaint event, writes every agency's queue.

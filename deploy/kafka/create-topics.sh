@@ -13,7 +13,10 @@
 #   LAPOR_TOPIC_PREFIX      topic prefix, default "lapor" (must match the services' setting)
 #   LAPOR_EVENT_PARTITIONS  partitions of complaint-events and of the intake/replies topics,
 #                           default 6 (must match the services' setting)
-#   LAPOR_AGENCY_PARTITIONS          partitions of each agency work queue, default 3
+#   LAPOR_AGENCY_PARTITIONS          partitions of each agency work queue and of each channel's
+#                                    results topic, default 3
+#   LAPOR_CHANNELS          intake channels, comma- or space-separated: one results topic each
+#   LAPOR_PERSONAL_DATA_RETENTION_HOURS  retention of intake and dead-letter, default 72
 #   LAPOR_TOPIC_REPLICATION_FACTOR   default 3
 #   LAPOR_TOPIC_MIN_INSYNC_REPLICAS  default 2 (with acks=all: a write survives losing a broker)
 #                           (deploy/kafka/topics.env holds all four; the older names
@@ -79,7 +82,6 @@ if [[ -n "$command_config" ]]; then
   client_args+=(--command-config "$command_config")
 fi
 
-retention_30_days_ms=2592000000 # 30 * 24 * 3600 * 1000
 
 # create NAME PARTITIONS [--config key=value ...]
 create() {
@@ -116,17 +118,30 @@ create "$events_topic" "$event_partitions" \
   --config retention.ms=-1 \
   --config retention.bytes=-1
 
-# Intake from the channels, and the answers back to them. Retention: the broker default.
-create "$prefix.intake.v1" "$event_partitions"
-create "$prefix.intake-results.v1" "$event_partitions"
+# Intake from the channels: may carry reporters' contacts in clear, so kept only for the
+# personal-data retention (LAPOR_PERSONAL_DATA_RETENTION_HOURS, default 72).
+personal_data_ms=$((${LAPOR_PERSONAL_DATA_RETENTION_HOURS:-72} * 3600000))
+create "$prefix.intake.v1" "$event_partitions" --config "retention.ms=$personal_data_ms"
+
+# The answers back to the channels: one topic per channel (LAPOR_CHANNELS), readable only by it.
+channel_list="${LAPOR_CHANNELS:-}"
+read -r -a channels <<<"${channel_list//,/ }"
+for name in "${channels[@]}"; do
+  if [[ ! "$name" =~ ^[a-z0-9][a-z0-9-]*$ ]]; then
+    echo "invalid channel name: '$name'" >&2
+    exit 2
+  fi
+  create "$prefix.intake-results.$name.v1" "$agency_partitions"
+done
 
 # Replies from every agency.
 create "$prefix.agency-replies.v1" "$event_partitions"
 
 # What a consumer could not decode or apply. One partition, as services/kafka.py expects.
+# Its messages may be a channel's undecodable submission: the personal-data retention too.
 create "$prefix.dead-letter.v1" 1 \
   --config cleanup.policy=delete \
-  --config "retention.ms=$retention_30_days_ms"
+  --config "retention.ms=$personal_data_ms"
 
 # One work queue per agency.
 for code in "${agencies[@]}"; do

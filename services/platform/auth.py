@@ -12,16 +12,20 @@ from fastapi import Depends, Request
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN, Registry
-from services.platform.settings import PlatformSettings
+from services.platform.settings import DEMO_AUDITORS, DEMO_CHANNELS, PlatformSettings
 
 DEMO_KEY_PREFIX = "demo-"
 
 
+Role = Literal["national_admin", "agency", "channel", "auditor"]
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the national admin, or one agency (identified by its code)."""
+    """Who is calling: the national admin, one agency (by its code), one intake channel or one
+    auditor (by name)."""
 
-    role: Literal["national_admin", "agency"]
+    role: Role
     id: str
 
     @property
@@ -30,8 +34,11 @@ class Principal:
         return self.role == "national_admin"
 
 
-def demo_key(principal: str) -> str:
-    """The published demo key of a principal (accepted only when demo keys are on)."""
+def demo_key(principal: str, role: Role | None = None) -> str:
+    """The published demo key of a principal (accepted only when demo keys are on):
+    `demo-<agency code>`, `demo-national-admin`, `demo-channel-<name>`, `demo-auditor-<name>`."""
+    if role in ("channel", "auditor"):
+        return f"{DEMO_KEY_PREFIX}{role}-{principal}"
     return f"{DEMO_KEY_PREFIX}{principal}"
 
 
@@ -39,32 +46,51 @@ class KeyRing:
     """Looks a presented key up among the configured (and, in development, demo) keys."""
 
     def __init__(self, settings: PlatformSettings, registry: Registry) -> None:
-        keys = {name: secret.get_secret_value() for name, secret in settings.api_keys.items()}
+        keys: dict[tuple[Role, str], str] = {}
+        for name, secret in settings.api_keys.items():
+            role: Role = "national_admin" if name == NATIONAL_ADMIN else "agency"
+            keys[role, name] = secret.get_secret_value()
+        for name, secret in settings.channel_keys.items():
+            keys["channel", name] = secret.get_secret_value()
+        for name, secret in settings.auditor_keys.items():
+            keys["auditor", name] = secret.get_secret_value()
         if settings.demo_keys:
-            for name in [NATIONAL_ADMIN, *(a.code for a in registry if a.kind != "work_unit")]:
-                keys.setdefault(name, demo_key(name))
-        unknown = [n for n in keys if n != NATIONAL_ADMIN and registry.get(n) is None]
+            keys.setdefault(("national_admin", NATIONAL_ADMIN), demo_key(NATIONAL_ADMIN))
+            for code in (a.code for a in registry if a.kind != "work_unit"):
+                keys.setdefault(("agency", code), demo_key(code))
+            for name in DEMO_CHANNELS:
+                keys.setdefault(("channel", name), demo_key(name, "channel"))
+            for name in DEMO_AUDITORS:
+                keys.setdefault(("auditor", name), demo_key(name, "auditor"))
+        unknown = [n for r, n in keys if r == "agency" and registry.get(n) is None]
         if unknown:
             raise ValueError(f"API keys for unknown agencies: {', '.join(sorted(unknown))}")
+        if len(set(keys.values())) != len(keys):
+            raise ValueError("two principals share one API key: give each its own")
         # Keyed by digest: the lookup's timing says nothing about the keys.
-        self._by_digest = {_digest(key): name for name, key in keys.items()}
-        self._signing = {name: key.encode() for name, key in keys.items()}
+        self._by_digest = {_digest(key): Principal(*who) for who, key in keys.items()}
+        self._signing = {who: key.encode() for who, key in keys.items()}
 
     def principal(self, presented: str | None) -> Principal | None:
         """The principal a key belongs to, or None."""
         if not presented:
             return None
         digest = _digest(presented)
-        for known, name in self._by_digest.items():
+        found = None
+        for known, principal in self._by_digest.items():
             if hmac.compare_digest(known, digest):
-                role = "national_admin" if name == NATIONAL_ADMIN else "agency"
-                return Principal(role, name)
-        return None
+                found = principal
+        return found
 
-    def signature_valid(self, principal: str, body: bytes, signature: str | None) -> bool:
+    def signature_valid(
+        self, principal: str, body: bytes, signature: str | None, role: Role = "agency"
+    ) -> bool:
         """Whether `signature` is hex HMAC-SHA256 of `body` under the principal's API key: how
-        a message on a shared topic proves which agency sent it, without carrying the key."""
-        key = self._signing.get(principal)
+        a message on a shared topic proves which agency (or channel) sent it, without carrying
+        the key."""
+        if role == "agency" and principal == NATIONAL_ADMIN:
+            role = "national_admin"
+        key = self._signing.get((role, principal))
         if key is None or not signature:
             return False
         return hmac.compare_digest(sign(key, body), signature.strip().lower())
@@ -101,6 +127,16 @@ def authenticate(keyring: KeyRing, request: Request) -> Principal:
     return principal
 
 
+def require_role(principal: Principal, *roles: Role) -> None:
+    """Refuse (403) a caller whose role is not one of `roles`."""
+    if principal.role not in roles:
+        raise Refused(
+            "forbidden",
+            f"only {' or '.join(r.replace('_', ' ') for r in roles)} callers may do this",
+            kind=RefusalKind.FORBIDDEN,
+        )
+
+
 def require_admin(principal: Principal) -> None:
     """Refuse (403) anyone but the national admin."""
     if not principal.is_admin:
@@ -109,12 +145,18 @@ def require_admin(principal: Principal) -> None:
         )
 
 
-def caller_of(keyring: KeyRing) -> Any:
+AGENCY_SIDE: tuple[Role, ...] = ("national_admin", "agency")
+"""The roles of the agency-facing paths (channels and auditors have their own)."""
+
+
+def caller_of(keyring: KeyRing, roles: tuple[Role, ...] = AGENCY_SIDE) -> Any:
     """The FastAPI parameter type of an authenticated caller: `principal: Caller` (401 without
-    a valid key)."""
+    a valid key, 403 for a role not in `roles`)."""
 
     def caller(request: Request) -> Principal:
-        return authenticate(keyring, request)
+        principal = authenticate(keyring, request)
+        require_role(principal, *roles)
+        return principal
 
     return Annotated[Principal, Depends(caller)]
 

@@ -68,6 +68,7 @@ async def ensure_topics(
     topics: dict[str, int],
     replication_factor: int = 1,
     min_insync_replicas: int = 1,
+    configs: dict[str, dict[str, str]] | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet (name -> partitions); returns those created.
 
@@ -88,7 +89,8 @@ async def ensure_topics(
                         name,
                         num_partitions=partitions,
                         replication_factor=replication_factor,
-                        topic_configs=_topic_configs(replication_factor, min_insync_replicas),
+                        topic_configs=_topic_configs(replication_factor, min_insync_replicas)
+                        | (configs or {}).get(name, {}),
                     )
                 ]
             )
@@ -119,9 +121,11 @@ def platform_topics(settings: PlatformSettings) -> dict[str, int]:
         settings.events_topic: settings.event_partitions,
         settings.dead_letter_topic: 1,
         settings.intake_topic: settings.event_partitions,
-        settings.intake_results_topic: settings.event_partitions,
         settings.agency_replies_topic: settings.event_partitions,
-    } | {settings.agency_topic(code): settings.agency_partitions for code in owners}
+    } | {
+        **{settings.agency_topic(code): settings.agency_partitions for code in owners},
+        **{settings.intake_results_topic(c): settings.agency_partitions for c in settings.channels},
+    }
 
 
 async def list_topics(bootstrap: str) -> set[str]:
@@ -157,7 +161,15 @@ async def ensure_platform_topics(bootstrap: str, settings: PlatformSettings) -> 
         platform_topics(settings),
         settings.topic_replication_factor,
         settings.topic_min_insync_replicas,
+        topic_configs(settings),
     )
+
+
+def topic_configs(settings: PlatformSettings) -> dict[str, dict[str, str]]:
+    """Per-topic settings: the topics that may carry a reporter's contact in clear (a channel's
+    submission, or one set aside undecoded) keep it only for the personal-data retention."""
+    retention = {"retention.ms": str(settings.personal_data_retention_hours * 3_600_000)}
+    return {settings.intake_topic: retention, settings.dead_letter_topic: retention}
 
 
 PRODUCER_BROKEN: tuple[type[BaseException], ...] = (

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
 
 DEV_MASTER_KEY = "dev-only-master-key-change-me"
 """The placeholder secret; refused outside development."""
+
+DEMO_CHANNELS = ("web", "mobile", "sms", "whatsapp", "call-center")
+"""The channels that get a demo key (`demo-channel-<name>`) where demo keys are on."""
+DEMO_AUDITORS = ("bpk",)
+"""The auditors that get a demo key (`demo-auditor-<name>`) where demo keys are on."""
+
+Principal = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,9 @@ class PlatformSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LAPOR_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    # Fail closed: unset means production (real secrets, no demo keys); `make run` and
+    # `make test` set development explicitly.
+    environment: Literal["development", "test", "production"] = "production"
     var_dir: Path = Path("var")
     host: str = Field("127.0.0.1", description="interface every local listener binds to")
     topic_prefix: str = Field("lapor", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
@@ -90,7 +99,43 @@ class PlatformSettings(BaseSettings):
         None,
         description="accept the published demo keys demo-<principal> (default: not in production)",
     )
+    channel_keys: dict[Principal, SecretStr] = Field(
+        default_factory=dict,
+        description="channel name -> key: a channel files over HTTP with it (X-API-Key) and "
+        "signs its intake-topic submissions with it",
+    )
+    auditor_keys: dict[Principal, SecretStr] = Field(
+        default_factory=dict, description="auditor name -> key (reads the personal-data log)"
+    )
     demo_data: bool = Field(True, description="`make run` files demo complaints once")
+
+    # Abuse limits (`limits` notation: "N/second|minute|hour|day").
+    filing_rate_per_client: str = Field(
+        "20/minute", description="filings per client address (HTTP)"
+    )
+    filing_rate_per_channel: str = Field("3000/minute", description="filings per channel key")
+    reply_rate_per_client: str = Field(
+        "30/minute", description="reporter replies and token rotations per client address"
+    )
+    max_reporter_messages: int = Field(
+        20, ge=1, le=1000, description="reporter comments (add_information) per complaint"
+    )
+    max_agency_messages: int = Field(
+        200, ge=1, le=10_000, description="agency replies carrying a message, per complaint"
+    )
+    reporter_token_days: int = Field(
+        730, ge=1, le=3650, description="a reporter's access token expires after this"
+    )
+    personal_data_retention_hours: int = Field(
+        72,
+        ge=1,
+        le=24 * 30,
+        description="retention of the intake and dead-letter topics, which may carry contacts",
+    )
+    stall_timeout_s: float = Field(
+        120.0, gt=0, description="/readyz is false when a consumer with a backlog makes no "
+        "progress for this long",
+    )
     replicas: dict[str, int] = Field(
         default_factory=dict,
         description='processes per service under `make run`, e.g. {"routing": 2}; members of '
@@ -120,13 +165,18 @@ class PlatformSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> PlatformSettings:
+        unset = (
+            ""
+            if "environment" in self.model_fields_set
+            else " (LAPOR_ENVIRONMENT is unset, so production; make run sets development)"
+        )
         if (
             self.environment == "production"
             and self.master_key.get_secret_value() == DEV_MASTER_KEY
         ):
-            raise ValueError("LAPOR_MASTER_KEY must be set to a real secret in production")
+            raise ValueError(f"LAPOR_MASTER_KEY must be set to a real secret in production{unset}")
         if self.environment == "production" and (self.demo_keys or self.adjustable_clock):
-            raise ValueError("demo keys and the adjustable clock are refused in production")
+            raise ValueError(f"demo keys and the adjustable clock are refused in production{unset}")
         development = self.environment != "production"
         self.demo_keys = development if self.demo_keys is None else self.demo_keys
         self.adjustable_clock = (
@@ -135,7 +185,7 @@ class PlatformSettings(BaseSettings):
         if self.environment == "production" and not (
             self.kafka_bootstrap_servers and self.database_url
         ):
-            raise ValueError("production needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL")
+            raise ValueError(f"production needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL{unset}")
         return self
 
     @property
@@ -173,10 +223,16 @@ class PlatformSettings(BaseSettings):
         """Submissions published by channels."""
         return self.topic(topics.INTAKE)
 
+    def intake_results_topic(self, channel: str) -> str:
+        """One channel's results: accepted or rejected per submission, keyed by its id."""
+        return topics.intake_results(self.topic_prefix, channel)
+
     @property
-    def intake_results_topic(self) -> str:
-        """One accepted or rejected result per submission, keyed by the submission id."""
-        return self.topic(topics.INTAKE_RESULTS)
+    def channels(self) -> list[str]:
+        """Every channel that may file: those with a key, and the demo ones where demo keys
+        are on. Each has its own results topic."""
+        demo = DEMO_CHANNELS if self.demo_keys else ()
+        return sorted(set(self.channel_keys) | set(demo))
 
     @property
     def agency_replies_topic(self) -> str:

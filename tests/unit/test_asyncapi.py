@@ -38,7 +38,7 @@ def test_the_service_topics_are_documented_with_their_message_schemas():
     addresses = {c["address"] for c in doc["channels"].values()}
     assert {
         "lapor.intake.v1",
-        "lapor.intake-results.v1",
+        "lapor.intake-results.{channel}.v1",
         "lapor.agency.{agencyCode}.v1",
         "lapor.agency-replies.v1",
     } <= addresses
@@ -46,3 +46,4 @@ def test_the_service_topics_are_documented_with_their_message_schemas():
     assert "submission_id" in messages["Submission"]["payload"]["required"]
     assert "reporter" in messages["WorkItem"]["payload"]["properties"]
     assert "lapor_signature" in messages["AgencyReply"]["headers"]["properties"]
+    assert "lapor_signature" in messages["Submission"]["headers"]["properties"]

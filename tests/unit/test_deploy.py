@@ -60,5 +60,7 @@ def test_the_acls_name_every_principal_and_topic_that_exists_today():
     for code in agencies:
         queue = topics.agency_queue("lapor", code)
         assert any(f"User:agency-{code}" in line and queue in line for line in lines), code
-    for name in (topics.EVENTS, topics.INTAKE, topics.INTAKE_RESULTS, topics.AGENCY_REPLIES):
+    for name in (topics.EVENTS, topics.INTAKE, topics.AGENCY_REPLIES):
         assert any(topics.address("lapor", name) in line for line in lines), name
+    results = topics.intake_results("lapor", "web")
+    assert any("User:channel-web" in line and results in line for line in lines)
