@@ -80,9 +80,7 @@ SERVICE_MESSAGES: tuple[Message, ...] = (
         "unsigned or badly signed submissions go to the dead-letter topic.",
         TopicSubmission,
         "the submission id",
-        {
-            "lapor_signature": {"type": "string", "description": "hex HMAC-SHA256 of the value"}
-        },
+        {"lapor_signature": {"type": "string", "description": "hex HMAC-SHA256 of the value"}},
     ),
     Message(
         "IntakeResult",

@@ -133,7 +133,9 @@ class PlatformSettings(BaseSettings):
         description="retention of the intake and dead-letter topics, which may carry contacts",
     )
     stall_timeout_s: float = Field(
-        120.0, gt=0, description="/readyz is false when a consumer with a backlog makes no "
+        120.0,
+        gt=0,
+        description="/readyz is false when a consumer with a backlog makes no "
         "progress for this long",
     )
     replicas: dict[str, int] = Field(
