@@ -121,6 +121,7 @@ def _(e: ev.InformationSupplied, s: ComplaintState) -> Changes:
     return dict(
         status=Status.FILED,
         clocks_paused=False,
+        reporter_messages=s.reporter_messages + 1,
         deadlines=_set(s.deadlines, verification=e.verify_due),
     )
 
@@ -165,13 +166,15 @@ def _(e: ev.ForwardedToUnit, s: ComplaintState) -> Changes:
 def _(e: ev.FollowUpPosted, s: ComplaintState) -> Changes:
     return dict(
         status=Status.FOLLOWED_UP,
+        agency_messages=s.agency_messages + 1,
         deadlines=_set(s.deadlines, follow_up=None, reporter_reply=e.reply_due),
     )
 
 
 @_apply.register
 def _(e: ev.ReporterReplied, s: ComplaintState) -> Changes:
-    return dict(last_reporter_satisfied=e.satisfied)
+    said = 1 if e.message else 0
+    return dict(last_reporter_satisfied=e.satisfied, reporter_messages=s.reporter_messages + said)
 
 
 @_apply.register

@@ -66,6 +66,8 @@ class ComplaintState:
     clocks_paused: bool = False
     extensions: int = 0
     reopen_count: int = 0
+    reporter_messages: int = 0  # add_information comments and replies with a message: bounded
+    agency_messages: int = 0  # follow-ups posted: bounded
     last_reporter_satisfied: bool | None = None
     resolution_code: str | None = None
     closed_reason: str | None = None

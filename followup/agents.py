@@ -11,12 +11,9 @@ from pydantic import ValidationError
 
 from events.messages import AgencyReplyMessage
 from followup.handlers import FollowupDeps, ReplyFromTopic, handle
-from services.platform.auth import KeyRing
+from services.platform.auth import SIGNATURE_HEADER, KeyRing, signature_in
 from services.platform.faust_app import dead_lettering_agent
 from services.platform.http import validation_errors
-
-SIGNATURE_HEADER = "lapor_signature"
-
 
 class BadReply(ValueError):
     """A reply that cannot be trusted or read: it goes to the dead-letter topic with the reason."""
@@ -34,10 +31,7 @@ def reply_decoder(
         except ValidationError as exc:
             problems = "; ".join(f"{e['field']}: {e['problem']}" for e in validation_errors(exc))
             raise BadReply(f"invalid reply: {problems}") from None
-        signature = next(
-            (v.decode(errors="replace") for k, v in headers or () if k == SIGNATURE_HEADER), None
-        )
-        if not keyring.signature_valid(reply.agency_code, body, signature):
+        if not keyring.signature_valid(reply.agency_code, body, signature_in(headers)):
             raise BadReply(
                 f"{SIGNATURE_HEADER} is missing or does not match {reply.agency_code}'s key"
             )

@@ -74,12 +74,21 @@ def decide_agency_reply(
     unit_code: str | None = None,
     reason: str | None = None,
     suggested_agency_code: str | None = None,
+    max_messages: int = 200,
 ) -> list[Event]:
     """An agency acts on a complaint disposed to it: acknowledge, forward to one of its work
-    units, post a follow-up, propose a resolution, or refuse ("not our authority")."""
+    units, post a follow-up, propose a resolution, or refuse ("not our authority"). At most
+    `max_messages` follow-ups per complaint."""
     _require_holder(state, agency, registry)
     if state.status not in AT_AGENCY:
         raise Refused("invalid_state", f"cannot {_VERBS[action]} when {state.status.value}")
+    if action in ("follow_up", "propose_resolution") and state.agency_messages >= max_messages:
+        raise Refused(
+            "message_limit_reached",
+            f"this complaint already holds {max_messages} follow-ups",
+            field="message",
+            kind=RefusalKind.CONFLICT,
+        )
     reply = _Reply(agency, registry, now, policy, message, unit_code, reason, suggested_agency_code)
     return _AGENCY_ACTIONS[action](state, reply)
 

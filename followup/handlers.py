@@ -23,7 +23,7 @@ from services.platform.clock import move_forward
 from services.platform.commands import Outcome, execute
 from services.platform.dispatch import Handler, dispatch
 from services.platform.logs import get_logger
-from services.platform.ports import ContactErased, Ports, Transaction
+from services.platform.ports import ContactRead, ContactErased, Ports, Transaction
 
 log = get_logger("followup")
 SCHEDULER = Actor(role="system", id="deadline-scheduler")
@@ -123,6 +123,7 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
             unit_code=reply.unit_code,
             reason=reply.reason,
             suggested_agency_code=reply.suggested_agency_code,
+            max_messages=ports.settings.max_agency_messages,
         ),
         actor=Actor(role="agency", id=cmd.agency),
         now=ports.clock.now,
@@ -175,7 +176,9 @@ async def show_to_agency(cmd: ShowToAgency, deps: FollowupDeps) -> dict[str, Any
     reporter = None
     if not state.anonymous and state.reporter_ref and not state.personal_data_erased:
         with contextlib.suppress(KeyError, ContactErased):
-            data = await deps.ports.vault.get(state.reporter_ref)
+            reader = f"agency {cmd.agency}" if cmd.agency else "national admin"
+            read = ContactRead(reader, "case file", state.complaint_id)
+            data = await deps.ports.vault.get(state.reporter_ref, read=read)
             reporter = {k: data.get(k) for k in ("name", "phone", "email")}
     return case_file(state, stream) | {"reporter": reporter}
 

@@ -1,30 +1,57 @@
-"""Intake HTTP API: file a complaint, follow it by tracking id, and the reporter's replies."""
+"""Intake HTTP API: channels file complaints; reporters follow them by tracking id, reply, and
+rotate or end their access token; the national admin erases a reporter's contact; auditors read
+who read contacts."""
 
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Submission
 from intake.domain import ReporterAction
-from intake.handlers import FileComplaint, IntakeDeps, ReplyAsReporter, ShowComplaint, handle
+from intake.handlers import (
+    ErasePersonalData,
+    FileComplaint,
+    IntakeDeps,
+    ListContactReads,
+    ReplyAsReporter,
+    RevokeToken,
+    RotateToken,
+    ShowComplaint,
+    handle,
+)
+from services.platform.auth import KeyRing, Principal, admin_of, caller_of
 from services.platform.http import ERROR_SCHEMA, TRACKING_ID, IdempotencyKey
+from services.platform.ratelimit import RateLimits, client_address
 
 TokenHeader = Annotated[
     str | None,
-    Header(alias="X-Access-Token", description="the reporter's access token, from the filing"),
+    Header(
+        alias="X-Access-Token",
+        max_length=256,
+        description="the reporter's access token, from the filing",
+    ),
 ]
 TrackingId = Annotated[str, Path(pattern=TRACKING_ID)]
+LIMITED = {429: {"description": "too many requests: retry after `Retry-After` seconds"}}
 
 
 class Filed(BaseModel):
-    """The answer to a filing. Keep the access token: it is the reporter's key to the case."""
+    """The answer to a filing. Keep the access token: it is the reporter's key to the case.
+    A repeated filing gets a fresh token only when it repeats the reporter's contact too (the
+    earlier token then stops working); an anonymous one never gets a token again."""
 
     complaint_id: UUID
     tracking_id: str
-    access_token: str
+    access_token: str | None
     status_url: str
+
+
+class NewToken(BaseModel):
+    """A fresh access token; the one presented no longer works."""
+
+    access_token: str
 
 
 class ReporterReply(BaseModel):
@@ -36,20 +63,50 @@ class ReporterReply(BaseModel):
     message: str | None = Field(None, min_length=1, max_length=20_000, pattern=r"^[^\x00]*$")
 
 
-def router(deps: IntakeDeps) -> APIRouter:
+def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     """The intake routes, bound to the service's use cases."""
-    api = APIRouter(prefix="/v1", tags=["complaints"], responses=ERROR_SCHEMA)
+    api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA | LIMITED)
+    settings = deps.ports.settings
+    limits = RateLimits(
+        {
+            "filing-per-client": settings.filing_rate_per_client,
+            "filing-per-channel": settings.filing_rate_per_channel,
+            "reply-per-client": settings.reply_rate_per_client,
+        }
+    )
 
-    @api.post("/complaints", status_code=201, response_model=Filed)
+    def filing_limits(request: Request) -> None:
+        # Before authentication: a flood of bad keys is a flood too.
+        limits.hit("filing-per-client", client_address(request))
+
+    def reply_limits(request: Request) -> None:
+        limits.hit("reply-per-client", client_address(request))
+
+    Channel = caller_of(keyring, ("channel",))
+    Auditor = caller_of(keyring, ("auditor", "national_admin"))
+
+    @api.post(
+        "/complaints",
+        status_code=201,
+        response_model=Filed,
+        tags=["complaints"],
+        dependencies=[Depends(filing_limits)],
+    )
     async def file_complaint(
-        submission: Submission, request: Request, response: Response, key: IdempotencyKey = None
+        submission: Submission,
+        request: Request,
+        response: Response,
+        channel: Channel,
+        key: IdempotencyKey = None,
     ) -> Filed:
         """File a complaint, aspiration, information request or whistle-blowing report.
 
-        Public: citizens' channels call it. With an `Idempotency-Key`, a retry returns the
-        same complaint (header `Idempotent-Replayed: true`), never a second one.
+        Channels only, with their own key (X-API-Key); `channel` must be the key's channel.
+        With an `Idempotency-Key`, a retry returns the same complaint (header
+        `Idempotent-Replayed: true`), never a second one.
         """
-        filing = await handle(FileComplaint(submission, key=key), deps)
+        limits.hit("filing-per-channel", channel.id)
+        filing = await handle(FileComplaint(submission, channel.id, key=key), deps)
         if not filing.created:
             response.headers["Idempotent-Replayed"] = "true"
         return Filed(
@@ -59,14 +116,18 @@ def router(deps: IntakeDeps) -> APIRouter:
             status_url=str(request.url_for("get_complaint", tracking_id=filing.tracking_id)),
         )
 
-    @api.get("/complaints/{tracking_id}", name="get_complaint")
+    @api.get("/complaints/{tracking_id}", name="get_complaint", tags=["complaints"])
     async def get_complaint(tracking_id: TrackingId, token: TokenHeader = None) -> dict[str, Any]:
         """Status, deadlines and the public timeline. A confidential complaint is visible only
         with the reporter's `X-Access-Token`; personal data is never shown."""
         view: dict[str, Any] = await handle(ShowComplaint(tracking_id, token), deps)
         return view
 
-    @api.post("/complaints/{tracking_id}/replies")
+    @api.post(
+        "/complaints/{tracking_id}/replies",
+        tags=["complaints"],
+        dependencies=[Depends(reply_limits)],
+    )
     async def reply(
         tracking_id: TrackingId,
         body: ReporterReply,
@@ -79,5 +140,53 @@ def router(deps: IntakeDeps) -> APIRouter:
         command = ReplyAsReporter(tracking_id, token, body.action, body.message, key)
         view: dict[str, Any] = await handle(command, deps)
         return view
+
+    @api.post(
+        "/complaints/{tracking_id}/access-token",
+        response_model=NewToken,
+        tags=["complaints"],
+        dependencies=[Depends(reply_limits)],
+    )
+    async def rotate_token(tracking_id: TrackingId, token: TokenHeader = None) -> NewToken:
+        """Swap the access token for a new one (the presented one and any other stop working)."""
+        return NewToken(access_token=await handle(RotateToken(tracking_id, token), deps))
+
+    @api.delete(
+        "/complaints/{tracking_id}/access-token",
+        status_code=204,
+        tags=["complaints"],
+        dependencies=[Depends(reply_limits)],
+    )
+    async def revoke_token(tracking_id: TrackingId, token: TokenHeader = None) -> Response:
+        """End the presented access token (e.g. after using a shared device)."""
+        await handle(RevokeToken(tracking_id, token), deps)
+        return Response(status_code=204)
+
+    @api.post(
+        "/admin/complaints/{complaint_id}/erase-personal-data",
+        tags=["personal data"],
+    )
+    async def erase_personal_data(
+        complaint_id: UUID, admin: Annotated[Principal, admin_of(keyring)]
+    ) -> dict[str, Any]:
+        """The national admin erases the reporter's contact (UU PDP 27/2022): the reporter's key
+        is destroyed, so the stored contact can never be read again, and
+        `PersonalDataErased` is appended. Repeating it is harmless."""
+        done: dict[str, Any] = await handle(ErasePersonalData(complaint_id, admin.id), deps)
+        return done
+
+    @api.get("/audit/contact-reads", tags=["personal data"])
+    async def contact_reads(
+        auditor: Auditor,
+        complaint_id: UUID | None = None,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Every read of a reporter's contact: who, when, why, which complaint (oldest first;
+        page with `after` = the last position seen). Auditors and the national admin."""
+        rows: list[dict[str, Any]] = await handle(
+            ListContactReads(complaint_id, after, limit), deps
+        )
+        return rows
 
     return api

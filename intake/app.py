@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from intake import agents, api
 from intake.bootstrap import bootstrap
 from services.platform.faust_app import faust_worker
+from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, service_app
 
@@ -22,13 +23,14 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         title="lapor intake",
         description="Channels file complaints here; reporters follow them and reply.",
     )
-    app.include_router(api.router(deps))
+    install_rate_limit_handler(app)
+    app.include_router(api.router(deps, rt.keyring))
     rt.ready["intake-topic"] = asyncio.Event()
     intake_topic = faust_worker(
         rt.settings,
         app_id="intake-topic",
         bootstrap=rt.endpoints.kafka_bootstrap_servers,
-        register=lambda faust_app: agents.register(faust_app, deps),
+        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring),
         ready=rt.ready["intake-topic"],
     )
     return app, {"intake-topic": intake_topic}

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from intake.domain import IntakeSecrets
 from intake.handlers import IntakeDeps
+from intake.store import InMemoryTokens, ReporterTokens, TokenTable
 from services.platform.memory import memory_ports
 from services.platform.ports import Ports
 from services.platform.runtime import Runtime
 
 
-def _deps(ports: Ports) -> IntakeDeps:
-    return IntakeDeps(
-        ports, IntakeSecrets.from_master_key(ports.settings.master_key.get_secret_value())
-    )
+def _deps(ports: Ports, tokens: ReporterTokens) -> IntakeDeps:
+    secrets = IntakeSecrets.from_master_key(ports.settings.master_key.get_secret_value())
+    return IntakeDeps(ports, secrets, tokens)
 
 
 def bootstrap(rt: Runtime) -> IntakeDeps:
     """Intake over the process's real adapters."""
-    return _deps(rt.ports)
+    return _deps(rt.ports, TokenTable(rt.pool))
 
 
 def bootstrap_fakes(ports: Ports | None = None) -> IntakeDeps:
     """Intake over in-memory fakes (unit tests)."""
-    return _deps(ports or memory_ports())
+    return _deps(ports or memory_ports(), InMemoryTokens())

@@ -3,7 +3,6 @@ replies."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from events.catalog import (
     ComplaintFiled,
     ComplaintReopened,
     InformationSupplied,
+    PersonalDataErased,
     ReferredToOmbudsman,
     ReporterReplied,
     Resolved,
@@ -35,19 +35,14 @@ ReporterAction = Literal["add_information", "satisfied", "not_satisfied", "refer
 
 @dataclass(frozen=True)
 class IntakeSecrets:
-    """The server secrets intake derives ids and tokens from (never the master key itself)."""
+    """The server secret intake derives complaint ids from (never the master key itself)."""
 
-    token: bytes
     ids: bytes
 
     @classmethod
     def from_master_key(cls, master_key: str) -> IntakeSecrets:
-        """One secret per purpose, so that one leaking says nothing of the other."""
-        master = master_key.encode()
-        return cls(
-            token=hashlib.sha256(b"lapor reporter access tokens\x00" + master).digest(),
-            ids=hashlib.sha256(b"lapor channel keys\x00" + master).digest(),
-        )
+        """A secret of its own purpose, so that it leaking says nothing of the master key."""
+        return cls(ids=hashlib.sha256(b"lapor channel keys\x00" + master_key.encode()).digest())
 
 
 def complaint_id_for(channel: str, key: str, secret: bytes = b"") -> UUID:
@@ -65,20 +60,6 @@ def tracking_id_for(complaint_id: UUID) -> str:
     number = int.from_bytes(hashlib.sha256(complaint_id.bytes).digest()[:8], "big") >> 4
     chars = "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(12)))
     return f"lpr-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
-
-
-def access_token_for(secret: bytes, complaint_id: UUID) -> str:
-    """The reporter's access token: derived, so a retried filing returns the same one."""
-    digest = hmac.new(secret, b"reporter-access\x00" + complaint_id.bytes, "sha256").digest()
-    return base64.urlsafe_b64encode(digest[:24]).decode()
-
-
-def token_matches(secret: bytes, complaint_id: UUID, token: str | None) -> bool:
-    """Constant-time check of a reporter's access token."""
-    if not token:
-        return False
-    expected = access_token_for(secret, complaint_id).encode()
-    return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
 
 
 def same_submission(filed: ComplaintFiled, submission: Submission) -> bool:
@@ -132,13 +113,24 @@ def decide_reporter_reply(
     message: str | None,
     now: datetime,
     policy: DeadlinePolicy,
+    max_messages: int = 20,
 ) -> list[Event]:
     """The reporter answers: adds information, is satisfied (resolved, then closed), is not
-    satisfied (reopened), or consents to an Ombudsman referral after the resolution deadline."""
+    satisfied (reopened), or consents to an Ombudsman referral after the resolution deadline.
+    At most `max_messages` messages per complaint: what one reporter can make the platform
+    carry is bounded."""
     if state.status is Status.NEW:
         raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
     if not state.is_open:
         raise Refused("closed", f"the complaint is {state.status.value}")
+    if message and state.reporter_messages >= max_messages:
+        raise Refused(
+            "message_limit_reached",
+            f"this complaint already holds {max_messages} messages from the reporter; "
+            "contact the agency through its own channel",
+            field="message",
+            kind=RefusalKind.CONFLICT,
+        )
     if action == "add_information":
         if not message:
             raise Refused(
@@ -172,3 +164,18 @@ def decide_reporter_reply(
         )
     opened = state.filed_at or now
     return [ReferredToOmbudsman(consent_given_at=now, days_open=max(0, (now - opened).days))]
+
+
+def decide_erasure(state: ComplaintState) -> list[PersonalDataErased]:
+    """Record that the reporter's contact is erased: once (nothing more to do afterwards)."""
+    if state.status is Status.NEW:
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
+    if state.personal_data_erased:
+        return []
+    if state.reporter_ref is None:
+        raise Refused(
+            "no_personal_data",
+            "this complaint holds no reporter contact",
+            kind=RefusalKind.CONFLICT,
+        )
+    return [PersonalDataErased(reporter_ref=state.reporter_ref)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -20,20 +21,20 @@ from events.state import ComplaintState
 from intake.domain import (
     IntakeSecrets,
     ReporterAction,
-    access_token_for,
     complaint_id_for,
+    decide_erasure,
     decide_file,
     decide_reporter_reply,
     same_submission,
-    token_matches,
     tracking_id_for,
 )
+from intake.store import ReporterTokens, new_access_token
 from intake.timeline import public_timeline
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
 from services.platform.dispatch import Handler, dispatch
 from services.platform.http import validation_errors
-from services.platform.ports import ContactErased, InvalidAppend, Ports, Transaction
+from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Ports, Transaction
 from services.platform.vault import new_reporter_ref
 
 
@@ -43,22 +44,27 @@ class IntakeDeps:
 
     ports: Ports
     secrets: IntakeSecrets
+    tokens: ReporterTokens
 
 
 @dataclass(frozen=True)
 class FileComplaint:
-    """File a submission once; `key` is the channel's Idempotency-Key or submission id."""
+    """File a submission once; `key` is the channel's Idempotency-Key or submission id.
+    `channel` is the authenticated channel: the submission must name it."""
 
     submission: Submission
+    channel: str
     key: str | None = None
     submission_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SubmitFromTopic:
-    """A decoded intake-topic message (a JSON object with a string submission_id)."""
+    """A decoded intake-topic message (a JSON object with a string submission_id), signed by
+    `channel`."""
 
     data: dict[str, Any]
+    channel: str
 
 
 @dataclass(frozen=True)
@@ -81,13 +87,46 @@ class ReplyAsReporter:
 
 
 @dataclass(frozen=True)
+class RotateToken:
+    """The reporter swaps the access token for a new one; the old one stops working."""
+
+    tracking_id: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class RevokeToken:
+    """The reporter ends the access token (e.g. on a shared device)."""
+
+    tracking_id: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class ErasePersonalData:
+    """The national admin erases a reporter's contact (UU PDP): shred the key, record it."""
+
+    complaint_id: UUID
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class ListContactReads:
+    """The log of who read reporters' contacts (auditors and the national admin)."""
+
+    complaint_id: UUID | None
+    after: int
+    limit: int
+
+
+@dataclass(frozen=True)
 class Filing:
-    """The answer to a filing: ids for the channel and the reporter; `created` is False for a
-    repeated submission (same key, same content)."""
+    """The answer to a filing: ids for the channel and, on the first filing or a repeat that
+    proves the same reporter, a fresh access token; `created` is False for a repeat."""
 
     complaint_id: UUID
     tracking_id: str
-    access_token: str
+    access_token: str | None
     created: bool
 
 
@@ -99,16 +138,25 @@ async def file_complaint(cmd: FileComplaint, deps: IntakeDeps) -> Filing:
     answers with the winner's complaint.
     """
     ports, submission, key = deps.ports, cmd.submission, cmd.key
+    if submission.channel != cmd.channel:
+        raise Refused(
+            "channel_mismatch",
+            f"this key files for the channel {cmd.channel!r} only",
+            field="channel",
+            kind=RefusalKind.FORBIDDEN,
+        )
     complaint_id = complaint_id_for(submission.channel, key, deps.secrets.ids) if key else uuid4()
     if key and (repeat := await _repeat(deps, complaint_id, submission)):
         return repeat
     now = await ports.clock.refresh()
     reporter_ref = new_reporter_ref() if submission.reporter is not None else None
+    token = new_access_token()
 
-    async def keep_contact(tx: Transaction) -> None:
-        assert submission.reporter is not None
-        contact = submission.reporter.model_dump(exclude_none=True)
-        await ports.vault.put(contact, reporter_ref, tx=tx)
+    async def keep_contact_and_token(tx: Transaction) -> None:
+        if submission.reporter is not None:
+            contact = submission.reporter.model_dump(exclude_none=True)
+            await ports.vault.put(contact, reporter_ref, tx=tx)
+        await _issue(deps, complaint_id, token, tx=tx, revoke_others=False)
 
     try:
         await execute(
@@ -127,7 +175,7 @@ async def file_complaint(cmd: FileComplaint, deps: IntakeDeps) -> Filing:
             now=ports.clock.now,
             correlation_id=complaint_id,
             stream=[],
-            also=keep_contact if reporter_ref is not None else None,
+            also=keep_contact_and_token,
         )
     except Refused as refused:  # a concurrent filing with the same key won
         already = key and refused.code == "already_filed"
@@ -142,13 +190,18 @@ async def file_complaint(cmd: FileComplaint, deps: IntakeDeps) -> Filing:
                 field="Idempotency-Key",
                 kind=RefusalKind.CONFLICT,
             ) from clash
-        return await file_complaint(FileComplaint(submission), deps)  # a fresh random id
-    return _filing(deps, complaint_id, created=True)
+        return await file_complaint(FileComplaint(submission, cmd.channel), deps)  # fresh id
+    return Filing(complaint_id, tracking_id_for(complaint_id), token, created=True)
 
 
-def _filing(deps: IntakeDeps, complaint_id: UUID, *, created: bool) -> Filing:
-    token = access_token_for(deps.secrets.token, complaint_id)
-    return Filing(complaint_id, tracking_id_for(complaint_id), token, created)
+async def _issue(
+    deps: IntakeDeps, complaint_id: UUID, token: str, *, tx: Transaction, revoke_others: bool
+) -> None:
+    now = deps.ports.clock.now()
+    expires = now + timedelta(days=deps.ports.settings.reporter_token_days)
+    await deps.tokens.issue(
+        complaint_id, token, now=now, expires_at=expires, revoke_others=revoke_others, tx=tx
+    )
 
 
 async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) -> Filing | None:
@@ -160,7 +213,7 @@ async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) 
         not isinstance(filed, ComplaintFiled)
         or not same_submission(filed, submission)
         # The reporter's token goes back only to whoever can repeat the person as well.
-        or not await _same_reporter(deps, filed.reporter_ref, submission)
+        or not await _same_reporter(deps, complaint_id, filed.reporter_ref, submission)
     ):
         raise Refused(
             "idempotency_key_reused",
@@ -168,17 +221,27 @@ async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) 
             field="Idempotency-Key",
             kind=RefusalKind.INVALID,
         )
-    return _filing(deps, complaint_id, created=False)
+    tracking_id = tracking_id_for(complaint_id)
+    if filed.reporter_ref is None:
+        # Anonymous: nothing proves the caller is the reporter, so no token, ever, on a repeat.
+        return Filing(complaint_id, tracking_id, None, created=False)
+    # The caller repeated the person too (through the authenticated channel): a fresh token,
+    # and the one the first answer carried (perhaps never received) stops working.
+    await deps.ports.clock.refresh()
+    token = new_access_token()
+    await _issue(deps, complaint_id, token, tx=None, revoke_others=True)
+    return Filing(complaint_id, tracking_id, token, created=False)
 
 
 async def _same_reporter(
-    deps: IntakeDeps, reporter_ref: str | None, submission: Submission
+    deps: IntakeDeps, complaint_id: UUID, reporter_ref: str | None, submission: Submission
 ) -> bool:
     given = submission.reporter.model_dump(exclude_none=True) if submission.reporter else None
     if reporter_ref is None or given is None:
         return reporter_ref is None and given is None
+    read = ContactRead(f"channel {submission.channel}", "repeated filing", complaint_id)
     try:
-        stored = await deps.ports.vault.get(reporter_ref)
+        stored = await deps.ports.vault.get(reporter_ref, read=read)
     except (KeyError, ContactErased):
         return False
     return hmac.compare_digest(
@@ -189,15 +252,15 @@ async def _same_reporter(
 async def submit_from_topic(cmd: SubmitFromTopic, deps: IntakeDeps) -> IntakeResult:
     """File a topic submission once and publish its result (accepted or rejected, keyed by the
     submission id) on the intake-results topic."""
-    data, settings = cmd.data, deps.ports.settings
+    data, settings, channel = cmd.data, deps.ports.settings, cmd.channel
     submission_id = data["submission_id"]
-    channel = data.get("channel") if isinstance(data.get("channel"), str) else None
     rejected = IntakeResult(submission_id=submission_id, channel=channel, status="rejected")
     try:
         submission = TopicSubmission.model_validate(data)
         filing = await file_complaint(
             FileComplaint(
                 Submission.model_validate(submission.model_dump(exclude={"submission_id"})),
+                channel,
                 key=submission.submission_id,
                 submission_id=submission.submission_id,
             ),
@@ -218,7 +281,7 @@ async def submit_from_topic(cmd: SubmitFromTopic, deps: IntakeDeps) -> IntakeRes
         problem = {"field": refused.field or "", "problem": f"{refused.code}: {refused.message}"}
         result = rejected.model_copy(update={"errors": [problem]})
     await deps.ports.publisher.publish(
-        settings.intake_results_topic,
+        settings.intake_results_topic(channel),
         submission_id,
         result.model_dump_json().encode(),
         {"lapor_type": "intake-result"},
@@ -235,7 +298,7 @@ async def _visible(
         raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
     envelopes = await store.read_stream(complaint_id)
     state = replay(envelopes)
-    is_reporter = token_matches(deps.secrets.token, complaint_id, token)
+    is_reporter = await deps.tokens.valid(complaint_id, token, deps.ports.clock.now())
     if state.confidential and not is_reporter:
         # Shows nothing, not even that it exists.
         raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
@@ -269,7 +332,12 @@ async def reply_as_reporter(cmd: ReplyAsReporter, deps: IntakeDeps) -> dict[str,
         ports.store,
         state.complaint_id,
         lambda s: decide_reporter_reply(
-            s, action=cmd.action, message=cmd.message, now=ports.clock.now(), policy=ports.policy
+            s,
+            action=cmd.action,
+            message=cmd.message,
+            now=ports.clock.now(),
+            policy=ports.policy,
+            max_messages=ports.settings.max_reporter_messages,
         ),
         actor=Actor(role="reporter", id=cmd.tracking_id),
         now=ports.clock.now,
@@ -279,11 +347,73 @@ async def reply_as_reporter(cmd: ReplyAsReporter, deps: IntakeDeps) -> dict[str,
     return public_timeline(outcome.state, stream, ports.registry)
 
 
+async def _reporter_state(deps: IntakeDeps, tracking_id: str, token: str | None) -> UUID:
+    _, _, is_reporter = await _visible(deps, tracking_id, token)
+    complaint_id = await deps.ports.store.find_by_tracking_id(tracking_id)
+    if not is_reporter or complaint_id is None:
+        raise Refused(
+            "unauthenticated",
+            "the reporter's access token is required",
+            kind=RefusalKind.UNAUTHENTICATED,
+        )
+    return complaint_id
+
+
+async def rotate_token(cmd: RotateToken, deps: IntakeDeps) -> str:
+    """A new token for the reporter; every earlier one stops working."""
+    complaint_id = await _reporter_state(deps, cmd.tracking_id, cmd.token)
+    await deps.ports.clock.refresh()
+    token = new_access_token()
+    await _issue(deps, complaint_id, token, tx=None, revoke_others=True)
+    return token
+
+
+async def revoke_token(cmd: RevokeToken, deps: IntakeDeps) -> None:
+    """The presented token stops working."""
+    complaint_id = await _reporter_state(deps, cmd.tracking_id, cmd.token)
+    assert cmd.token is not None
+    await deps.tokens.revoke(complaint_id, cmd.token, deps.ports.clock.now())
+
+
+async def erase_personal_data(cmd: ErasePersonalData, deps: IntakeDeps) -> dict[str, Any]:
+    """Shred the reporter's key, then record `PersonalDataErased` (once: a repeat is harmless).
+
+    Shredding first: should the append fail, the person is gone all the same, and a retry
+    records it."""
+    ports = deps.ports
+    state = replay(await ports.store.read_stream(cmd.complaint_id))
+    decide_erasure(state)  # refuses before anything is shredded
+    shredded = await ports.vault.erase(state.reporter_ref) if state.reporter_ref else False
+    await ports.clock.refresh()
+    outcome = await execute(
+        ports.store,
+        cmd.complaint_id,
+        decide_erasure,
+        actor=Actor(role="national_admin", id=cmd.requested_by),
+        now=ports.clock.now,
+    )
+    return {
+        "complaint_id": str(cmd.complaint_id),
+        "tracking_id": state.tracking_id,
+        "key_shredded": shredded,
+        "erased_now": bool(outcome.appended),
+    }
+
+
+async def list_contact_reads(cmd: ListContactReads, deps: IntakeDeps) -> list[dict[str, Any]]:
+    """Who read which reporter's contact, when and why."""
+    return await deps.ports.vault.reads(cmd.complaint_id, after=cmd.after, limit=cmd.limit)
+
+
 COMMAND_HANDLERS: dict[type, Handler[IntakeDeps]] = {
     FileComplaint: file_complaint,
     SubmitFromTopic: submit_from_topic,
     ShowComplaint: show_complaint,
     ReplyAsReporter: reply_as_reporter,
+    RotateToken: rotate_token,
+    RevokeToken: revoke_token,
+    ErasePersonalData: erase_personal_data,
+    ListContactReads: list_contact_reads,
 }
 """Every intake use case, by its command."""
 

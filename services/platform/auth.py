@@ -96,6 +96,17 @@ class KeyRing:
         return hmac.compare_digest(sign(key, body), signature.strip().lower())
 
 
+SIGNATURE_HEADER = "lapor_signature"
+"""The Kafka header that carries a message's signature (hex HMAC-SHA256 of the value)."""
+
+
+def signature_in(headers: Any) -> str | None:
+    """The signature among a Kafka message's headers (pairs of name and bytes), if any."""
+    return next(
+        (v.decode(errors="replace") for k, v in headers or () if k == SIGNATURE_HEADER), None
+    )
+
+
 def sign(key: bytes | str, body: bytes) -> str:
     """The signature an agency puts in the `lapor_signature` header of a reply."""
     raw = key.encode() if isinstance(key, str) else key

@@ -19,6 +19,7 @@ from services.platform.policy import deadline_policy
 from services.platform.ports import (
     ConcurrencyError,
     ContactErased,
+    ContactRead,
     InvalidAppend,
     Ports,
     StoredEvent,
@@ -194,6 +195,7 @@ class InMemoryVault:
         self._data: dict[str, dict[str, Any]] = {}
         self._erased: set[str] = set()
         self._counter = 0
+        self._reads: list[dict[str, Any]] = []
 
     async def put(
         self, data: dict[str, Any], reporter_ref: str | None = None, *, tx: Transaction = None
@@ -211,11 +213,36 @@ class InMemoryVault:
             write()
         return ref
 
-    async def get(self, reporter_ref: str) -> dict[str, Any]:
-        """A reporter's data; KeyError if unknown, ContactErased once erased."""
+    async def get(self, reporter_ref: str, *, read: ContactRead) -> dict[str, Any]:
+        """A reporter's data (the read logged); KeyError if unknown, ContactErased once erased."""
+        self._reads.append(
+            {
+                "position": len(self._reads) + 1,
+                "read_at": None,
+                "reader": read.reader,
+                "purpose": read.purpose,
+                "complaint_id": read.complaint_id,
+                "reporter_ref": reporter_ref,
+            }
+        )
         if reporter_ref in self._erased:
             raise ContactErased(reporter_ref)
         return dict(self._data[reporter_ref])
+
+    def peek(self, reporter_ref: str) -> dict[str, Any]:
+        """What is stored, without a read-log entry (tests only: checking what was kept)."""
+        return dict(self._data[reporter_ref])
+
+    async def reads(
+        self, complaint_id: UUID | None = None, *, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The read log, oldest first."""
+        found = [
+            r
+            for r in self._reads
+            if r["position"] > after and complaint_id in (None, r["complaint_id"])
+        ]
+        return found[:limit]
 
     async def erase(self, reporter_ref: str) -> bool:
         """Forget the reporter's data for good."""

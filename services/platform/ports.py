@@ -159,13 +159,29 @@ class PersonalDataVault(Protocol):
         """Store a reporter's data; returns the reporter ref."""
         ...
 
-    async def get(self, reporter_ref: str) -> dict[str, Any]:
-        """A reporter's data; KeyError if unknown, ContactErased once erased."""
+    async def get(self, reporter_ref: str, *, read: ContactRead) -> dict[str, Any]:
+        """A reporter's data; KeyError if unknown, ContactErased once erased. Every read is
+        logged with who read it, why, and for which complaint."""
         ...
 
     async def erase(self, reporter_ref: str) -> bool:
         """Destroy the reporter's key; True if there was one."""
         ...
+
+    async def reads(
+        self, complaint_id: UUID | None = None, *, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The read log, oldest first, after a position: every complaint's or one's."""
+        ...
+
+
+@dataclass(frozen=True)
+class ContactRead:
+    """Who reads a reporter's contact, why, and for which complaint (the read log's entry)."""
+
+    reader: str
+    purpose: str
+    complaint_id: UUID | None
 
 
 class ContactErased(LookupError):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, StringConstraints, model_validator
+from limits import parse as parse_rate
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
@@ -154,6 +155,15 @@ class PlatformSettings(BaseSettings):
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _rates_are_readable(self) -> PlatformSettings:
+        for name in ("filing_rate_per_client", "filing_rate_per_channel", "reply_rate_per_client"):
+            try:
+                parse_rate(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc} (e.g. '20/minute')") from None
+        return self
 
     @model_validator(mode="after")
     def _replicas_of_known_services(self) -> PlatformSettings:

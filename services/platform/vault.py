@@ -7,13 +7,14 @@ import hashlib
 import json
 import secrets
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from services.platform.ports import ContactErased, Transaction
+from services.platform.ports import ContactErased, ContactRead, Transaction
 
 _NONCE = 12
 
@@ -81,9 +82,18 @@ class EncryptedVault:
             sealed,
         )
 
-    async def get(self, reporter_ref: str) -> dict[str, Any]:
-        """Decrypt a reporter's data; ContactErased once the key is gone."""
-        async with self.pool.acquire() as conn:
+    async def get(self, reporter_ref: str, *, read: ContactRead) -> dict[str, Any]:
+        """Decrypt a reporter's data; ContactErased once the key is gone. The read is logged
+        first, in the same transaction: no read without its entry."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO personal_data_reads (reader, purpose, complaint_id, reporter_ref) "
+                "VALUES ($1, $2, $3, $4)",
+                read.reader,
+                read.purpose,
+                read.complaint_id,
+                reporter_ref,
+            )
             row = await conn.fetchrow(
                 "SELECT k.wrapped_key, k.master_key_id, d.ciphertext FROM reporter_data d "
                 "LEFT JOIN reporter_keys k USING (reporter_ref) WHERE d.reporter_ref = $1",
@@ -115,3 +125,18 @@ class EncryptedVault:
                 reporter_ref,
             )
         return deleted.endswith(" 1")
+
+    async def reads(
+        self, complaint_id: UUID | None = None, *, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The read log, oldest first, after a position: every complaint's or one's."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT position, read_at, reader, purpose, complaint_id, reporter_ref "
+                "FROM personal_data_reads WHERE position > $1 "
+                "AND ($2::uuid IS NULL OR complaint_id = $2) ORDER BY position LIMIT $3",
+                after,
+                complaint_id,
+                limit,
+            )
+        return [dict(r) for r in rows]

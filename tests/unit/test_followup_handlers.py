@@ -30,7 +30,7 @@ CITY = "kota-bandung"
 
 async def held(system: FakeSystem, **fields):  # type: ignore[no-untyped-def]
     """A complaint filed, disposed to kota-bandung by the rules, known to followup."""
-    filing = await intake(FileComplaint(submission(**fields)), system.intake)
+    filing = await intake(FileComplaint(submission(**fields), "web"), system.intake)
     await system.deliver(filing.complaint_id)
     return filing.complaint_id
 

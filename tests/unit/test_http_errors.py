@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 
 from intake import api
 from intake.bootstrap import bootstrap_fakes
+from services.platform.auth import KeyRing, demo_key
 from services.platform.http import install_error_handlers
+from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.memory import InMemoryEventStore
 from tests.unit.fakes import submission
 
@@ -25,8 +27,12 @@ class UnreachableStore(InMemoryEventStore):
 def client_for(deps) -> TestClient:  # type: ignore[no-untyped-def]
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(api.router(deps))
-    return TestClient(app, raise_server_exceptions=False)
+    install_rate_limit_handler(app)
+    keyring = KeyRing(deps.ports.settings, deps.ports.registry)
+    app.include_router(api.router(deps, keyring))
+    return TestClient(
+        app, raise_server_exceptions=False, headers={"X-API-Key": demo_key("web", "channel")}
+    )
 
 
 def test_a_storage_outage_answers_503_with_retry_after():

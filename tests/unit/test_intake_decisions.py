@@ -12,16 +12,13 @@ from events import ComplaintKind, Status
 from events.catalog import ComplaintFiled
 from events.messages import ReporterContact, Submission, TopicSubmission
 from intake.domain import (
-    access_token_for,
     complaint_id_for,
     decide_file,
     same_submission,
-    token_matches,
     tracking_id_for,
 )
 from tests.unit.given import NOW, POLICY, filed, given, refused, verified
 
-SECRET = b"test-secret-for-reporter-tokens"
 CONTACT = {"name": "Siti Rahayu", "phone": "+62 812-3456-7890"}
 TRACKING = re.compile(r"^lpr-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}-[0-9a-hjkmnp-tv-z]{4}$")
 
@@ -206,37 +203,6 @@ def test_tracking_ids_avoid_ambiguous_letters_and_differ():
     for tracking in ids:
         assert TRACKING.match(tracking), tracking
         assert not set(tracking[4:].replace("-", "")) & set("ilou")
-
-
-def test_access_token_is_derived_and_stable():
-    complaint_id = complaint_id_for("web", "key-1")
-    token = access_token_for(SECRET, complaint_id)
-    assert token == access_token_for(SECRET, complaint_id)
-    assert len(token) == 32  # 24 bytes, URL-safe base64
-    assert token != access_token_for(b"another-secret", complaint_id)
-    assert token != access_token_for(SECRET, complaint_id_for("web", "key-2"))
-
-
-def test_token_matches_only_the_right_token():
-    complaint_id = complaint_id_for("web", "key-1")
-    token = access_token_for(SECRET, complaint_id)
-    assert token_matches(SECRET, complaint_id, token) is True
-    assert token_matches(SECRET, complaint_id, None) is False
-    assert token_matches(SECRET, complaint_id, "") is False
-    assert (
-        token_matches(SECRET, complaint_id, token[:-1] + ("A" if token[-1] != "A" else "B"))
-        is False
-    )
-    assert token_matches(SECRET, complaint_id_for("web", "key-2"), token) is False
-    assert token_matches(b"another-secret", complaint_id, token) is False
-
-
-def test_a_non_ascii_token_is_simply_wrong():
-    """BUG: hmac.compare_digest raises TypeError for a str with non-ASCII characters, so an
-    X-Access-Token header such as "café" makes token_matches raise (an HTTP 500) instead of
-    answering False."""
-    complaint_id = complaint_id_for("web", "key-1")
-    assert token_matches(SECRET, complaint_id, "café") is False
 
 
 # -- idempotent retries -------------------------------------------------------------------------

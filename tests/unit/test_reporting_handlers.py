@@ -32,8 +32,8 @@ def test_every_query_and_event_type_has_a_handler():
 
 async def test_projected_complaints_feed_the_dashboards():
     system = fake_system()
-    first = await intake(FileComplaint(submission()), system.intake)
-    other = await intake(FileComplaint(submission(region_code="32.01")), system.intake)
+    first = await intake(FileComplaint(submission(), "web"), system.intake)
+    other = await intake(FileComplaint(submission(region_code="32.01"), "web"), system.intake)
     for filing in (first, other):
         await system.deliver(filing.complaint_id)
     follow_up = AgencyReply(action="follow_up", message="Sudah ditambal.")
@@ -56,7 +56,7 @@ async def test_projected_complaints_feed_the_dashboards():
 
 async def test_the_auditor_reads_every_event_with_its_actor():
     system = fake_system()
-    filing = await intake(FileComplaint(submission()), system.intake)
+    filing = await intake(FileComplaint(submission(), "web"), system.intake)
     await system.deliver(filing.complaint_id)
     events = await handle(Timeline(filing.tracking_id), system.reporting)
     assert [e["event_type"] for e in events] == [

@@ -28,7 +28,7 @@ from tests.unit.fakes import FakeSystem, fake_system, submission
 
 async def filed(system: FakeSystem, **fields):  # type: ignore[no-untyped-def]
     """A complaint filed through intake and delivered to the consumers."""
-    filing = await intake(FileComplaint(submission(**fields)), system.intake)
+    filing = await intake(FileComplaint(submission(**fields), "web"), system.intake)
     await system.deliver(filing.complaint_id)
     return filing.complaint_id
 
