@@ -15,6 +15,7 @@ from services.platform.auth import SIGNATURE_HEADER, KeyRing, signature_in
 from services.platform.faust_app import dead_lettering_agent
 from services.platform.http import validation_errors
 
+
 class BadReply(ValueError):
     """A reply that cannot be trusted or read: it goes to the dead-letter topic with the reason."""
 

@@ -23,7 +23,7 @@ from services.platform.clock import move_forward
 from services.platform.commands import Outcome, execute
 from services.platform.dispatch import Handler, dispatch
 from services.platform.logs import get_logger
-from services.platform.ports import ContactRead, ContactErased, Ports, Transaction
+from services.platform.ports import ContactErased, ContactRead, Ports, Transaction
 
 log = get_logger("followup")
 SCHEDULER = Actor(role="system", id="deadline-scheduler")

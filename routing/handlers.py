@@ -26,7 +26,7 @@ from services.kernel.registry import NATIONAL_ADMIN
 from services.platform.batch_consumer import Batch
 from services.platform.commands import Decide, execute
 from services.platform.dispatch import Handler, dispatch
-from services.platform.ports import ContactRead, ContactErased, Ports, Transaction
+from services.platform.ports import ContactErased, ContactRead, Ports, Transaction
 
 SYSTEM = Actor(role="system", id="routing")
 ADMIN = Actor(role="national_admin", id=NATIONAL_ADMIN)
@@ -333,10 +333,8 @@ async def publish_work(reaction: Reaction, deps: RoutingDeps) -> None:
     reporter = None
     if not at_event.anonymous and at_event.reporter_ref and not at_event.personal_data_erased:
         try:
-            reporter = await ports.vault.get(
-                at_event.reporter_ref,
-                read=ContactRead(f"routing for {owner}", f"work item ({reason})", envelope.complaint_id),
-            )
+            read = ContactRead(f"routing for {owner}", f"work item {reason}", at_event.complaint_id)
+            reporter = await ports.vault.get(at_event.reporter_ref, read=read)
         except (KeyError, ContactErased):
             reporter = None
     item = build_work_item(envelope, reason, queue, at_event, reaction.stream, reporter)

@@ -11,8 +11,8 @@ from intake import api
 from intake.bootstrap import bootstrap_fakes
 from services.platform.auth import KeyRing, demo_key
 from services.platform.http import install_error_handlers
-from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.memory import InMemoryEventStore
+from services.platform.ratelimit import install_rate_limit_handler
 from tests.unit.fakes import submission
 
 

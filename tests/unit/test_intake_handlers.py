@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from events import catalog as ev
-from datetime import timedelta
-
 from intake.handlers import (
     COMMAND_HANDLERS,
     ErasePersonalData,
@@ -124,7 +124,7 @@ async def test_tokens_are_random_rotate_expire_and_can_be_revoked():
 async def test_a_reporter_can_add_only_so_many_messages():
     system = fake_system(max_reporter_messages=2)
     filing = await handle(FileComplaint(submission(), "web"), system.intake)
-    for i in range(2):
+    for _ in range(2):
         reply = ReplyAsReporter(filing.tracking_id, filing.access_token, "add_information", "x")
         await handle(reply, system.intake)
     with pytest.raises(Refused) as full:
