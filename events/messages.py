@@ -94,8 +94,16 @@ class QueueContact(BaseModel):
     email: str | None = None
 
 
+WORK_ITEM_MESSAGES = 5
+"""The latest messages of each kind a work item carries (the case file has them all)."""
+WORK_ITEM_MESSAGE_CHARS = 2_000
+"""Each message in a work item is cut to this many characters (marked with an ellipsis)."""
+
+
 class WorkItem(BaseModel):
-    """A complaint an agency (or the national admin) must act on.
+    """A complaint an agency (or the national admin) must act on: a bounded summary, whatever
+    the complaint's history (the latest WORK_ITEM_MESSAGES messages of each kind, each cut to
+    WORK_ITEM_MESSAGE_CHARS); the full case file is at `case_file_path` on followup.
 
     `work_item_id` is the id of the event that caused it: a re-delivered item has the same id.
     """
@@ -115,6 +123,12 @@ class WorkItem(BaseModel):
     description: str
     additional_information: list[str]
     reporter_messages: list[str]
+    messages_omitted: int = Field(
+        0, description="earlier or longer messages left out of this item: see the case file"
+    )
+    case_file_path: str = Field(
+        "", description="the case file on followup, e.g. /v1/complaints/<complaint_id>"
+    )
     category: str | None
     region_code: str | None
     anonymous: bool

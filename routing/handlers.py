@@ -5,6 +5,7 @@ rules, and put work items on the queue of whoever must act."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +16,7 @@ from events import catalog as ev
 from events.base import Event
 from events.envelope import Actor, Envelope
 from events.fold import replay
+from events.messages import WorkItem
 from events.state import ComplaintState, Status
 from routing import domain
 from routing.domain import ArchiveReason
@@ -26,7 +28,14 @@ from services.kernel.registry import NATIONAL_ADMIN
 from services.platform.batch_consumer import Batch
 from services.platform.commands import Decide, execute
 from services.platform.dispatch import Handler, dispatch
-from services.platform.ports import ContactErased, ContactRead, Ports, Transaction
+from services.platform.logs import get_logger
+from services.platform.ports import (
+    ContactErased,
+    ContactRead,
+    MessageTooLarge,
+    Ports,
+    Transaction,
+)
 
 SYSTEM = Actor(role="system", id="routing")
 ADMIN = Actor(role="national_admin", id=NATIONAL_ADMIN)
@@ -342,7 +351,14 @@ async def publish_work(reaction: Reaction, deps: RoutingDeps) -> None:
     # Sent now, acknowledged before the batch commits (a lost item is re-sent with the batch),
     # and logged in the batch's transaction (to be put back should the broker lose it).
     key = str(envelope.complaint_id)
-    reaction.sent.append(await ports.publisher.send(queue, key, body, {"lapor_type": "work-item"}))
+    try:
+        ack = await ports.publisher.send(queue, key, body, {"lapor_type": "work-item"})
+    except MessageTooLarge as exc:
+        # Never sendable: retrying would stall every complaint behind it. Set aside (without
+        # the body, which is too large for any topic) and go on.
+        await _set_aside(deps, item, len(body), str(exc))
+        return
+    reaction.sent.append(ack)
     await deps.work_items.remember(
         reaction.tx, SentItem(item.work_item_id, queue, envelope.complaint_id, body)
     )
@@ -372,6 +388,32 @@ EVENT_HANDLERS: dict[type[ev.Event], EventHandler] = {
     ev.ReporterReplied: publish_work,
 }
 """What routing does for each event type; every other type only updates the queue table."""
+
+
+async def _set_aside(deps: RoutingDeps, item: WorkItem, size: int, problem: str) -> None:
+    get_logger("routing").error(
+        "routing.work_item_dead_lettered",
+        work_item_id=str(item.work_item_id),
+        queue=item.queue,
+        size=size,
+    )
+    note = {
+        "work_item_id": str(item.work_item_id),
+        "complaint_id": str(item.complaint_id),
+        "queue": item.queue,
+        "size_bytes": size,
+    }
+    await deps.ports.publisher.publish(
+        deps.ports.settings.dead_letter_topic,
+        str(item.complaint_id),
+        json.dumps(note).encode(),
+        {
+            "dlq_reason": f"work item too large to send: {problem}"[:4000],
+            "dlq_stage": "produce",
+            "dlq_consumer": "routing",
+            "dlq_topic": item.queue,
+        },
+    )
 
 
 async def on_batch(batch: Batch, tx: Transaction, deps: RoutingDeps) -> None:

@@ -8,7 +8,13 @@ from typing import Any
 from events import catalog as ev
 from events.base import DeadlineKind
 from events.envelope import Envelope
-from events.messages import QueueContact, WorkItem, WorkReason
+from events.messages import (
+    WORK_ITEM_MESSAGE_CHARS,
+    WORK_ITEM_MESSAGES,
+    QueueContact,
+    WorkItem,
+    WorkReason,
+)
 from events.state import ComplaintState
 
 
@@ -49,6 +55,22 @@ def build_work_item(
         contact = QueueContact(
             name=reporter.get("name"), phone=reporter.get("phone"), email=reporter.get("email")
         )
+    additional, omitted_info = _latest(
+        [
+            e.payload.message
+            for e in stream
+            if isinstance(e.payload, ev.InformationSupplied) and e.version <= cause.version
+        ]
+    )
+    comments, omitted_comments = _latest(
+        [
+            e.payload.message
+            for e in stream
+            if isinstance(e.payload, ev.ReporterReplied)
+            and e.payload.message
+            and e.version <= cause.version
+        ]
+    )
     return WorkItem(
         work_item_id=cause.event_id,
         reason=reason,
@@ -61,18 +83,10 @@ def build_work_item(
         kind=(state.kind or filed.kind).value,
         title=state.title or filed.title,
         description=filed.description,
-        additional_information=[
-            e.payload.message
-            for e in stream
-            if isinstance(e.payload, ev.InformationSupplied) and e.version <= cause.version
-        ],
-        reporter_messages=[
-            e.payload.message
-            for e in stream
-            if isinstance(e.payload, ev.ReporterReplied)
-            and e.payload.message
-            and e.version <= cause.version
-        ],
+        additional_information=additional,
+        reporter_messages=comments,
+        messages_omitted=omitted_info + omitted_comments,
+        case_file_path=f"/v1/complaints/{cause.complaint_id}",
         category=state.category,
         region_code=state.region_code,
         anonymous=state.anonymous,
@@ -82,3 +96,15 @@ def build_work_item(
         refused_by=list(state.refused_by),
         occurred_at=cause.occurred_at,
     )
+
+
+def _latest(messages: list[str]) -> tuple[list[str], int]:
+    """The latest messages, each cut to size, and how many were left out or cut: a work item
+    stays small however long the complaint's history grows."""
+    kept = messages[-WORK_ITEM_MESSAGES:]
+    cut = [
+        m if len(m) <= WORK_ITEM_MESSAGE_CHARS else m[: WORK_ITEM_MESSAGE_CHARS - 1] + "…"
+        for m in kept
+    ]
+    shortened = sum(len(m) > WORK_ITEM_MESSAGE_CHARS for m in kept)
+    return cut, len(messages) - len(kept) + shortened

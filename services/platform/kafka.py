@@ -11,12 +11,15 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidProducerEpoch,
     KafkaError,
+    MessageSizeTooLargeError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
+    RecordTooLargeError,
     UnknownProducerId,
 )
 
 from services.kernel.registry import NATIONAL_ADMIN, load_registry
+from services.platform.ports import MAX_MESSAGE_BYTES, MessageTooLarge
 from services.platform.settings import PlatformSettings
 
 _TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
@@ -33,7 +36,8 @@ def producer(
         acks="all",
         enable_idempotence=idempotent,
         linger_ms=linger_ms,
-        max_batch_size=1_048_576,
+        max_batch_size=MAX_MESSAGE_BYTES,
+        max_request_size=MAX_MESSAGE_BYTES,
         request_timeout_ms=10_000,
         retry_backoff_ms=100,
     )
@@ -216,12 +220,15 @@ class KafkaPublisher:
             await self.start()
             self._broken = False
         assert self.producer is not None
-        future = await self.producer.send(
-            topic,
-            value=value,
-            key=key.encode(),
-            headers=[(k, v.encode()) for k, v in headers.items()],
-        )
+        try:
+            future = await self.producer.send(
+                topic,
+                value=value,
+                key=key.encode(),
+                headers=[(k, v.encode()) for k, v in headers.items()],
+            )
+        except MessageSizeTooLargeError as exc:
+            raise MessageTooLarge(f"{len(value)} bytes: {exc}") from exc
         return self._watch(future)
 
     async def _watch(self, future: Awaitable[Any]) -> Any:
@@ -230,3 +237,5 @@ class KafkaPublisher:
         except PRODUCER_BROKEN:
             self._broken = True
             raise
+        except (MessageSizeTooLargeError, RecordTooLargeError) as exc:
+            raise MessageTooLarge(str(exc)) from exc

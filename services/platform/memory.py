@@ -17,10 +17,12 @@ from events.envelope import Envelope
 from services.kernel.registry import load_registry
 from services.platform.policy import deadline_policy
 from services.platform.ports import (
+    MAX_MESSAGE_BYTES,
     ConcurrencyError,
     ContactErased,
     ContactRead,
     InvalidAppend,
+    MessageTooLarge,
     Ports,
     StoredEvent,
     Transaction,
@@ -171,7 +173,9 @@ class RecordingPublisher:
         self.sent: list[Sent] = []
 
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
-        """Record one message."""
+        """Record one message (refused, like the broker would, over MAX_MESSAGE_BYTES)."""
+        if len(value) + len(key) > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(f"{len(value)} bytes, over {MAX_MESSAGE_BYTES}")
         self.sent.append(Sent(topic, key, value, dict(headers)))
 
     async def send(

@@ -136,8 +136,18 @@ class Clock(Protocol):
         ...
 
 
+MAX_MESSAGE_BYTES = 1_048_576
+"""The largest message the platform produces (the producers' and the brokers' default limit)."""
+
+
+class MessageTooLarge(ValueError):
+    """A message over MAX_MESSAGE_BYTES: it can never be sent, so retrying is pointless (the
+    caller sets it aside on the dead-letter topic and goes on)."""
+
+
 class Publisher(Protocol):
-    """Sends JSON messages to topics; delivery is acknowledged by the broker."""
+    """Sends JSON messages to topics; delivery is acknowledged by the broker. A message that
+    can never be sent raises MessageTooLarge (at once, or from the acknowledgement)."""
 
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
         """Send one message and wait for the acknowledgement."""

@@ -148,3 +148,48 @@ async def test_every_work_item_is_logged_and_put_back_after_a_broker_reset():
     assert again == sent  # the same items, same ids, same order
     assert [i["complaint_id"] for i in again] == [str(first), str(second)]
     assert await handle(RestoreQueues(), system.routing) == 0  # once per reset
+
+
+async def test_a_work_item_stays_small_however_long_the_history():
+    """The attack: many long comments on one's own complaint once made a work item repeat
+    every one of them, past the producer's 1 MB limit, and routing retried it forever."""
+    from intake.handlers import ReplyAsReporter
+
+    system = fake_system(max_reporter_messages=100)
+    filing = await intake(FileComplaint(submission(), "web"), system.intake)
+    await system.deliver(filing.complaint_id)
+    for i in range(60):
+        note = f"{i:02d}" + "x" * 19_998
+        reply = ReplyAsReporter(filing.tracking_id, filing.access_token, "add_information", note)
+        await intake(reply, system.intake)
+        await system.deliver(filing.complaint_id)
+    sent = system.published.on(system.ports.settings.agency_topic("kota-bandung"))
+    last = sent[-1]
+    assert len(sent) == 61 and len(last.value) < 64_000
+    item = last.json()
+    assert [m[:2] for m in item["reporter_messages"]] == ["55", "56", "57", "58", "59"]
+    assert all(len(m) <= 2_000 for m in item["reporter_messages"])
+    assert item["messages_omitted"] == 60  # 55 left out, 5 cut short
+    assert item["case_file_path"] == f"/v1/complaints/{filing.complaint_id}"
+
+
+async def test_a_work_item_that_cannot_be_sent_is_dead_lettered_and_routing_goes_on():
+    from services.platform.ports import MessageTooLarge
+
+    system = fake_system()
+    queue = system.ports.settings.agency_topic("kota-bandung")
+    real_send = system.published.send
+    refuse = {"first": True}
+
+    async def send(topic, key, value, headers):  # type: ignore[no-untyped-def]
+        if topic == queue and refuse.pop("first", False):
+            raise MessageTooLarge("over the limit")
+        return await real_send(topic, key, value, headers)
+
+    system.published.send = send  # type: ignore[method-assign]
+    first = await filed(system)
+    second = await filed(system)
+    [letter] = system.published.on(system.ports.settings.dead_letter_topic)
+    assert letter.json()["complaint_id"] == str(first)
+    assert "too large" in letter.headers["dlq_reason"]
+    assert [i["complaint_id"] for i in work_items(system, "kota-bandung")] == [str(second)]
