@@ -60,6 +60,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         handle=apply,
     )
     rt.ready["complaint-events"] = consumer.ready
+    rt.progress["complaint-events"] = consumer.progress
     rt.ready["agency-replies"] = asyncio.Event()
     replies = faust_worker(
         rt.settings,

@@ -36,4 +36,5 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         lock_key=store.WRITE_LOCK,
     )
     rt.ready["complaint-events"] = consumer.ready
+    rt.progress["complaint-events"] = consumer.progress
     return app, {"complaint-events": consumer.run}

@@ -43,6 +43,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         handle=apply,
     )
     rt.ready["complaint-events"] = consumer.ready
+    rt.progress["complaint-events"] = consumer.progress
 
     return app, {
         "complaint-events": consumer.run,

@@ -117,6 +117,28 @@ def _reshaped(consumer: AIOKafkaConsumer, counts: dict[str, int]) -> bool:
     )
 
 
+class Progress:
+    """Whether a consumer is getting through its backlog: `stalled_for` counts the seconds since
+    fetched messages began to wait for a batch to complete (0 when nothing waits)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._waiting_since: float | None = None
+
+    def working(self) -> None:
+        """Messages were fetched and wait to be applied (the first wait counts)."""
+        if self._waiting_since is None:
+            self._waiting_since = self._clock()
+
+    def done(self) -> None:
+        """Everything fetched is applied and committed."""
+        self._waiting_since = None
+
+    def stalled_for(self) -> float:
+        """Seconds the oldest fetched, unapplied messages have waited."""
+        return 0.0 if self._waiting_since is None else self._clock() - self._waiting_since
+
+
 class DeadLetteringConsumer(Generic[T]):
     """Decode each message, hand it to a handler, dead-letter failures, commit after each batch."""
 
@@ -139,6 +161,7 @@ class DeadLetteringConsumer(Generic[T]):
         self.handle = handle
         self.handle_batch = handle_batch
         self.ready = asyncio.Event()
+        self.progress = Progress()
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -190,6 +213,7 @@ class DeadLetteringConsumer(Generic[T]):
                     log.warning("consumer.recreate", consumer=self.name, reason="no assignment")
                     return
                 if batches:
+                    self.progress.working()
                     await self._process_fetched(list(batches.values()))
                 if batches:
                     try:
@@ -199,6 +223,7 @@ class DeadLetteringConsumer(Generic[T]):
                         }
                     except KafkaError:
                         pass  # a failed commit only means re-delivery: the handlers are idempotent
+                    self.progress.done()
                 if now - last_probe > self.settings.session_timeout_s / 2:
                     last_probe = now
                     if committed and await self._broker_forgot(consumer, committed):

@@ -12,6 +12,7 @@ import asyncpg
 from services.kernel.registry import Registry, load_registry
 from services.platform import kafka
 from services.platform.auth import KeyRing
+from services.platform.consumer import Progress
 from services.platform.clock import PlatformClock
 from services.platform.db import create_pool
 from services.platform.eventstore import PostgresEventStore
@@ -34,6 +35,8 @@ class Runtime:
     ports: Ports
     keyring: KeyRing
     ready: dict[str, asyncio.Event] = field(default_factory=dict)
+    progress: dict[str, Progress] = field(default_factory=dict)
+    """Consumers whose stalled backlog makes `/readyz` false after `stall_timeout_s`."""
 
     @classmethod
     async def open(
@@ -75,10 +78,14 @@ class Runtime:
         await self.pool.close()
 
     def readiness(self) -> Callable[[], Awaitable[dict[str, object]]]:
-        """The `/readyz` check: every registered worker has started consuming."""
+        """The `/readyz` check: every registered worker has started consuming, and no consumer
+        has had fetched messages waiting longer than `stall_timeout_s` (stuck on one)."""
 
         async def check() -> dict[str, object]:
             workers = {name: event.is_set() for name, event in self.ready.items()}
-            return {"ready": all(workers.values()), "workers": workers}
+            waits = {name: round(p.stalled_for(), 1) for name, p in self.progress.items()}
+            stalled = {n: s for n, s in waits.items() if s > self.settings.stall_timeout_s}
+            ready = all(workers.values()) and not stalled
+            return {"ready": ready, "workers": workers, "stalled_s": stalled}
 
         return check
