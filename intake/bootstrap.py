@@ -11,16 +11,17 @@ from services.platform.ports import Ports
 from services.platform.runtime import Runtime
 
 
-def _deps(ports: Ports, tokens: ReporterTokens) -> IntakeDeps:
+def wire(ports: Ports, tokens: ReporterTokens) -> IntakeDeps:
+    """Intake over the given ports and token store (a process, the CLI, the tests)."""
     secrets = IntakeSecrets.from_master_key(ports.settings.master_key.get_secret_value())
     return IntakeDeps(ports, secrets, tokens)
 
 
 def bootstrap(rt: Runtime) -> IntakeDeps:
     """Intake over the process's real adapters."""
-    return _deps(rt.ports, TokenTable(rt.pool))
+    return wire(rt.ports, TokenTable(rt.pool))
 
 
 def bootstrap_fakes(ports: Ports | None = None) -> IntakeDeps:
     """Intake over in-memory fakes (unit tests)."""
-    return _deps(ports or memory_ports(), InMemoryTokens())
+    return wire(ports or memory_ports(), InMemoryTokens())

@@ -12,8 +12,8 @@ import asyncpg
 from services.kernel.registry import Registry, load_registry
 from services.platform import kafka
 from services.platform.auth import KeyRing
-from services.platform.consumer import Progress
 from services.platform.clock import PlatformClock
+from services.platform.consumer import Progress
 from services.platform.db import create_pool
 from services.platform.eventstore import PostgresEventStore
 from services.platform.policy import deadline_policy

@@ -243,6 +243,72 @@ def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) ->
         )
 
 
+class _NoPublishing:
+    """The Publisher port of a command that only appends (the relay publishes its events)."""
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        """Never called by the commands that use it."""
+        raise RuntimeError("this command publishes nothing directly")
+
+    async def send(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> object:
+        """Never called by the commands that use it."""
+        raise RuntimeError("this command publishes nothing directly")
+
+
+@app.command("erase-personal-data")
+def erase_personal_data(
+    complaint: str = typer.Argument(help="the complaint id, or its tracking id (lpr-...)"),
+    operator: str = typer.Option(..., help="who asks (recorded as the actor), e.g. an e-mail"),
+) -> None:
+    """Erase a reporter's contact (UU PDP 27/2022): destroy the reporter's key and record
+    PersonalDataErased. The same as the national admin's POST
+    /v1/admin/complaints/{id}/erase-personal-data on intake; repeating it is harmless."""
+    from uuid import UUID
+
+    from intake.bootstrap import wire
+    from intake.handlers import ErasePersonalData, handle
+    from intake.store import TokenTable
+    from services.kernel.refusals import Refused
+    from services.kernel.registry import load_registry
+    from services.platform.clock import PlatformClock
+    from services.platform.eventstore import PostgresEventStore
+    from services.platform.policy import deadline_policy
+    from services.platform.ports import Ports
+    from services.platform.vault import EncryptedVault
+
+    settings = PlatformSettings()
+
+    async def erase() -> dict[str, object]:
+        async with database(settings) as pool:
+            store = PostgresEventStore(pool)
+            if complaint.startswith("lpr-"):
+                found = await store.find_by_tracking_id(complaint)
+                if found is None:
+                    raise Refused("not_found", f"no complaint with tracking id {complaint}")
+                complaint_id = found
+            else:
+                complaint_id = UUID(complaint)
+            ports = Ports(
+                store=store,
+                clock=PlatformClock(pool if settings.adjustable_clock else None),
+                publisher=_NoPublishing(),  # appends reach Kafka through the outbox
+                vault=EncryptedVault(pool, settings.master_key.get_secret_value()),
+                registry=load_registry(),
+                policy=deadline_policy(settings),
+                settings=settings,
+            )
+            command = ErasePersonalData(complaint_id, f"cli:{operator}")
+            done: dict[str, object] = await handle(command, wire(ports, TokenTable(pool)))
+            return done
+
+    try:
+        done = asyncio.run(erase())
+    except (Refused, ValueError) as exc:
+        typer.echo(f"not erased: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(done, indent=2))
+
+
 @app.command()
 def asyncapi() -> None:
     """Print the AsyncAPI document of every topic (`make asyncapi` writes docs/asyncapi.json)."""
