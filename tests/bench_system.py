@@ -45,7 +45,7 @@ from services.platform.eventstore import PostgresEventStore as EventStore
 from services.platform.migrate import migrate_database
 from services.platform.settings import PlatformSettings
 from services.tooling.embedded import free_port
-from tests.e2e.system import ROOT, System, complaint_body, system_env
+from tests.e2e.system import ROOT, System, as_channel, complaint_body, system_env
 
 # -- sizes ------------------------------------------------------------------------------------
 
@@ -279,7 +279,10 @@ async def post_concurrently(
 ) -> tuple[float, list[float], int]:
     """`requests` POST /v1/complaints from `concurrency` clients (one connection each);
     returns elapsed seconds, latencies and the number of answers other than 201."""
-    clients = [httpx.AsyncClient(base_url=url, timeout=30) for _ in range(concurrency)]
+    clients = [
+        httpx.AsyncClient(base_url=url, timeout=30, headers=as_channel(str(body["channel"])))
+        for _ in range(concurrency)
+    ]
     try:
         for client in clients:  # connect and warm up outside the measurement
             for _ in range(2):
@@ -397,7 +400,10 @@ async def bench_filing_to_queue(system: System, report: Report, rate: float = PA
     failures = [0]
     try:
         async with httpx.AsyncClient(
-            base_url=system.url("intake"), timeout=httpx.Timeout(30, pool=None), limits=limits
+            base_url=system.url("intake"),
+            timeout=httpx.Timeout(30, pool=None),
+            limits=limits,
+            headers=as_channel(str(body["channel"])),
         ) as client:
 
             async def file(_: int) -> None:

@@ -1,13 +1,18 @@
-"""A channel files a complaint on the intake topic and waits for its result.
+"""A channel files a complaint on the intake topic, signed with its key, and waits for the
+result on its own results topic.
 
-    python docs/examples/channel_publish.py            (against `make run`)
+    python docs/examples/channel_publish.py [CHANNEL KEY]     (against `make run`)
 
-Reads var/endpoints.json (or $LAPOR_VAR_DIR/endpoints.json) for the broker and topic names.
+CHANNEL and KEY default to the demo channel sms and its demo key. Reads var/endpoints.json (or
+$LAPOR_VAR_DIR/endpoints.json) for the broker and topic names.
 """
 
 import asyncio
+import hashlib
+import hmac
 import json
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -19,9 +24,10 @@ async def main() -> None:
         (Path(os.environ.get("LAPOR_VAR_DIR", "var")) / "endpoints.json").read_text()
     )
     bootstrap, topics = endpoints["kafka_bootstrap_servers"], endpoints["topics"]
+    channel, key = sys.argv[1:3] if len(sys.argv) > 2 else ("sms", "demo-channel-sms")
     submission = {
         "submission_id": f"sms-{uuid.uuid4()}",  # the channel's own id: re-sending is harmless
-        "channel": "sms-1708",
+        "channel": channel,
         "kind": "complaint",
         "title": "Lampu penerangan jalan mati",
         "description": "Sudah seminggu lampu di Jl. Merdeka mati, rawan kecelakaan.",
@@ -31,15 +37,19 @@ async def main() -> None:
         "confidential": False,
         "reporter": {"name": "Dewi Lestari", "phone": "+62 813 5555 0101"},
     }
-    results = AIOKafkaConsumer(topics["intake_results"], bootstrap_servers=bootstrap)
+    results_topic = topics["intake_results_pattern"].replace("<channel>", channel)
+    results = AIOKafkaConsumer(results_topic, bootstrap_servers=bootstrap)
     await results.start()  # from the end: only results from now on
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
+        value = json.dumps(submission).encode()
+        signature = hmac.new(key.encode(), value, hashlib.sha256).hexdigest()
         await producer.send_and_wait(
             topics["intake"],
-            json.dumps(submission).encode(),
+            value,
             key=submission["submission_id"].encode(),
+            headers=[("lapor_signature", signature.encode())],
         )
         async for record in results:
             result = json.loads(record.value)

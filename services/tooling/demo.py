@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 ADMIN = {"X-API-Key": "demo-national-admin"}
+CHANNEL_KEY = "demo-channel-web"
 
 
 def _key(agency: str) -> dict[str, str]:
@@ -37,10 +38,10 @@ class Demo:
         }
         if body.get("anonymous"):
             body.pop("reporter", None)
-        response = self.http.post(
+        response = self._post(
             f"{self.urls['intake']}/v1/complaints",
             json=body,
-            headers={"Idempotency-Key": f"demo-{name}"},
+            headers={"Idempotency-Key": f"demo-{name}", "X-API-Key": CHANNEL_KEY},
         )
         response.raise_for_status()
         filed = response.json() | {
@@ -48,6 +49,14 @@ class Demo:
         }
         self.filed[name] = filed
         return filed
+
+    def _post(self, url: str, **kwargs: Any) -> httpx.Response:
+        # A polite client: over a rate limit, wait as told and try again.
+        while True:
+            response = self.http.post(url, **kwargs)
+            if response.status_code != 429:
+                return response
+            time.sleep(float(response.headers.get("Retry-After", "1")))
 
     def status(self, name: str) -> dict[str, Any]:
         filed = self.filed[name]
@@ -100,7 +109,7 @@ class Demo:
 
     def reporter(self, name: str, action: str, message: str | None = None) -> None:
         filed = self.filed[name]
-        response = self.http.post(
+        response = self._post(
             f"{self.urls['intake']}/v1/complaints/{filed['tracking_id']}/replies",
             json={"action": action, "message": message},
             headers={"X-Access-Token": filed["access_token"]},

@@ -107,7 +107,7 @@ def endpoints_document(
             "complaint_events": settings.events_topic,
             "dead_letter": settings.dead_letter_topic,
             "intake": settings.intake_topic,
-            "intake_results": settings.intake_results_topic,
+            "intake_results_pattern": settings.intake_results_topic("<channel>"),
             "agency_replies": settings.agency_replies_topic,
             "agency_queue_pattern": settings.agency_topic("<agency-code>"),
         },

@@ -13,7 +13,16 @@ from collections import Counter
 
 import httpx
 
-from tests.e2e.system import ADMIN, System, TopicReader, complaint_body, poll_until, publish
+from tests.e2e.system import (
+    ADMIN,
+    System,
+    TopicReader,
+    as_channel,
+    complaint_body,
+    poll_until,
+    publish,
+    signed,
+)
 
 SERVICES = ("relay", "intake", "routing", "followup", "reporting")
 
@@ -25,6 +34,7 @@ class Burst:
     def __init__(self, system: System, size: int) -> None:
         self.system = system
         self.run = uuid.uuid4().hex[:6]
+        self.slot = system.next_burst()
         self.size = size
         self.http_ids: dict[int, str] = {}
         self.statuses: Counter[int] = Counter()  # every HTTP answer, retries included
@@ -32,12 +42,15 @@ class Burst:
         self.redelivered = 0  # work-item messages delivered again (same id), after converging
         self.resent = 0  # topic submissions a channel sent again for want of a result
 
-    def body(self, channel: str, i: int, **extra: object) -> dict[str, object]:
-        return complaint_body(channel=f"{channel}-{self.run}", title=f"Lubang {i}", **extra)
+    def channel(self, via: str) -> str:
+        return f"b{self.slot}-{via}"
+
+    def body(self, via: str, i: int, **extra: object) -> dict[str, object]:
+        return complaint_body(channel=self.channel(via), title=f"Lubang {i}", **extra)
 
     @property
     def channels(self) -> list[str]:
-        return [f"http-{self.run}", f"topic-{self.run}"]
+        return [self.channel("http"), self.channel("topic")]
 
     async def over_http(self) -> None:
         semaphore = asyncio.Semaphore(8)
@@ -50,7 +63,10 @@ class Burst:
                             response = await client.post(
                                 f"{self.system.url('intake')}/v1/complaints",
                                 json=self.body("http", i),
-                                headers={"Idempotency-Key": f"{self.run}-{i}"},
+                                headers={
+                                    "Idempotency-Key": f"{self.run}-{i}",
+                                    **as_channel(self.channel("http")),
+                                },
                             )
                         except httpx.TransportError:
                             self.transport_errors += 1
@@ -72,7 +88,10 @@ class Burst:
         records = []
         for i in range(self.size) if only is None else only:
             body = self.body("topic", i, submission_id=f"{self.run}-{i}")
-            records.append((f"{self.run}-{i}".encode(), json.dumps(body).encode(), []))
+            value = json.dumps(body).encode()
+            records.append(
+                (f"{self.run}-{i}".encode(), value, signed(self.channel("topic"), value))
+            )
         for start in range(0, len(records), 100):
             await publish(self.system.bootstrap, self.system.topic("intake"), records[start:][:100])
 
@@ -80,7 +99,8 @@ class Burst:
         """submission id -> complaint id, once every submission has its result. Like a real
         channel, it sends again (same submission id) what has no result after a while."""
         last_sent = time.monotonic()
-        async with TopicReader(self.system.bootstrap, self.system.topic("intake-results")) as r:
+        results = self.system.topic(f"intake-results.{self.channel('topic')}")
+        async with TopicReader(self.system.bootstrap, results) as r:
 
             async def check() -> dict[str, str] | None:
                 nonlocal last_sent

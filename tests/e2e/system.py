@@ -21,15 +21,39 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.platform.auth import SIGNATURE_HEADER, demo_key, sign
 from services.tooling.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"X-API-Key": "demo-national-admin"}
 
 
+BURST_CHANNELS = [f"b{n}-{via}" for n in range(8) for via in ("http", "topic")]
+TEST_CHANNELS = [*BURST_CHANNELS, "bad-input", "bulk-http", "bulk-topic"]
+"""Channels every test system knows besides the demo ones: one pair per burst of load, and
+one per test that counts its own filings."""
+TEST_RATES = "1000000/minute"
+"""The tests file in bursts from one address: the abuse limits are tested on their own."""
+
+
 def key(agency: str) -> dict[str, str]:
     """The demo API key header of an agency."""
     return {"X-API-Key": f"demo-{agency}"}
+
+
+def channel_key(channel: str) -> str:
+    """A channel's key: its test key, or the demo key of a demo channel."""
+    return f"test-key-{channel}" if channel in TEST_CHANNELS else demo_key(channel, "channel")
+
+
+def as_channel(channel: str = "web") -> dict[str, str]:
+    """The API key header of a channel (filing over HTTP)."""
+    return {"X-API-Key": channel_key(channel)}
+
+
+def signed(channel: str, value: bytes) -> list[tuple[str, bytes]]:
+    """The headers of a topic submission signed by `channel`."""
+    return [(SIGNATURE_HEADER, sign(channel_key(channel), value).encode())]
 
 
 def system_env(var_dir: Path, **extra: str) -> dict[str, str]:
@@ -52,6 +76,10 @@ def system_env(var_dir: Path, **extra: str) -> dict[str, str]:
             "LAPOR_SESSION_TIMEOUT_S": "4",
             "LAPOR_DEADLINE_SCAN_INTERVAL_S": "0.3",
             "LAPOR_LOG_FORMAT": "json",
+            "LAPOR_CHANNEL_KEYS": json.dumps({c: channel_key(c) for c in TEST_CHANNELS}),
+            "LAPOR_FILING_RATE_PER_CLIENT": TEST_RATES,
+            "LAPOR_FILING_RATE_PER_CHANNEL": TEST_RATES,
+            "LAPOR_REPLY_RATE_PER_CLIENT": TEST_RATES,
             **extra,
         }
     )
@@ -66,6 +94,13 @@ class System:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     endpoints: dict[str, Any] = field(default_factory=dict)
+    bursts: int = 0  # how many bursts of load took a pair of test channels
+
+    def next_burst(self) -> int:
+        """A burst's own pair of channels (b<n>-http, b<n>-topic), counted apart."""
+        self.bursts += 1
+        assert self.bursts <= len(BURST_CHANNELS) // 2, "more bursts than test channels"
+        return self.bursts - 1
 
     def url(self, service: str) -> str:
         return self.endpoints["services"][service]["base_url"]

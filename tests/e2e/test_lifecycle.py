@@ -18,10 +18,12 @@ from tests.e2e.system import (
     ADMIN,
     ROOT,
     TopicReader,
+    as_channel,
     complaint_body,
     key,
     poll_until,
     publish,
+    signed,
     started_system,
 )
 
@@ -40,7 +42,9 @@ async def client():
 
 async def file(client, system, **fields):
     response = await client.post(
-        f"{system.url('intake')}/v1/complaints", json=complaint_body(**fields)
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(**fields),
+        headers=as_channel(fields.get("channel", "web")),
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -428,6 +432,7 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(system, client):
         json=complaint_body(
             channel="bad-input", title="", region_code="Jakarta", reporter={"name": "A"}
         ),
+        headers=as_channel("bad-input"),
     )
     assert invalid.status_code == 422
     fields = {e["field"] for e in invalid.json()["errors"]}
@@ -436,18 +441,19 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(system, client):
     no_contact = await client.post(
         f"{system.url('intake')}/v1/complaints",
         json=complaint_body(channel="bad-input", reporter=None),
+        headers=as_channel("bad-input"),
     )
     assert no_contact.status_code == 422 and "anonymous" in no_contact.text
     bad_key = await client.post(
         f"{system.url('intake')}/v1/complaints",
         json=complaint_body(channel="bad-input"),
-        headers={"Idempotency-Key": "spaces are bad"},
+        headers={"Idempotency-Key": "spaces are bad", **as_channel("bad-input")},
     )
     assert (
         bad_key.status_code == 422
         and bad_key.json()["errors"][0]["field"] == "header.Idempotency-Key"
     )
-    same_key = {"Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+    same_key = {"Idempotency-Key": f"k-{uuid.uuid4().hex}", **as_channel("bad-input")}
     first = await client.post(
         f"{system.url('intake')}/v1/complaints",
         json=complaint_body(channel="bad-input"),
@@ -462,21 +468,13 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(system, client):
     assert other.json()["error"] == "idempotency_key_reused"
 
     # On the intake topic: invalid -> a rejected result; not even JSON -> the dead-letter topic.
+    bad = json.dumps({"submission_id": "s-bad", "channel": "bad-input", "title": "x"}).encode()
     await publish(
         system.bootstrap,
         system.topic("intake"),
-        [
-            (
-                b"s-bad",
-                json.dumps(
-                    {"submission_id": "s-bad", "channel": "bad-input", "title": "x"}
-                ).encode(),
-                [],
-            ),
-            (b"junk", b"\xff not json", []),
-        ],
+        [(b"s-bad", bad, signed("bad-input", bad)), (b"junk", b"\xff not json", [])],
     )
-    async with TopicReader(system.bootstrap, system.topic("intake-results")) as results:
+    async with TopicReader(system.bootstrap, system.topic("intake-results.bad-input")) as results:
         result = await results.wait_for(
             lambda m: m["submission_id"] == "s-bad", what="the rejection"
         )
@@ -504,7 +502,7 @@ async def test_two_thousand_complaints_over_http_and_the_topic_exactly_once(
     import asyncio
 
     run = uuid.uuid4().hex[:6]
-    http_channel, topic_channel = f"bulk-http-{run}", f"bulk-topic-{run}"
+    http_channel, topic_channel = "bulk-http", "bulk-topic"
     semaphore = asyncio.Semaphore(16)
 
     async def post(i: int) -> str:
@@ -514,7 +512,7 @@ async def test_two_thousand_complaints_over_http_and_the_topic_exactly_once(
                 json=complaint_body(
                     channel=http_channel, title=f"Aspirasi {i}", kind="aspiration", category=None
                 ),
-                headers={"Idempotency-Key": f"{run}-{i}"},
+                headers={"Idempotency-Key": f"{run}-{i}", **as_channel(http_channel)},
             )
             assert response.status_code == 201, response.text
             return response.json()["complaint_id"]
@@ -527,13 +525,15 @@ async def test_two_thousand_complaints_over_http_and_the_topic_exactly_once(
         body = complaint_body(
             channel=topic_channel, title=f"Laporan {i}", category=None, submission_id=f"{run}-{i}"
         )
-        return (body["submission_id"].encode(), json.dumps(body).encode(), [])
+        value = json.dumps(body).encode()
+        return (body["submission_id"].encode(), value, signed(topic_channel, value))
 
     await publish(system.bootstrap, system.topic("intake"), [submission(i) for i in range(1000)])
     await publish(
         system.bootstrap, system.topic("intake"), [submission(i) for i in range(0, 1000, 10)]
     )  # re-sent
-    async with TopicReader(system.bootstrap, system.topic("intake-results")) as results:
+    results_topic = system.topic(f"intake-results.{topic_channel}")
+    async with TopicReader(system.bootstrap, results_topic) as results:
 
         def accepted():
             mine = [m for m in results.json() if m["submission_id"].startswith(f"{run}-")]
@@ -687,12 +687,15 @@ async def test_the_auditor_verify_names_a_complaint_whose_history_was_altered(
 
 async def test_a_replayed_key_returns_the_token_only_to_the_same_reporter(system, client):
     url = f"{system.url('intake')}/v1/complaints"
-    headers = {"Idempotency-Key": f"guessable-{uuid.uuid4().hex[:6]}"}
+    headers = {"Idempotency-Key": f"guessable-{uuid.uuid4().hex[:6]}", **as_channel("web")}
     body = complaint_body(title="Trotoar amblas")
     first = await client.post(url, json=body, headers=headers)
     assert first.status_code == 201
     retry = await client.post(url, json=body, headers=headers)
-    assert retry.status_code == 201 and retry.json() == first.json()
+    assert retry.status_code == 201
+    assert retry.json()["complaint_id"] == first.json()["complaint_id"]
+    # A fresh token for the proven reporter; the first one (perhaps never received) ends.
+    assert retry.json()["access_token"] not in (None, first.json()["access_token"])
     # Same key and the same public content, but not the same person: no token, no complaint.
     impostor = dict(body, reporter={"name": "Orang Lain", "phone": "+62 811 2222 3333"})
     stolen = await client.post(url, json=impostor, headers=headers)
