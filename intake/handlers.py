@@ -37,6 +37,9 @@ from services.platform.http import validation_errors
 from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Ports, Transaction
 from services.platform.vault import new_reporter_ref
 
+MAX_RESULT_ERRORS = 20
+"""The most problems a rejected topic submission's result lists."""
+
 
 @dataclass
 class IntakeDeps:
@@ -275,7 +278,11 @@ async def submit_from_topic(cmd: SubmitFromTopic, deps: IntakeDeps) -> IntakeRes
             access_token=filing.access_token,
         )
     except ValidationError as exc:
-        problems = [{"field": e["field"], "problem": e["problem"]} for e in validation_errors(exc)]
+        # Bounded: a submission with thousands of bad keys gets a small answer all the same.
+        problems = [
+            {"field": e["field"][:200], "problem": e["problem"][:300]}
+            for e in validation_errors(exc)[:MAX_RESULT_ERRORS]
+        ]
         result = rejected.model_copy(update={"errors": problems})
     except Refused as refused:
         problem = {"field": refused.field or "", "problem": f"{refused.code}: {refused.message}"}

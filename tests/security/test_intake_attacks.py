@@ -248,3 +248,16 @@ def test_a_service_refuses_to_start_without_an_environment():
     )
     assert done.returncode != 0
     assert "LAPOR_MASTER_KEY" in done.stderr + done.stdout
+
+
+async def test_a_topic_submission_with_thousands_of_bad_keys_gets_a_small_result():
+    from intake.handlers import SubmitFromTopic, handle
+
+    _, deps = intake_app()
+    data = {"submission_id": "s-big", "channel": "sms"} | {
+        f"k{i:06d}" * 20: i for i in range(20_000)
+    }
+    result = await handle(SubmitFromTopic(data, "sms"), deps)
+    assert result.status == "rejected" and len(result.errors) == 20
+    [sent] = deps.ports.publisher.on(deps.ports.settings.intake_results_topic("sms"))
+    assert len(sent.value) < 20_000
