@@ -66,3 +66,31 @@ def test_production_refuses_demo_keys_and_the_adjustable_clock(monkeypatch):
             )
     development = PlatformSettings(_env_file=None)
     assert development.demo_keys is True and development.adjustable_clock is True
+
+
+def test_topics_that_may_carry_contacts_keep_them_only_for_the_retention():
+    from services.platform.kafka import topic_configs
+
+    settings = PlatformSettings(_env_file=None, environment="test", personal_data_retention_hours=6)
+    configs = topic_configs(settings)
+    assert configs == {
+        settings.intake_topic: {"retention.ms": str(6 * 3_600_000)},
+        settings.dead_letter_topic: {"retention.ms": str(6 * 3_600_000)},
+    }
+    assert settings.events_topic not in configs  # the history is kept forever
+
+
+def test_each_channel_has_its_own_results_topic():
+    from services.platform.kafka import platform_topics
+
+    settings = PlatformSettings(
+        _env_file=None, environment="test", channel_keys={"kios-desa": "k-1"}
+    )
+    names = set(platform_topics(settings))
+    assert {"lapor.intake-results.kios-desa.v1", "lapor.intake-results.sms.v1"} <= names
+    assert "lapor.intake-results.v1" not in names
+
+
+def test_rates_must_be_readable():
+    with pytest.raises(ValueError, match="filing_rate_per_client"):
+        PlatformSettings(_env_file=None, environment="test", filing_rate_per_client="lots")
