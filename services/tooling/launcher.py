@@ -281,7 +281,9 @@ def seed_demo(document: dict[str, object]) -> None:
         print("already there (reused)", flush=True)
     print(
         "  demo API keys: national admin 'demo-national-admin', each agency 'demo-<code>' "
-        "(e.g. demo-kota-bandung); see GET /v1/agencies on routing\n",
+        "(e.g. demo-kota-bandung; see GET /v1/agencies on routing),\n"
+        "  each channel 'demo-channel-<name>' (web, mobile, sms, whatsapp, call-center), "
+        "the auditor 'demo-auditor-bpk'\n",
         flush=True,
     )
 
