@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from events.messages import AgencyReplyMessage
 from followup.handlers import FollowupDeps, ReplyFromTopic, handle
 from services.platform.auth import SIGNATURE_HEADER, KeyRing, signature_in
+from services.platform.consumer import InFlight
 from services.platform.faust_app import dead_lettering_agent
 from services.platform.http import validation_errors
 
@@ -41,7 +42,7 @@ def reply_decoder(
     return decode
 
 
-def register(app: faust.App, deps: FollowupDeps, keyring: KeyRing) -> Any:
+def register(app: faust.App, deps: FollowupDeps, keyring: KeyRing, in_flight: InFlight) -> Any:
     """The agent on `<prefix>.agency-replies.v1`."""
 
     async def apply(reply: AgencyReplyMessage) -> None:
@@ -54,4 +55,5 @@ def register(app: faust.App, deps: FollowupDeps, keyring: KeyRing) -> Any:
         topic=deps.ports.settings.agency_replies_topic,
         decode=reply_decoder(keyring),
         handle=apply,
+        in_flight=in_flight,
     )

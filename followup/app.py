@@ -12,6 +12,7 @@ from followup import agents, api
 from followup.bootstrap import bootstrap
 from followup.handlers import FollowupDeps, ScanDeadlines, handle, on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
+from services.platform.consumer import InFlight
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker
 from services.platform.logs import get_logger
@@ -62,11 +63,12 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     rt.ready["complaint-events"] = consumer.ready
     rt.progress["complaint-events"] = consumer.progress
     rt.ready["agency-replies"] = asyncio.Event()
+    rt.progress["agency-replies"] = in_flight = InFlight()
     replies = faust_worker(
         rt.settings,
         app_id="agency-replies",
         bootstrap=rt.endpoints.kafka_bootstrap_servers,
-        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring),
+        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring, in_flight),
         ready=rt.ready["agency-replies"],
     )
     return app, {

@@ -12,6 +12,7 @@ import faust
 
 from intake.handlers import IntakeDeps, SubmitFromTopic, handle
 from services.platform.auth import SIGNATURE_HEADER, KeyRing, signature_in
+from services.platform.consumer import InFlight
 from services.platform.faust_app import dead_lettering_agent
 
 
@@ -46,7 +47,7 @@ def submission_decoder(
     return decode
 
 
-def register(app: faust.App, deps: IntakeDeps, keyring: KeyRing) -> Any:
+def register(app: faust.App, deps: IntakeDeps, keyring: KeyRing, in_flight: InFlight) -> Any:
     """The agent on `<prefix>.intake.v1`."""
 
     async def submit(decoded: tuple[dict[str, Any], str]) -> None:
@@ -61,4 +62,5 @@ def register(app: faust.App, deps: IntakeDeps, keyring: KeyRing) -> Any:
         decode=submission_decoder(keyring),
         handle=submit,
         concurrency=4,
+        in_flight=in_flight,
     )

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from intake import agents, api
 from intake.bootstrap import bootstrap
+from services.platform.consumer import InFlight
 from services.platform.faust_app import faust_worker
 from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.runtime import Runtime
@@ -26,11 +27,12 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     install_rate_limit_handler(app)
     app.include_router(api.router(deps, rt.keyring))
     rt.ready["intake-topic"] = asyncio.Event()
+    rt.progress["intake-topic"] = in_flight = InFlight()
     intake_topic = faust_worker(
         rt.settings,
         app_id="intake-topic",
         bootstrap=rt.endpoints.kafka_bootstrap_servers,
-        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring),
+        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring, in_flight),
         ready=rt.ready["intake-topic"],
     )
     return app, {"intake-topic": intake_topic}

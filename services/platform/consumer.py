@@ -139,6 +139,30 @@ class Progress:
         return 0.0 if self._waiting_since is None else self._clock() - self._waiting_since
 
 
+class InFlight:
+    """The messages being handled now, concurrently: `stalled_for` is the age of the oldest (0
+    when none is), so a message stuck on a retry loop shows."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._started: dict[int, float] = {}
+        self._next = 0
+
+    def begin(self) -> int:
+        """One more message in hand; returns its ticket for `end`."""
+        self._next += 1
+        self._started[self._next] = self._clock()
+        return self._next
+
+    def end(self, ticket: int) -> None:
+        """The message is handled (applied or set aside)."""
+        self._started.pop(ticket, None)
+
+    def stalled_for(self) -> float:
+        """Seconds the oldest message in hand has been at it."""
+        return self._clock() - min(self._started.values()) if self._started else 0.0
+
+
 class DeadLetteringConsumer(Generic[T]):
     """Decode each message, hand it to a handler, dead-letter failures, commit after each batch."""
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import faust
 from aiokafka.errors import KafkaError
 
-from services.platform.consumer import dead_letter_headers
+from services.platform.consumer import InFlight, dead_letter_headers
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.logs import get_logger
 from services.platform.settings import PlatformSettings
@@ -56,9 +56,12 @@ def dead_lettering_agent(
     decode: Callable[[bytes | None, bytes | None, Any], T],
     handle: Callable[[T], Awaitable[None]],
     concurrency: int = 1,
+    in_flight: InFlight | None = None,
 ) -> Any:
     """Register an agent on `topic` that decodes each record and calls `handle`; failures go to
-    the dead-letter topic with the reason, and the agent goes on."""
+    the dead-letter topic with the reason, and the agent goes on. `in_flight` (for `/readyz`)
+    shows a message stuck in the infrastructure retries."""
+    in_flight = in_flight or InFlight()
     source = app.topic(topic, key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(
         settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
@@ -85,16 +88,20 @@ def dead_lettering_agent(
     async def agent(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            ticket = in_flight.begin()
             try:
-                item = decode(message.key, message.value, list(message.headers or ()))
-            except Exception as exc:
-                await set_aside(message, "decode", f"{type(exc).__name__}: {exc}")
-                continue
-            try:
-                await _with_retries(handle, item, name)
-            except Exception as exc:
-                detail = "".join(traceback.format_exception_only(exc)).strip()
-                await set_aside(message, "apply", detail)
+                try:
+                    item = decode(message.key, message.value, list(message.headers or ()))
+                except Exception as exc:
+                    await set_aside(message, "decode", f"{type(exc).__name__}: {exc}")
+                    continue
+                try:
+                    await _with_retries(handle, item, name)
+                except Exception as exc:
+                    detail = "".join(traceback.format_exception_only(exc)).strip()
+                    await set_aside(message, "apply", detail)
+            finally:
+                in_flight.end(ticket)
 
     return app.agent(source, name=name, concurrency=concurrency)(agent)
 

@@ -13,7 +13,7 @@ from services.kernel.registry import Registry, load_registry
 from services.platform import kafka
 from services.platform.auth import KeyRing
 from services.platform.clock import PlatformClock
-from services.platform.consumer import Progress
+from services.platform.consumer import InFlight, Progress
 from services.platform.db import create_pool
 from services.platform.eventstore import PostgresEventStore
 from services.platform.policy import deadline_policy
@@ -35,7 +35,7 @@ class Runtime:
     ports: Ports
     keyring: KeyRing
     ready: dict[str, asyncio.Event] = field(default_factory=dict)
-    progress: dict[str, Progress] = field(default_factory=dict)
+    progress: dict[str, Progress | InFlight] = field(default_factory=dict)
     """Consumers whose stalled backlog makes `/readyz` false after `stall_timeout_s`."""
 
     @classmethod

@@ -47,3 +47,19 @@ async def test_a_stalled_consumer_makes_the_service_unready():
     assert detail["ready"] is False and detail["stalled_s"] == {"complaint-events": 31.0}
     progress.done()
     assert (await check())["ready"] is True
+
+
+def test_in_flight_shows_the_oldest_message_in_hand():
+    from services.platform.consumer import InFlight
+
+    clock = Ticking()
+    in_flight = InFlight(clock)
+    first = in_flight.begin()
+    clock.now += 10
+    second = in_flight.begin()
+    clock.now += 5
+    assert in_flight.stalled_for() == 15
+    in_flight.end(first)
+    assert in_flight.stalled_for() == 5
+    in_flight.end(second)
+    assert in_flight.stalled_for() == 0
