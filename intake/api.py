@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Submission
@@ -39,10 +39,11 @@ class ReporterReply(BaseModel):
 def router(deps: IntakeDeps) -> APIRouter:
     """The intake routes, bound to the service's use cases."""
     api = APIRouter(prefix="/v1", tags=["complaints"], responses=ERROR_SCHEMA)
+    public_base_url = deps.ports.settings.public_base_url
 
     @api.post("/complaints", status_code=201, response_model=Filed)
     async def file_complaint(
-        submission: Submission, request: Request, response: Response, key: IdempotencyKey = None
+        submission: Submission, response: Response, key: IdempotencyKey = None
     ) -> Filed:
         """File a complaint, aspiration, information request or whistle-blowing report.
 
@@ -56,7 +57,8 @@ def router(deps: IntakeDeps) -> APIRouter:
             complaint_id=filing.complaint_id,
             tracking_id=filing.tracking_id,
             access_token=filing.access_token,
-            status_url=str(request.url_for("get_complaint", tracking_id=filing.tracking_id)),
+            # From settings, never from the Host header: a forged Host must not plant a link.
+            status_url=f"{public_base_url}/v1/complaints/{filing.tracking_id}",
         )
 
     @api.get("/complaints/{tracking_id}", name="get_complaint")
