@@ -3,7 +3,8 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Response, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Submission
@@ -11,10 +12,13 @@ from intake.domain import ReporterAction
 from intake.handlers import FileComplaint, IntakeDeps, ReplyAsReporter, ShowComplaint, handle
 from services.platform.http import ERROR_SCHEMA, TRACKING_ID, IdempotencyKey
 
-TokenHeader = Annotated[
-    str | None,
-    Header(alias="X-Access-Token", description="the reporter's access token, from the filing"),
-]
+REPORTER_TOKEN = APIKeyHeader(
+    name="X-Access-Token",
+    scheme_name="ReporterToken",
+    description="the reporter's access token, from the filing",
+    auto_error=False,  # the handlers refuse a missing or wrong token with their own answer
+)
+TokenHeader = Annotated[str | None, Security(REPORTER_TOKEN)]
 TrackingId = Annotated[str, Path(pattern=TRACKING_ID)]
 
 
