@@ -65,7 +65,9 @@ def router(deps: IntakeDeps) -> APIRouter:
             status_url=f"{public_base_url}/v1/complaints/{filing.tracking_id}",
         )
 
-    @api.get("/complaints/{tracking_id}", name="get_complaint")
+    # The token is optional here ({} added to the declared requirement): a complaint that is
+    # not confidential is public.
+    @api.get("/complaints/{tracking_id}", name="get_complaint", openapi_extra={"security": [{}]})
     async def get_complaint(tracking_id: TrackingId, token: TokenHeader = None) -> dict[str, Any]:
         """Status, deadlines and the public timeline. A confidential complaint is visible only
         with the reporter's `X-Access-Token`; personal data is never shown."""

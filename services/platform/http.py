@@ -47,6 +47,7 @@ STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
 """The HTTP status each kind of refusal answers with."""
 
 ERROR_SCHEMA: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body cannot be read (not UTF-8 JSON)"},
     401: {"description": "no valid API key"},
     403: {"description": "the caller's role does not allow this"},
     404: {"description": "not found (or not visible to the caller)"},
