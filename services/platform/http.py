@@ -174,10 +174,16 @@ class BodyTooLarge(Exception):
     """Raised into the app by `BodyLimit` when the body passes the limit mid-stream."""
 
 
+DRAIN_BYTES = 1024 * 1024
+"""Past the limit, up to this many more bytes of a body still arriving are read and thrown
+away before the 413, so that the client, still sending, gets to read the answer instead of
+a reset connection; a larger remainder is cut off with the connection."""
+
+
 class BodyLimit:
     """Refuse (413) a request whose body is larger than `limit` bytes: at once when its
-    Content-Length says so, else as soon as the streamed (chunked) bytes pass the limit,
-    so that no more than one chunk past the limit is ever read."""
+    Content-Length says so, else as soon as the streamed (chunked) bytes pass the limit.
+    Nothing past the limit is kept in memory: the rest is discarded unread by the app."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -187,20 +193,23 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _declared_length(scope) > self.limit:
-            await self._refuse(scope, receive, send)
+        declared = _declared_length(scope)
+        if declared > self.limit:
+            await self._refuse(scope, receive, send, more=declared <= DRAIN_BYTES)
             return
         received = 0
         exceeded = False
+        more = True
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received, exceeded, more
             if exceeded:
                 raise BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                more = bool(message.get("more_body", False))
                 if received > self.limit:
                     exceeded = True
                     raise BodyTooLarge
@@ -213,7 +222,7 @@ class BodyLimit:
                 # gets the 413 instead.
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(scope, receive, send, more=more)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -225,16 +234,23 @@ class BodyLimit:
             if not exceeded:
                 raise
             if not started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, more=more)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, more: bool) -> None:
+        discarded = 0
+        while more and discarded <= DRAIN_BYTES:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            discarded += len(message.get("body", b""))
+            more = bool(message.get("more_body", False))
         response = problem(
             413,
             "body_too_large",
             f"the request body is larger than the limit of {self.limit} bytes",
             limit_bytes=self.limit,
         )
-        # The rest of the body stays unread: the connection is closed after the answer.
+        # Whatever of the body is left unread, the connection does not serve another request.
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 

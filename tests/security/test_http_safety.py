@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
-from services.platform.http import MAX_ERRORS, MAX_FIELD_CHARS, MAX_PROBLEM_CHARS
+import httpx
+
+from services.platform.http import (
+    DRAIN_BYTES,
+    MAX_ERRORS,
+    MAX_FIELD_CHARS,
+    MAX_PROBLEM_CHARS,
+    BodyLimit,
+)
 from tests.security.apps import ADMIN, SERVICES, agency, client, service_app
 from tests.unit.fakes import fake_system, submission
 
@@ -25,7 +33,7 @@ async def _events(system: Any) -> int:
 
 async def test_a_declared_body_over_the_limit_is_refused_before_it_is_read():
     system = fake_system(max_body_bytes=4096)
-    big = json.dumps(FILING | {"description": "x" * 5000}).encode()
+    declared = DRAIN_BYTES + 1
 
     async def body() -> AsyncIterator[bytes]:
         raise AssertionError("the body was read although its Content-Length was too large")
@@ -35,7 +43,7 @@ async def test_a_declared_body_over_the_limit_is_refused_before_it_is_read():
         answer = await http.post(
             "/v1/complaints",
             content=body(),
-            headers={"Content-Length": str(len(big)), "Content-Type": "application/json"},
+            headers={"Content-Length": str(declared), "Content-Type": "application/json"},
         )
     assert answer.status_code == 413, answer.text
     assert answer.json() == {
@@ -44,6 +52,7 @@ async def test_a_declared_body_over_the_limit_is_refused_before_it_is_read():
         "errors": [],
         "limit_bytes": 4096,
     }
+    assert answer.headers["connection"] == "close"
     assert await _events(system) == 0
 
 
@@ -54,7 +63,7 @@ async def test_a_streamed_body_is_cut_off_once_it_passes_the_limit():
     async def chunks() -> AsyncIterator[bytes]:
         # No Content-Length (chunked): only counting the bytes can stop this body.
         nonlocal pulled
-        for _ in range(1000):
+        for _ in range(4 * DRAIN_BYTES // 1024):
             pulled += 1
             yield b" " * 1024
 
@@ -65,9 +74,38 @@ async def test_a_streamed_body_is_cut_off_once_it_passes_the_limit():
     assert answer.status_code == 413, answer.text
     assert answer.json()["error"] == "body_too_large"
     assert answer.json()["limit_bytes"] == 4096
-    # 4 chunks fill the limit, the 5th passes it: nothing after that is read.
-    assert pulled == 5
+    # The limit, then at most DRAIN_BYTES thrown away unread: the rest is never pulled.
+    assert pulled <= (4096 + DRAIN_BYTES) // 1024 + 2
     assert await _events(system) == 0
+
+
+async def test_the_app_never_sees_a_byte_past_the_limit():
+    seen: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        try:
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+        finally:
+            seen.append(len(body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"read it all"})
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 1000
+
+    transport = httpx.ASGITransport(app=BodyLimit(app, limit=4096))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        answer = await http.post("/", content=chunks())
+        small = await http.post("/", content=b"y" * 4096)
+    assert answer.status_code == 413 and answer.json()["limit_bytes"] == 4096
+    assert seen[0] == 4000  # four chunks; the fifth passed the limit and was never handed over
+    assert small.status_code == 200 and small.text == "read it all" and seen[1] == 4096
 
 
 async def test_a_body_within_the_limit_is_served():
