@@ -49,11 +49,11 @@ run: $(STAMP)
 	$(BIN)/python -m services run
 
 test: $(STAMP) $(TOOLS)
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q tests/unit tests/security
 	$(BIN)/python -m pytest -q tests/integration tests/e2e
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q tests/unit tests/security
 
 test-integration: $(STAMP) $(TOOLS)
 	$(BIN)/python -m pytest -q tests/integration tests/e2e

@@ -23,7 +23,8 @@ from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
 class Advance(BaseModel):
     """How far to move the platform clock (demo and tests only)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `false` is not 0 days (the schema says number and integer, so does the check).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     days: float = Field(0, ge=0, le=400)
     working_days: int = Field(0, ge=0, le=250, description="counted on the Indonesian calendar")

@@ -36,16 +36,15 @@ def holder(state: ComplaintState, registry: Registry) -> str | None:
     return registry.queue_owner(state.agency_code)
 
 
+def not_yours() -> Refused:
+    """The one refusal for "no such complaint" and "not disposed to you": an agency must not
+    learn that a complaint it cannot see exists."""
+    return Refused("not_found", "no such complaint disposed to you", kind=RefusalKind.NOT_FOUND)
+
+
 def _require_holder(state: ComplaintState, agency: str, registry: Registry) -> None:
-    if state.status is Status.NEW:
-        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
-    if holder(state, registry) != agency:
-        # Not "forbidden on this complaint": an agency must not learn what it cannot see.
-        raise Refused(
-            "not_disposed_to_you",
-            "this complaint is not disposed to you",
-            kind=RefusalKind.FORBIDDEN,
-        )
+    if state.status is Status.NEW or holder(state, registry) != agency:
+        raise not_yours()
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ async def _visible_to(
     state = replay(stream)
     if not stream or (agency is not None and domain.holder(state, deps.ports.registry) != agency):
         # The same answer for "absent" and "not yours": nothing leaks across agencies.
-        raise Refused("not_found", "no such complaint disposed to you", kind=RefusalKind.NOT_FOUND)
+        raise domain.not_yours()
     return state, stream
 
 

@@ -5,7 +5,8 @@ who read contacts."""
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Submission
@@ -25,14 +26,13 @@ from services.platform.auth import KeyRing, Principal, admin_of, caller_of
 from services.platform.http import ERROR_SCHEMA, TRACKING_ID, IdempotencyKey
 from services.platform.ratelimit import RateLimits, client_address
 
-TokenHeader = Annotated[
-    str | None,
-    Header(
-        alias="X-Access-Token",
-        max_length=256,
-        description="the reporter's access token, from the filing",
-    ),
-]
+REPORTER_TOKEN = APIKeyHeader(
+    name="X-Access-Token",
+    scheme_name="ReporterToken",
+    description="the reporter's access token, from the filing",
+    auto_error=False,  # the handlers refuse a missing or wrong token with their own answer
+)
+TokenHeader = Annotated[str | None, Security(REPORTER_TOKEN)]
 TrackingId = Annotated[str, Path(pattern=TRACKING_ID)]
 LIMITED = {429: {"description": "too many requests: retry after `Retry-After` seconds"}}
 
@@ -67,6 +67,7 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     """The intake routes, bound to the service's use cases."""
     api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA | LIMITED)
     settings = deps.ports.settings
+    public_base_url = settings.public_base_url
     limits = RateLimits(
         {
             "filing-per-client": settings.filing_rate_per_client,
@@ -94,7 +95,6 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     )
     async def file_complaint(
         submission: Submission,
-        request: Request,
         response: Response,
         channel: Channel,
         key: IdempotencyKey = None,
@@ -113,10 +113,18 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
             complaint_id=filing.complaint_id,
             tracking_id=filing.tracking_id,
             access_token=filing.access_token,
-            status_url=str(request.url_for("get_complaint", tracking_id=filing.tracking_id)),
+            # From settings, never from the Host header: a forged Host must not plant a link.
+            status_url=f"{public_base_url}/v1/complaints/{filing.tracking_id}",
         )
 
-    @api.get("/complaints/{tracking_id}", name="get_complaint", tags=["complaints"])
+    # The token is optional here ({} added to the declared requirement): a complaint that is
+    # not confidential is public.
+    @api.get(
+        "/complaints/{tracking_id}",
+        name="get_complaint",
+        tags=["complaints"],
+        openapi_extra={"security": [{}]},
+    )
     async def get_complaint(tracking_id: TrackingId, token: TokenHeader = None) -> dict[str, Any]:
         """Status, deadlines and the public timeline. A confidential complaint is visible only
         with the reporter's `X-Access-Token`; personal data is never shown."""

@@ -10,7 +10,6 @@ from intake import agents, api
 from intake.bootstrap import bootstrap
 from services.platform.consumer import InFlight
 from services.platform.faust_app import faust_worker
-from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, service_app
 
@@ -24,7 +23,6 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         title="lapor intake",
         description="Channels file complaints here; reporters follow them and reply.",
     )
-    install_rate_limit_handler(app)
     app.include_router(api.router(deps, rt.keyring))
     rt.ready["intake-topic"] = asyncio.Event()
     rt.progress["intake-topic"] = in_flight = InFlight()

@@ -8,13 +8,25 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN, Registry
 from services.platform.settings import DEMO_AUDITORS, DEMO_CHANNELS, PlatformSettings
 
 DEMO_KEY_PREFIX = "demo-"
+
+API_KEY_SCHEME = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="the API key of an agency, the national admin, a channel or an auditor",
+    # Only declares the scheme in the OpenAPI document: `authenticate` reads the key (also
+    # from `Authorization: Bearer`) and answers the platform's own 401, not FastAPI's.
+    auto_error=False,
+)
+DeclaredKey = Annotated[str | None, Security(API_KEY_SCHEME)]
+"""The `X-API-Key` parameter of the auth dependencies (declared, read by `authenticate`)."""
 
 
 Role = Literal["national_admin", "agency", "channel", "auditor"]
@@ -164,7 +176,7 @@ def caller_of(keyring: KeyRing, roles: tuple[Role, ...] = AGENCY_SIDE) -> Any:
     """The FastAPI parameter type of an authenticated caller: `principal: Caller` (401 without
     a valid key, 403 for a role not in `roles`)."""
 
-    def caller(request: Request) -> Principal:
+    def caller(request: Request, _: DeclaredKey) -> Principal:
         principal = authenticate(keyring, request)
         require_role(principal, *roles)
         return principal
@@ -175,7 +187,7 @@ def caller_of(keyring: KeyRing, roles: tuple[Role, ...] = AGENCY_SIDE) -> Any:
 def admin_of(keyring: KeyRing) -> Any:
     """The FastAPI dependency that lets only the national admin through (401, then 403)."""
 
-    def admin(request: Request) -> Principal:
+    def admin(request: Request, _: DeclaredKey) -> Principal:
         principal = authenticate(keyring, request)
         require_admin(principal)
         return principal

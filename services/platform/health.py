@@ -6,7 +6,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 Check = Callable[[], Awaitable[dict[str, object]]]
@@ -21,14 +21,15 @@ def health_router_app(name: str, ready: Check) -> FastAPI:
         """The process is alive (and which one: its pid, for operators and fault tests)."""
         return {"service": name, "status": "ok", "pid": os.getpid()}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready: the details"}})
     async def readyz() -> JSONResponse:
         """The service can do its work; 503 with the details when it cannot."""
         detail = await ready()
         code = 200 if detail.get("ready") else 503
         return JSONResponse({"service": name, **detail}, status_code=code)
 
-    @app.get("/metrics", tags=["health"])
+    # Documented as the text it is (Prometheus' exposition format), not as JSON.
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
     async def metrics() -> Response:
         """Prometheus metrics of this process."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

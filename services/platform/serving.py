@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 from fastapi import FastAPI
 
-from services.platform.health import health_router_app
-from services.platform.http import install_error_handlers
+from services.platform.health import Check, health_router_app
+from services.platform.http import install_error_handlers, install_http_safety
 from services.platform.logs import get_logger
 from services.platform.migrate import migrate_database
+from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.runtime import Runtime
 from services.platform.settings import Endpoints, PlatformSettings
 
@@ -61,13 +62,22 @@ async def serve(
 
 
 def service_app(name: str, rt: Runtime, *, title: str, description: str) -> FastAPI:
-    """The FastAPI app of a service: its routes are added by the caller; health, metrics and the
-    error conventions are already there."""
-    app = health_router_app(name, rt.readiness())
+    """The FastAPI app of a service: its routes are added by the caller; health, metrics, the
+    error conventions and the HTTP safety middleware are already there."""
+    return http_app(name, rt.settings, rt.readiness(), title=title, description=description)
+
+
+def http_app(
+    name: str, settings: PlatformSettings, ready: Check, *, title: str, description: str
+) -> FastAPI:
+    """`service_app` without a runtime: what tests build over the in-memory fakes."""
+    app = health_router_app(name, ready)
     app.title = title
     app.description = description
     app.version = "1"
     install_error_handlers(app)
+    install_rate_limit_handler(app)
+    install_http_safety(app, settings)
     return app
 
 

@@ -79,6 +79,21 @@ class PlatformSettings(BaseSettings):
     routing_port: int = Field(18030, ge=1, le=65535, description="routing HTTP API")
     followup_port: int = Field(18040, ge=1, le=65535, description="followup HTTP API")
     reporting_port: int = Field(18050, ge=1, le=65535, description="reporting HTTP API")
+    public_base_url: str = Field(
+        "",
+        pattern=r"^(https?://[^/?#\s]+(/[^?#\s]*)?)?$",
+        description="where channels and reporters reach intake (links in answers are built on "
+        "it, never on the request's Host header); default http://<host>:<intake_port>",
+    )
+
+    # HTTP limits: what one request may cost a service, whoever sends it. A body is refused
+    # (413) as soon as its declared or streamed size passes the limit, before it is parsed.
+    max_body_bytes: int = Field(
+        256 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="largest request body any service API accepts, in bytes",
+    )
 
     # Deadlines (LIFECYCLE.md). The 60-day figures are from unverified summaries: configurable.
     timezone: str = Field("Asia/Jakarta", description="where working days are counted")
@@ -173,6 +188,16 @@ class PlatformSettings(BaseSettings):
                 raise ValueError(f"replicas: no service {name!r} (one of {sorted(known)})")
             if not 1 <= count <= 8:
                 raise ValueError(f"replicas: {name} must run 1 to 8 processes, not {count}")
+        return self
+
+    @model_validator(mode="after")
+    def _public_base_url_without_trailing_slash(self) -> PlatformSettings:
+        if not self.public_base_url:
+            # A wildcard bind address is not an address anyone can reach: loopback instead.
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            host = f"[{host}]" if ":" in host else host
+            self.public_base_url = f"http://{host}:{self.intake_port}"
+        self.public_base_url = self.public_base_url.rstrip("/")
         return self
 
     @model_validator(mode="after")

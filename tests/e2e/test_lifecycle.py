@@ -194,8 +194,9 @@ async def test_an_agency_acts_only_on_complaints_disposed_to_it(system, client):
     other = key("kota-bandung")
     assert (await client.get(url, headers=other)).status_code == 404
     refused = await client.post(f"{url}/replies", json={"action": "acknowledge"}, headers=other)
-    assert refused.status_code == 403
-    assert refused.json()["error"] == "not_disposed_to_you"
+    # The same answer as for a complaint that does not exist: nothing leaks across agencies.
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "not_found"
     assert (await client.post(f"{url}/replies", json={"action": "acknowledge"})).status_code == 401
     # On the topic: a reply signed by another agency's key is rejected, and says so.
     await publish(
@@ -214,7 +215,7 @@ async def test_an_agency_acts_only_on_complaints_disposed_to_it(system, client):
         notice = await queue.wait_for(
             lambda m: m.get("reply_id") == "not-mine", what="the rejection"
         )
-    assert notice["status"] == "rejected" and notice["error"] == "not_disposed_to_you"
+    assert notice["status"] == "rejected" and notice["error"] == "not_found"
     view = await status_of(client, system, filed)
     assert not view["timeline"][-1]["event"].endswith("acknowledged")
 

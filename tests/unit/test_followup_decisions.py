@@ -206,7 +206,7 @@ def test_refuse_suggesting_an_unknown_agency_is_refused():
 
 @pytest.mark.parametrize("action", ["acknowledge", "forward", "follow_up", "refuse"])
 def test_a_complaint_held_by_another_agency_is_not_yours(action):
-    with refused("not_disposed_to_you", status=403):
+    with refused("not_found", status=404):
         reply(
             given(*AT_BANDUNG),
             "kab-bogor",
@@ -219,7 +219,7 @@ def test_a_complaint_held_by_another_agency_is_not_yours(action):
 
 def test_a_work_unit_acts_through_its_agency():
     # Forwarded to a unit, the complaint is still acted on with the agency's key.
-    with refused("not_disposed_to_you", status=403):
+    with refused("not_found", status=404):
         reply(given(*FORWARDED), UNIT, "follow_up", message="Sudah")
     [event] = reply(given(*FORWARDED), "kota-bandung", "follow_up", message="Sudah")
     assert isinstance(event, FollowUpPosted)
@@ -234,19 +234,19 @@ def test_a_complaint_held_by_a_work_unit_is_acted_on_by_its_parent_agency():
     assert [type(e) for e in reply(state, "kota-bandung", "follow_up", message="Ok")] == [
         FollowUpPosted
     ]
-    with refused("not_disposed_to_you", status=403):
+    with refused("not_found", status=404):
         reply(state, UNIT, "acknowledge")
 
 
 def test_the_agency_an_escalation_reached_can_act():
     [event] = reply(given(*AT_PROVINCE), "prov-jawa-barat", "follow_up", message="Ditangani")
     assert event.agency_code == "prov-jawa-barat"
-    with refused("not_disposed_to_you", status=403):
+    with refused("not_found", status=404):
         reply(given(*AT_PROVINCE), "kota-bandung", "follow_up", message="Ditangani")
 
 
 def test_no_agency_acts_on_a_complaint_at_the_national_admin():
-    with refused("not_disposed_to_you", status=403):
+    with refused("not_found", status=404):
         reply(given(*AT_NATIONAL_ADMIN), "prov-jawa-barat", "follow_up", message="x")
 
 

@@ -59,8 +59,9 @@ async def test_the_holding_agency_replies_once_per_reply_id_and_no_one_else_can(
             ReplyAsAgency("kab-bogor", complaint, AgencyReply(action="acknowledge")),
             system.followup,
         )
-    assert other.value.code == "not_disposed_to_you"
-    assert other.value.kind is RefusalKind.FORBIDDEN
+    # The answer an absent complaint gets: nothing says the complaint exists.
+    assert other.value.code == "not_found"
+    assert other.value.kind is RefusalKind.NOT_FOUND
 
 
 async def test_a_topic_reply_is_answered_on_the_agencys_own_queue():
