@@ -13,9 +13,9 @@
 #   LAPOR_TOPIC_PREFIX      topic prefix, default "lapor" (must match the services' setting)
 #   LAPOR_EVENT_PARTITIONS  partitions of complaint-events and of the intake/replies topics,
 #                           default 6 (must match the services' setting)
-#   LAPOR_AGENCY_PARTITIONS          partitions of each agency work queue and of each channel's
-#                                    results topic, default 3
+#   LAPOR_AGENCY_PARTITIONS          partitions of each agency work queue, default 3
 #   LAPOR_CHANNELS          intake channels, comma- or space-separated: one results topic each
+#                           (one partition)
 #   LAPOR_PERSONAL_DATA_RETENTION_HOURS  retention of intake and dead-letter, default 72
 #   LAPOR_TOPIC_REPLICATION_FACTOR   default 3
 #   LAPOR_TOPIC_MIN_INSYNC_REPLICAS  default 2 (with acks=all: a write survives losing a broker)
@@ -131,7 +131,7 @@ for name in "${channels[@]}"; do
     echo "invalid channel name: '$name'" >&2
     exit 2
   fi
-  create "$prefix.intake-results.$name.v1" "$agency_partitions"
+  create "$prefix.intake-results.$name.v1" 1 # one result per submission: low volume
 done
 
 # Replies from every agency.

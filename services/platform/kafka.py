@@ -128,7 +128,8 @@ def platform_topics(settings: PlatformSettings) -> dict[str, int]:
         settings.agency_replies_topic: settings.event_partitions,
     } | {
         **{settings.agency_topic(code): settings.agency_partitions for code in owners},
-        **{settings.intake_results_topic(c): settings.agency_partitions for c in settings.channels},
+        # One small topic per channel: a result per submission, read by that channel alone.
+        **{settings.intake_results_topic(c): 1 for c in settings.channels},
     }
 
 

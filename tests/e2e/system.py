@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from services.platform.auth import SIGNATURE_HEADER, demo_key, sign
 from services.tooling.embedded import free_port
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"X-API-Key": "demo-national-admin"}
 
 
-BURST_CHANNELS = [f"b{n}-{via}" for n in range(8) for via in ("http", "topic")]
+BURST_CHANNELS = [f"b{n}-{via}" for n in range(5) for via in ("http", "topic")]
 TEST_CHANNELS = [*BURST_CHANNELS, "bad-input", "bulk-http", "bulk-topic"]
 """Channels every test system knows besides the demo ones: one pair per burst of load, and
 one per test that counts its own filings."""
@@ -220,14 +221,22 @@ class TopicReader:
 async def publish(
     bootstrap: str, topic: str, items: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> None:
-    """Send (key, value, headers) records and wait for the acknowledgements."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        futures = [await producer.send(topic, value, key=k, headers=h) for k, value, h in items]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
+    """Send (key, value, headers) records and wait for the acknowledgements; like a channel,
+    send them all again when the cluster answers with a passing error (a broker that just
+    returned has no leaders yet): re-sending a submission is harmless."""
+    for attempt in range(1, 6):
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            futures = [await producer.send(topic, v, key=k, headers=h) for k, v, h in items]
+            await asyncio.gather(*futures)
+            return
+        except KafkaError as exc:
+            if not exc.retriable or attempt == 5:
+                raise
+        finally:
+            await producer.stop()
+        await asyncio.sleep(2)
 
 
 async def poll_until(check: Callable[[], Any], *, timeout_s: float = 30, what: str = "") -> Any:
