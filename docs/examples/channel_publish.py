@@ -31,9 +31,19 @@ async def main() -> None:
         "confidential": False,
         "reporter": {"name": "Dewi Lestari", "phone": "+62 813 5555 0101"},
     }
-    results = AIOKafkaConsumer(topics["intake_results"], bootstrap_servers=bootstrap)
+    # The broker knows the channel as channel-<name>; in development its password is its key.
+    auth = {}
+    if endpoints.get("broker_security_protocol", "PLAINTEXT") != "PLAINTEXT":
+        auth = {
+            "security_protocol": endpoints["broker_security_protocol"],
+            "sasl_mechanism": endpoints["broker_sasl_mechanism"],
+            "sasl_plain_username": "channel-sms",
+            "sasl_plain_password": os.environ.get("LAPOR_CHANNEL_KEY", "demo-channel-sms"),
+        }
+    results_topic = topics["intake_results_pattern"].replace("<channel>", "sms")
+    results = AIOKafkaConsumer(results_topic, bootstrap_servers=bootstrap, **auth)
     await results.start()  # from the end: only results from now on
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **auth)
     await producer.start()
     try:
         await producer.send_and_wait(
