@@ -25,7 +25,7 @@ from services.platform.eventstore import PostgresEventStore as EventStore
 from services.platform.migrate import migrate_database
 from services.platform.relay import OutboxRelay
 from services.platform.settings import PlatformSettings
-from services.tooling.embedded import ensure_infra, free_port, stop_infra
+from services.tooling.embedded import ADMIN, ensure_infra, free_port, stop_infra
 from tests.bench_system import (
     INTAKE_CONCURRENCY,
     ONLY,
@@ -144,6 +144,7 @@ async def bench_relay(settings, endpoints, pool) -> tuple[str, str, str]:
     consumer = AIOKafkaConsumer(
         settings.events_topic,
         bootstrap_servers=endpoints.kafka_bootstrap_servers,
+        **kafka.client_auth(settings),
         auto_offset_reset="latest",
         group_id=f"bench-{uuid.uuid4().hex[:6]}",
         session_timeout_ms=4000,
@@ -174,12 +175,15 @@ async def bench_relay(settings, endpoints, pool) -> tuple[str, str, str]:
     records = [encode(e, "urn:bench") for e in envelopes]
     raw_topic = f"{settings.topic_prefix}.bench-raw.v1"
     await kafka.ensure_topics(
-        endpoints.kafka_bootstrap_servers, {raw_topic: settings.event_partitions}
+        endpoints.kafka_bootstrap_servers,
+        {raw_topic: settings.event_partitions},
+        auth=kafka.client_auth(settings),
     )
     producer = kafka.producer(
         endpoints.kafka_bootstrap_servers,
         client_id="bench-raw",
         idempotent=settings.idempotent_producer,
+        auth=kafka.client_auth(settings),
     )
     await producer.start()
     started = time.perf_counter()
@@ -210,7 +214,7 @@ async def session_benchmarks(report: Report) -> None:
         relay_probe_interval_s=1.0,
     )
     try:
-        endpoints = ensure_infra(settings)
+        endpoints = ensure_infra(settings, principal=ADMIN)
         report.engine = endpoints.broker_engine
         await migrate_database(endpoints.database_url)
         pool = await create_pool(endpoints.database_url, max_size=CONCURRENCY + 4)

@@ -322,10 +322,10 @@ def intake_figure(
 # -- 2. filing -> agency queue --------------------------------------------------------------------
 
 
-async def assigned_at_end(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+async def assigned_at_end(bootstrap: str, topic: str, auth: dict) -> AIOKafkaConsumer:
     """A group-less consumer of every partition of `topic`, positioned at its end."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10, **auth
     )
     await consumer.start()
     partitions = consumer.partitions_for_topic(topic)
@@ -386,7 +386,7 @@ async def bench_filing_to_queue(system: System, report: Report, rate: float = PA
     """Adds the latency row and the target; returns the row of the POSTs' own latency."""
     topic = system.topic(f"agency.{QUEUE_AGENCY}")
     body = complaint_body(category="jalan", region_code="32.73")
-    consumer = await assigned_at_end(system.bootstrap, topic)
+    consumer = await assigned_at_end(system.bootstrap, topic, system.auth())
     arrivals: dict[str, float] = {}
     stop = asyncio.Event()
     reader = asyncio.create_task(collect(consumer, arrivals, "complaint_id", stop))
@@ -457,10 +457,13 @@ async def bench_kafka_round_trip(system: System, report: Report) -> None:
     """Raw limit: aiokafka produce -> consume on the same broker, same producer settings."""
     settings = PlatformSettings(_env_file=None)
     topic = system.topic("bench-rtt")
-    await kafka.ensure_topics(system.bootstrap, {topic: settings.agency_partitions})
-    consumer = await assigned_at_end(system.bootstrap, topic)
+    auth = system.auth()
+    await kafka.ensure_topics(system.bootstrap, {topic: settings.agency_partitions}, auth=auth)
+    consumer = await assigned_at_end(system.bootstrap, topic, auth)
     idempotent = system.endpoints.get("broker_engine") != "tansu"
-    producer = kafka.producer(system.bootstrap, client_id="bench-rtt", idempotent=idempotent)
+    producer = kafka.producer(
+        system.bootstrap, client_id="bench-rtt", idempotent=idempotent, auth=auth
+    )
     await producer.start()
     arrivals: dict[str, float] = {}
     sent: dict[str, float] = {}

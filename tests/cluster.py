@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from services.platform.settings import PlatformSettings
+from services.tooling.broker_auth import credentials_path, ensure_credentials
 from services.tooling.brokers import EmbeddedKafka, new_cluster_id, port_open
 from services.tooling.embedded import free_port
 
@@ -34,13 +35,17 @@ def broker_properties(env: dict[str, str]) -> dict[str, str]:
 
 
 class Cluster:
-    """Three KRaft nodes formatted with one cluster id and started together."""
+    """Three KRaft nodes formatted with one cluster id and one set of SCRAM credentials (the
+    file `credentials_file`, which the platform is given to provision it), started together."""
 
     def __init__(self, root: Path, size: int = 3, heap_mb: int = 320) -> None:
         ports = [(free_port(), free_port()) for _ in range(size)]
         voters = ",".join(f"{i + 1}@127.0.0.1:{c}" for i, (_, c) in enumerate(ports))
         cluster_id = new_cluster_id()
         overrides = broker_properties(read_env(CLUSTER_ENV))
+        shared = PlatformSettings(_env_file=None, environment="test", var_dir=root)
+        self.credentials_file = credentials_path(shared)
+        credentials = ensure_credentials(shared)
         self.nodes = [
             EmbeddedKafka(
                 PlatformSettings(
@@ -55,6 +60,7 @@ class Cluster:
                 voters=voters,
                 overrides=overrides,
                 cluster_id=cluster_id,
+                credentials=credentials,
             )
             for i, (port, controller) in enumerate(ports)
         ]

@@ -19,7 +19,7 @@ import pytest
 os.environ.setdefault("LAPOR_ENVIRONMENT", "development")
 
 from services.platform.settings import Endpoints, PlatformSettings
-from services.tooling.embedded import ensure_infra, free_port, stop_infra
+from services.tooling.embedded import ADMIN, ensure_infra, free_port, stop_infra
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,7 +51,8 @@ def platform_settings() -> Iterator[PlatformSettings]:
 def infra(platform_settings: PlatformSettings) -> Iterator[Endpoints]:
     from services.platform.migrate import migrate_database
 
-    endpoints = ensure_infra(platform_settings)
+    # The tests' own clients act as the operator (`admin`); the services they start too.
+    endpoints = ensure_infra(platform_settings, principal=ADMIN)
     asyncio.run(migrate_database(endpoints.database_url))
     yield endpoints
     stop_infra(platform_settings)

@@ -26,6 +26,10 @@
 #   allow.everyone.if.no.acl.found=false     # no ACL = denied
 #   super.users=User:admin                   # the operators' principal (and the brokers')
 # The compose example (deploy/compose.yaml) has none of this: it is PLAINTEXT and open.
+# The embedded Apache Kafka (`make run`, the tests) has all of it, on loopback, and applies
+# exactly these ACLs: `infra up` runs this script with --dry-run for its own agencies,
+# channels and auditors, parses every printed command (services/tooling/broker_auth.py) and
+# creates the bindings in one admin request, as User:admin, idempotently.
 #
 # Every ACL an agency gets is LITERAL: a prefixed ACL on "lapor.agency.kota-bandung" would also
 # match a queue "lapor.agency.kota-bandung.x.v1", i.e. give one agency another's queue. Only the
@@ -136,7 +140,11 @@ done
 # --- The platform's own processes ----------------------------------------------------------------
 # One principal per service, with exactly the topics and consumer groups it uses. Every service
 # checks at start that the platform topics exist (Describe); none may create a topic: they come
-# from create-topics.sh with the right partitions and replication, never from a client.
+# from create-topics.sh with the right partitions and replication, never from a client (in the
+# embedded deployment: from `infra up`, as User:admin). That includes the relay: the topics it
+# would re-create after a broker lost them are the operator's to re-create (on Apache Kafka a
+# broker that lost its topics lost its users and ACLs too, and is provisioned again as a whole);
+# the relay then puts the history back as usual.
 queues="$prefix.agency." # every agency queue: only the platform writes them (prefixed ACL)
 platform_topics=("$events" "$intake" "$replies" "$dead_letter")
 describe_platform_topics() {

@@ -24,14 +24,17 @@ async def main(agency: str, api_key: str, once: bool) -> None:
     )
     bootstrap, topics = endpoints["kafka_bootstrap_servers"], endpoints["topics"]
     queue = topics["agency_queue_pattern"].replace("<agency-code>", agency)
+    # The broker knows the agency as agency-<code>; in development its password is the API key.
+    auth = broker_auth(endpoints, f"agency-{agency}", api_key)
     consumer = AIOKafkaConsumer(
         queue,
         bootstrap_servers=bootstrap,
-        group_id=f"{agency}-connector",  # committed offsets: a restart goes on where it stopped
+        **auth,
+        group_id=f"agency-{agency}",  # its own group (ACL); a restart goes on where it stopped
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **auth)
     await consumer.start()
     await producer.start()
     try:
@@ -67,6 +70,19 @@ async def main(agency: str, api_key: str, once: bool) -> None:
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+def broker_auth(endpoints: dict, username: str, password: str) -> dict:
+    """aiokafka's keywords for the broker's SASL (none where it is open)."""
+    protocol = endpoints.get("broker_security_protocol", "PLAINTEXT")
+    if protocol == "PLAINTEXT":
+        return {}
+    return {
+        "security_protocol": protocol,
+        "sasl_mechanism": endpoints["broker_sasl_mechanism"],
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
 
 
 if __name__ == "__main__":

@@ -37,10 +37,19 @@ async def main() -> None:
         "confidential": False,
         "reporter": {"name": "Dewi Lestari", "phone": "+62 813 5555 0101"},
     }
+    # The broker knows the channel as channel-<name>; in development its password is its key.
+    auth = {}
+    if endpoints.get("broker_security_protocol", "PLAINTEXT") != "PLAINTEXT":
+        auth = {
+            "security_protocol": endpoints["broker_security_protocol"],
+            "sasl_mechanism": endpoints["broker_sasl_mechanism"],
+            "sasl_plain_username": f"channel-{channel}",
+            "sasl_plain_password": key,
+        }
     results_topic = topics["intake_results_pattern"].replace("<channel>", channel)
-    results = AIOKafkaConsumer(results_topic, bootstrap_servers=bootstrap)
+    results = AIOKafkaConsumer(results_topic, bootstrap_servers=bootstrap, **auth)
     await results.start()  # from the end: only results from now on
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **auth)
     await producer.start()
     try:
         value = json.dumps(submission).encode()

@@ -197,6 +197,7 @@ class DeadLetteringConsumer(Generic[T]):
             self.bootstrap,
             client_id=f"{self.name}-dlq",
             idempotent=self.settings.idempotent_producer,
+            auth=kafka.client_auth(self.settings),
         )
         await self._producer.start()
         try:

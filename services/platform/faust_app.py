@@ -13,6 +13,7 @@ from aiokafka.errors import KafkaError
 
 from services.platform.consumer import InFlight, dead_letter_headers
 from services.platform.db import TRANSIENT_ERRORS
+from services.platform.kafka import client_auth
 from services.platform.logs import get_logger
 from services.platform.settings import PlatformSettings
 
@@ -32,6 +33,7 @@ def create_faust_app(settings: PlatformSettings, *, app_id: str, bootstrap: str)
     return faust.App(
         f"{settings.topic_prefix}-{app_id}",
         broker=f"kafka://{bootstrap}",
+        broker_credentials=faust_credentials(settings),
         processing_guarantee="at_least_once",
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
@@ -44,6 +46,20 @@ def create_faust_app(settings: PlatformSettings, *, app_id: str, bootstrap: str)
         store="memory://",
         web_enabled=False,
         datadir=str(datadir),
+    )
+
+
+def faust_credentials(settings: PlatformSettings) -> faust.SASLCredentials | None:
+    """This process's broker principal in faust's terms (None on an open broker); built from
+    the same keywords as every aiokafka client."""
+    auth = client_auth(settings)
+    if not auth:
+        return None
+    return faust.SASLCredentials(
+        username=auth["sasl_plain_username"],
+        password=auth["sasl_plain_password"],
+        mechanism=auth["sasl_mechanism"],
+        ssl_context=auth.get("ssl_context"),
     )
 
 

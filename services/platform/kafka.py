@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -17,21 +17,54 @@ from aiokafka.errors import (
     RecordTooLargeError,
     UnknownProducerId,
 )
+from aiokafka.helpers import create_ssl_context
 
 from services.kernel.registry import NATIONAL_ADMIN, load_registry
 from services.platform.ports import MAX_MESSAGE_BYTES, MessageTooLarge
 from services.platform.settings import PlatformSettings
 
 _TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code, returned rather than raised
+_TOPIC_AUTHORIZATION_FAILED = 29
+
+Auth = Mapping[str, Any]
+"""aiokafka's connection keywords for one principal (empty on an open broker)."""
+
+
+class BrokerCredentialsMissing(RuntimeError):
+    """The broker wants a principal and this process was given none."""
+
+
+def client_auth(settings: PlatformSettings) -> dict[str, Any]:
+    """The aiokafka connection keywords (security protocol, SASL mechanism, user, password) of
+    this process's principal; refuses to connect without credentials on a SASL broker."""
+    protocol = settings.broker_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    if not settings.broker_username or settings.broker_password is None:
+        # Never fall back to another principal (least of all admin): say what is missing.
+        raise BrokerCredentialsMissing(
+            f"the broker uses {protocol}: set LAPOR_BROKER_USERNAME and LAPOR_BROKER_PASSWORD "
+            "(the launcher sets them for each service of the embedded broker)"
+        )
+    auth: dict[str, Any] = {
+        "security_protocol": protocol,
+        "sasl_mechanism": settings.broker_sasl_mechanism,
+        "sasl_plain_username": settings.broker_username,
+        "sasl_plain_password": settings.broker_password.get_secret_value(),
+    }
+    if protocol == "SASL_SSL":
+        auth["ssl_context"] = create_ssl_context()  # the system's CAs
+    return auth
 
 
 def producer(
-    bootstrap: str, *, client_id: str, idempotent: bool, linger_ms: int = 2
+    bootstrap: str, *, client_id: str, idempotent: bool, auth: Auth, linger_ms: int = 2
 ) -> AIOKafkaProducer:
     """A producer that waits for every in-sync replica (`acks=all`) and, on Apache Kafka, is
     idempotent: a retried send is written once. Tansu cannot be; consumers are idempotent."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap,
+        **auth,
         client_id=client_id,
         acks="all",
         enable_idempotence=idempotent,
@@ -54,6 +87,7 @@ def consumer(
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
+        **client_auth(settings),
         client_id=client_id,
         group_id=group_id,
         enable_auto_commit=False,
@@ -73,13 +107,16 @@ async def ensure_topics(
     replication_factor: int = 1,
     min_insync_replicas: int = 1,
     configs: dict[str, dict[str, str]] | None = None,
+    *,
+    auth: Auth,
 ) -> list[str]:
     """Create the topics that do not exist yet (name -> partitions); returns those created.
 
     Create topics before any client mentions them: a broker that auto-creates topics gives them
-    its own default partition count.
+    its own default partition count. Under ACLs a principal sees only the topics it may
+    describe and creates none (only `admin` may): those it may not create are the operator's.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lapor-admin")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lapor-admin", **auth)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -99,7 +136,7 @@ async def ensure_topics(
                 ]
             )
             for topic, code, *message in getattr(response, "topic_errors", []):
-                if code == _TOPIC_ALREADY_EXISTS:
+                if code in (_TOPIC_ALREADY_EXISTS, _TOPIC_AUTHORIZATION_FAILED):
                     continue
                 if code != 0:
                     raise KafkaError(f"cannot create topic {topic}: error {code} {message}")
@@ -133,9 +170,9 @@ def platform_topics(settings: PlatformSettings) -> dict[str, int]:
     }
 
 
-async def list_topics(bootstrap: str) -> set[str]:
-    """The topics the broker has now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lapor-probe")
+async def list_topics(bootstrap: str, *, auth: Auth) -> set[str]:
+    """The topics the broker has now (under ACLs: those this principal may describe)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="lapor-probe", **auth)
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -143,9 +180,9 @@ async def list_topics(bootstrap: str) -> set[str]:
         await admin.close()
 
 
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+async def end_offsets(bootstrap: str, topic: str, *, auth: Auth) -> dict[int, int]:
     """partition -> the offset the next message will get."""
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lapor-probe")
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="lapor-probe", **auth)
     await probe.start()
     try:
         partitions = probe.partitions_for_topic(topic) or set()
@@ -159,14 +196,19 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         await probe.stop()
 
 
-async def ensure_platform_topics(bootstrap: str, settings: PlatformSettings) -> list[str]:
-    """Create the platform's own topics with the configured partitions and replication."""
+async def ensure_platform_topics(
+    bootstrap: str, settings: PlatformSettings, *, auth: Auth | None = None
+) -> list[str]:
+    """Create the platform's own topics with the configured partitions and replication, as
+    this process's principal (or as `auth`'s, the operator's). On a broker with ACLs only the
+    operator may (`infra up` for the embedded one, create-topics.sh in production)."""
     return await ensure_topics(
         bootstrap,
         platform_topics(settings),
         settings.topic_replication_factor,
         settings.topic_min_insync_replicas,
         topic_configs(settings),
+        auth=client_auth(settings) if auth is None else auth,
     )
 
 

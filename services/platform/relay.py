@@ -65,6 +65,7 @@ class OutboxRelay:
         self.settings = settings
         self.database_url = database_url
         self.bootstrap = bootstrap
+        self.auth = kafka.client_auth(settings)  # checked now: no credentials, no relay
         self.topic = settings.events_topic
         self.status = RelayStatus()
         self._wake = asyncio.Event()
@@ -162,6 +163,7 @@ class OutboxRelay:
                 self.bootstrap,
                 client_id="lapor-relay",
                 idempotent=self.settings.idempotent_producer,
+                auth=self.auth,
             )
             await producer.start()
             self._producer = producer
@@ -264,10 +266,10 @@ class OutboxRelay:
         """
         if not self.status.round_start:
             return
-        topics = await kafka.list_topics(self.bootstrap)
+        topics = await kafka.list_topics(self.bootstrap, auth=self.auth)
         if self.topic not in topics:
             raise BrokerReset(f"topic {self.topic} is gone")
-        ends = await kafka.end_offsets(self.bootstrap, self.topic)
+        ends = await kafka.end_offsets(self.bootstrap, self.topic, auth=self.auth)
         for partition, start in self.status.round_start.items():
             if ends.get(partition, 0) <= start:
                 raise BrokerReset(

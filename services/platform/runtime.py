@@ -51,6 +51,7 @@ class Runtime:
                 endpoints.kafka_bootstrap_servers,
                 client_id=name,
                 idempotent=settings.idempotent_producer,
+                auth=kafka.client_auth(settings),
             )
         )
         await publisher.start()

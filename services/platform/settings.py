@@ -74,6 +74,20 @@ class PlatformSettings(BaseSettings):
     kafka_lib_dir: Path = Field(
         Path("var/kafka-lib"), description="where the Kafka jars are cached (shared by var dirs)"
     )
+
+    # Broker authentication. The embedded Apache Kafka sets these per process (each service is
+    # its own principal); in production each deployment sets its own principal's secret.
+    broker_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="how clients reach the broker; SASL_SSL in production"
+    )
+    broker_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-256"
+    broker_username: str | None = Field(None, description="this process's broker principal")
+    broker_password: SecretStr | None = None
+    broker_credentials_file: Path | None = Field(
+        None,
+        description="JSON principal -> SCRAM password (0600) of a broker this project provisions "
+        "as `admin` (default for the embedded Apache Kafka: <var_dir>/kafka/credentials.json)",
+    )
     relay_port: int = Field(18010, ge=1, le=65535, description="health/metrics port of the relay")
     intake_port: int = Field(18020, ge=1, le=65535, description="intake HTTP API")
     routing_port: int = Field(18030, ge=1, le=65535, description="routing HTTP API")

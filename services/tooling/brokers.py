@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from services.platform.settings import PlatformSettings
+from services.tooling.broker_auth import ADMIN, SCRAM_MECHANISM, ensure_credentials, scram_arguments
 from services.tooling.kafka_jars import (
     KAFKA_DIR,
     InfraError,
@@ -179,7 +180,8 @@ class EmbeddedTansu(_RecordedProcess):
 
 class EmbeddedKafka(_RecordedProcess):
     """Apache Kafka 4.x from Maven Central: one KRaft node (broker and controller), data under
-    `var/broker/data/` formatted once, so topics and offsets survive a restart."""
+    `var/broker/data/` formatted once, so topics and offsets survive a restart. Clients
+    authenticate (SASL/SCRAM) and are authorized by ACLs; `admin` is the only super user."""
 
     engine: Engine = "kafka"
     marker = b"kafka.Kafka"
@@ -192,8 +194,11 @@ class EmbeddedKafka(_RecordedProcess):
         voters: str | None = None,
         overrides: dict[str, str] | None = None,
         cluster_id: str | None = None,
+        credentials: dict[str, str] | None = None,
     ) -> None:
         super().__init__(settings)
+        self.settings = settings
+        self._credentials = credentials
         self.node_id = node_id
         self.voters = voters or f"{node_id}@{self.host}:{settings.broker_controller_port}"
         self.overrides = overrides or {}
@@ -217,7 +222,7 @@ class EmbeddedKafka(_RecordedProcess):
             )
         classpath = kafka_classpath(self.lib_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(self.server_properties())
+        _write_private(self.properties, self.server_properties())
         if not (self.data_dir / "meta.properties").exists():
             self._format(classpath)
         started_at = self.log_file.stat().st_size if self.log_file.exists() else 0
@@ -227,19 +232,55 @@ class EmbeddedKafka(_RecordedProcess):
         self._wait_started(process, started_at, timeout_s)
         return True
 
+    @property
+    def credentials(self) -> dict[str, str]:
+        """principal -> SCRAM password: given (a cluster's nodes share one set), else this var
+        dir's credentials file, created the first time."""
+        if self._credentials is None:
+            self._credentials = ensure_credentials(self.settings)
+        return self._credentials
+
     def server_properties(self) -> str:
         """The node's configuration: a single node by default; a cluster's node gets the
         voters of all and the cluster's durability settings as overrides."""
+        password = self.credentials[ADMIN]
         settings = {
             "process.roles": "broker,controller",
             "node.id": str(self.node_id),
             "controller.quorum.voters": self.voters,
-            "listeners": f"PLAINTEXT://{self.host}:{self.port},"
+            # Clients and the other brokers: SASL/SCRAM, each as its own principal.
+            "listeners": f"SASL_PLAINTEXT://{self.host}:{self.port},"
             f"CONTROLLER://{self.host}:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
-            "inter.broker.listener.name": "PLAINTEXT",
+            "advertised.listeners": f"SASL_PLAINTEXT://{self.host}:{self.port}",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT",
+            # PLAIN beside SCRAM, for librdkafka before 2.6.1 (Debian's kcat): its SCRAM proof
+            # repeats the nonce, which Kafka 4 rejects (confluentinc/librdkafka#4895). On
+            # loopback only; the same principals and passwords as SCRAM, from this 0600 file.
+            "sasl.enabled.mechanisms": f"{SCRAM_MECHANISM},PLAIN",
+            "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISM,
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": _jaas(
+                "scram.ScramLoginModule", password
+            ),
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": _jaas(
+                "plain.PlainLoginModule",
+                password,
+                *(f'user_{name}="{secret}"' for name, secret in sorted(self.credentials.items())),
+            ),
+            # The controller listener cannot use SCRAM (its users live in the metadata the
+            # controller serves), and an unauthenticated one would make every local process a
+            # super user through --bootstrap-controller: SASL/PLAIN with the admin's password,
+            # from this 0600 file, on loopback only.
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": _jaas(
+                "plain.PlainLoginModule", password, f'user_{ADMIN}="{password}"'
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",  # no ACL = denied
+            "super.users": f"User:{ADMIN}",
             "log.dirs": str(self.data_dir.resolve()),
             "offsets.topic.replication.factor": "1",
             "transaction.state.log.replication.factor": "1",
@@ -275,8 +316,11 @@ class EmbeddedKafka(_RecordedProcess):
         """Format the storage once, with a fresh cluster id."""
         cluster_id = self.cluster_id or new_cluster_id()
         argv = self._java(classpath, "kafka.tools.StorageTool", "format", "-t", cluster_id)
+        # Every principal's SCRAM credential is in the first metadata the node reads: the
+        # listener never runs open, not even until someone adds the users.
+        scram = scram_arguments(self.credentials)
         done = subprocess.run(
-            [*argv, "-c", str(self.properties)], capture_output=True, text=True, timeout=120
+            [*argv, "-c", str(self.properties), *scram], capture_output=True, text=True, timeout=120
         )
         if done.returncode != 0:
             raise InfraError(f"formatting the Kafka storage failed: {done.stdout}{done.stderr}")
@@ -297,6 +341,15 @@ class EmbeddedKafka(_RecordedProcess):
         raise InfraError(f"Kafka did not start within {timeout_s}s; see {self.log_file}")
 
 
+def _jaas(module: str, password: str, *extra: str) -> str:
+    """A JAAS line for the broker's own login as admin (Kafka's login modules)."""
+    users = "".join(f" {e}" for e in extra)
+    return (
+        f"org.apache.kafka.common.security.{module} required "
+        f'username="{ADMIN}" password="{password}"{users};'
+    )
+
+
 def new_cluster_id() -> str:
     """A KRaft cluster id: 16 random bytes, base64url without padding, never starting with '-'
     (a command line would read it as an option; Kafka's own ids avoid it for the same reason)."""
@@ -314,6 +367,13 @@ def _spawn(argv: list[str], log: object) -> subprocess.Popen[bytes]:
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # survives the command that started it; stopped by `down`
     )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds the admin's password)."""
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text)
 
 
 def _wait_listening(

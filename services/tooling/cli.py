@@ -15,7 +15,7 @@ import asyncpg
 import typer
 
 from services.platform.settings import PlatformSettings
-from services.tooling.embedded import ensure_infra, infra_status, redact, stop_infra
+from services.tooling.embedded import ADMIN, ensure_infra, infra_status, redact, stop_infra
 
 app = typer.Typer(help="lapor backbone platform commands", no_args_is_help=True)
 infra = typer.Typer(help="the embedded broker and PostgreSQL under var/", no_args_is_help=True)
@@ -31,7 +31,7 @@ async def database(settings: PlatformSettings) -> AsyncIterator[asyncpg.Pool]:
     from services.platform.db import create_pool
     from services.platform.migrate import migrate_database
 
-    url = ensure_infra(settings).database_url
+    url = ensure_infra(settings, principal=ADMIN).database_url
     await migrate_database(url)
     pool = await create_pool(url, max_size=2)
     try:
@@ -43,7 +43,7 @@ async def database(settings: PlatformSettings) -> AsyncIterator[asyncpg.Pool]:
 @infra.command("up")
 def infra_up() -> None:
     """Start (or reuse) the local broker and PostgreSQL; print where they are."""
-    endpoints = ensure_infra(PlatformSettings())
+    endpoints = ensure_infra(PlatformSettings(), principal=ADMIN)
     shown = endpoints.__dict__ | {"database_url": redact(endpoints.database_url)}
     typer.echo(json.dumps(shown, indent=2))
 
@@ -66,7 +66,7 @@ def migrate() -> None:
     from services.platform.migrate import migrate_database
 
     settings = PlatformSettings()
-    applied = asyncio.run(migrate_database(ensure_infra(settings).database_url))
+    applied = asyncio.run(migrate_database(ensure_infra(settings, principal=ADMIN).database_url))
     typer.echo(f"applied: {applied or 'nothing (up to date)'}")
 
 

@@ -4,17 +4,26 @@ when external engines are set."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import signal
 import socket
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from services.platform.settings import Endpoints, PlatformSettings
+from services.tooling.broker_auth import (
+    ADMIN,
+    ensure_credentials,
+    provision,
+    use_principal,
+)
 from services.tooling.brokers import (
     InfraError,
     embedded_broker,
@@ -22,7 +31,15 @@ from services.tooling.brokers import (
     recorded_engine,
 )
 
-__all__ = ["InfraError", "ensure_infra", "free_port", "infra_status", "stop_infra"]
+__all__ = [
+    "ADMIN",
+    "InfraError",
+    "broker_credentials",
+    "ensure_infra",
+    "free_port",
+    "infra_status",
+    "stop_infra",
+]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -70,8 +87,10 @@ class EmbeddedPostgres:
         return True
 
 
-def ensure_infra(settings: PlatformSettings) -> Endpoints:
-    """Start whatever is embedded and not yet running; return where everything is."""
+def ensure_infra(settings: PlatformSettings, *, principal: str) -> Endpoints:
+    """Start whatever is embedded and not yet running; return where everything is. On a broker
+    this project provisions (the embedded Apache Kafka, or one given a credentials file), make
+    sure the topics and ACLs are there (as `admin`) and connect this process as `principal`."""
     bootstrap = settings.kafka_bootstrap_servers
     engine: Literal["kafka", "tansu", "external"] = (
         "tansu" if settings.broker_engine == "tansu" else "external"
@@ -81,6 +100,16 @@ def ensure_infra(settings: PlatformSettings) -> Endpoints:
         broker.start()
         bootstrap, engine = broker.bootstrap, broker.engine
         settings.broker_engine = broker.engine  # what `auto` turned out to be
+        if engine == "tansu":
+            print(
+                "WARNING: the embedded Tansu broker cannot authenticate clients: it is open to "
+                "every local process (no SASL, no ACLs); only Apache Kafka enforces who reads what",
+                flush=True,
+            )
+    credentials = broker_credentials(settings)
+    if credentials is not None:
+        _run(provision(settings, bootstrap, credentials))
+        use_principal(settings, credentials, principal)
     database_url = settings.database_url or EmbeddedPostgres(settings).start()
     endpoints = Endpoints(
         kafka_bootstrap_servers=bootstrap,
@@ -95,6 +124,22 @@ def ensure_infra(settings: PlatformSettings) -> Endpoints:
     path.touch(mode=0o600)
     path.write_text(json.dumps(record, indent=2))
     return endpoints
+
+
+def broker_credentials(settings: PlatformSettings) -> dict[str, str] | None:
+    """principal -> password of a broker this project provisions: the embedded Apache Kafka's
+    (created with it), or the file `broker_credentials_file` names; None for the others."""
+    if settings.broker_credentials_file is not None:
+        return ensure_credentials(settings)
+    if settings.embedded_broker and settings.broker_engine == "kafka":
+        return ensure_credentials(settings)
+    return None
+
+
+def _run(work: Coroutine[object, object, None]) -> None:
+    """Run a coroutine to its end from sync code, also when called inside an event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, work).result()
 
 
 def redact(url: str) -> str:

@@ -11,6 +11,7 @@ from services.platform.migrate import migrate_database
 from services.platform.relay import OutboxRelay
 from services.platform.serving import Build, run_service, serve
 from services.platform.settings import PlatformSettings
+from services.tooling.broker_auth import service_principal
 from services.tooling.embedded import ensure_infra
 
 
@@ -18,7 +19,7 @@ def service_main(name: str, port_setting: str, build: Build) -> None:
     """Run one of the four services until SIGINT/SIGTERM."""
     settings = PlatformSettings()
     configure_logging(settings.log_level, settings.log_format)
-    endpoints = ensure_infra(settings)
+    endpoints = ensure_infra(settings, principal=service_principal(name))
     port = getattr(settings, port_setting)
     asyncio.run(run_service(settings, endpoints, name, port, build))
 
@@ -27,7 +28,7 @@ def relay_main() -> None:
     """Run the outbox relay (plus health and metrics over HTTP) until interrupted."""
     settings = PlatformSettings()
     configure_logging(settings.log_level, settings.log_format)
-    endpoints = ensure_infra(settings)
+    endpoints = ensure_infra(settings, principal=service_principal("relay"))
     relay = OutboxRelay(
         settings, database_url=endpoints.database_url, bootstrap=endpoints.kafka_bootstrap_servers
     )

@@ -17,8 +17,19 @@ from pathlib import Path
 
 from services.platform.migrate import migrate_database
 from services.platform.settings import Endpoints, PlatformSettings
+from services.tooling.broker_auth import (
+    credentials_path,
+    principal_environment,
+    service_principal,
+)
 from services.tooling.brokers import embedded_broker, recorded_engine
-from services.tooling.embedded import EmbeddedPostgres, ensure_infra, free_port
+from services.tooling.embedded import (
+    ADMIN,
+    EmbeddedPostgres,
+    broker_credentials,
+    ensure_infra,
+    free_port,
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,10 @@ class Instance:
 
 
 def endpoints_document(
-    settings: PlatformSettings, infra: Endpoints, instances: list[Instance]
+    settings: PlatformSettings,
+    infra: Endpoints,
+    instances: list[Instance],
+    credentials: dict[str, str] | None = None,
 ) -> dict[str, object]:
     """The machine-readable map of the running system (written to `var/endpoints.json`)."""
     urls = {
@@ -102,6 +116,11 @@ def endpoints_document(
     return {
         "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
         "broker_engine": infra.broker_engine,
+        # How clients authenticate (each as its own principal: agency-<code>, channel-<name>),
+        # and, where the platform provisions the broker, principal -> password (a 0600 file).
+        "broker_security_protocol": settings.broker_security_protocol,
+        "broker_sasl_mechanism": settings.broker_sasl_mechanism,
+        "broker_credentials_file": str(credentials_path(settings)) if credentials else None,
         "database": "embedded" if infra.database_embedded else "external",
         "topics": {
             "complaint_events": settings.events_topic,
@@ -143,6 +162,7 @@ class Launcher:
         self.started = {"broker": False, "postgres": False}
         self.endpoints_file = settings.var_dir / "endpoints.json"
         self.env: dict[str, str] = {}
+        self.credentials: dict[str, str] | None = None
 
     @property
     def processes(self) -> dict[str, subprocess.Popen[bytes]]:
@@ -156,15 +176,18 @@ class Launcher:
             "broker": recorded_engine(self.settings) is not None,
             "postgres": postgres.running(),
         }
-        infra = ensure_infra(self.settings)
+        infra = ensure_infra(self.settings, principal=ADMIN)
+        self.credentials = broker_credentials(self.settings)
         # Stop on exit only what this launcher started: never someone else's engines.
         self.started = {
             "broker": self.settings.embedded_broker and not was_running["broker"],
             "postgres": self.settings.embedded_database and not was_running["postgres"],
         }
         asyncio.run(migrate_database(infra.database_url))
+        hidden = _NOT_INHERITED if self.credentials is not None else frozenset()
+        inherited = {k: v for k, v in os.environ.items() if k not in hidden}
         self.env = {
-            **os.environ,
+            **inherited,
             "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
             "DATABASE_URL": infra.database_url,
             "LAPOR_VAR_DIR": str(self.settings.var_dir),
@@ -174,7 +197,7 @@ class Launcher:
         (self.settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
         for instance in self.instances:
             self._spawn(instance)
-        document = endpoints_document(self.settings, infra, self.instances)
+        document = endpoints_document(self.settings, infra, self.instances, self.credentials)
         for instance in self.instances:
             assert instance.process is not None
             url = f"http://{self.settings.host}:{instance.port}/readyz"
@@ -184,6 +207,11 @@ class Launcher:
 
     def _spawn(self, instance: Instance) -> None:
         env = self.env | {f"LAPOR_{instance.spec.port_setting.upper()}": str(instance.port)}
+        if self.credentials is not None:
+            # Each service is its own principal, with exactly the ACLs it needs; it never
+            # sees the credentials file (nor the admin's password).
+            principal = service_principal(instance.spec.name)
+            env |= principal_environment(self.credentials, principal)
         log = (self.settings.var_dir / "logs" / f"{instance.name}.log").open("ab")
         instance.process = subprocess.Popen(
             instance.spec.argv,
@@ -238,6 +266,17 @@ class Launcher:
         if self.started["postgres"]:
             EmbeddedPostgres(self.settings).stop()
 
+
+_NOT_INHERITED = frozenset(
+    {
+        "LAPOR_BROKER_CREDENTIALS_FILE",
+        "LAPOR_BROKER_USERNAME",
+        "LAPOR_BROKER_PASSWORD",
+        "LAPOR_BROKER_SECURITY_PROTOCOL",
+        "LAPOR_BROKER_SASL_MECHANISM",
+    }
+)
+"""Where the launcher provisions the broker, it gives each service its own principal instead."""
 
 RESET_AFTER_S = 60.0
 MAX_BACKOFF_S = 30.0

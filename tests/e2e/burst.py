@@ -93,14 +93,14 @@ class Burst:
                 (f"{self.run}-{i}".encode(), value, signed(self.channel("topic"), value))
             )
         for start in range(0, len(records), 100):
-            await publish(self.system.bootstrap, self.system.topic("intake"), records[start:][:100])
+            await publish(self.system.admin, self.system.topic("intake"), records[start:][:100])
 
     async def accepted_on_the_topic(self, resend_after_s: float = 30) -> dict[str, str]:
         """submission id -> complaint id, once every submission has its result. Like a real
         channel, it sends again (same submission id) what has no result after a while."""
         last_sent = time.monotonic()
         results = self.system.topic(f"intake-results.{self.channel('topic')}")
-        async with TopicReader(self.system.bootstrap, results) as r:
+        async with TopicReader(self.system.admin, results) as r:
 
             async def check() -> dict[str, str] | None:
                 nonlocal last_sent
@@ -151,7 +151,7 @@ async def converge(system: System, burst: Burst, topic_ids: set[str] | None = No
 
         await poll_until(rows, timeout_s=300, what="every complaint disposed in the read model")
 
-    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+    async with TopicReader(system.admin, system.topic("agency.kota-bandung")) as queue:
 
         async def items() -> dict[str, set[str]] | None:
             await queue.poll()

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.platform.auth import SIGNATURE_HEADER, demo_key, sign
+from services.tooling.broker_auth import auth_of
 from services.tooling.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,6 +111,23 @@ class System:
     def bootstrap(self) -> str:
         return self.endpoints["kafka_bootstrap_servers"]
 
+    def auth(self, principal: str = "admin") -> dict[str, Any]:
+        """aiokafka's connection keywords for a principal of this system's broker (none where
+        it is open: Tansu)."""
+        path = self.endpoints.get("broker_credentials_file")
+        if not path:
+            return {}
+        return auth_of(json.loads(Path(path).read_text()), principal)
+
+    def password(self, principal: str) -> str:
+        """A principal's broker password (for kcat)."""
+        return json.loads(Path(self.endpoints["broker_credentials_file"]).read_text())[principal]
+
+    @property
+    def admin(self) -> Access:
+        """The broker as the operator sees it (every topic)."""
+        return Access(self.bootstrap, self.auth())
+
     def topic(self, name: str) -> str:
         return f"{self.env['LAPOR_TOPIC_PREFIX']}.{name}.v1"
 
@@ -170,13 +188,24 @@ def started_system(name: str, **env: str) -> Iterator[System]:
         assert "stopped." in output, output[-3000:]
 
 
+@dataclass(frozen=True)
+class Access:
+    """A broker's address and one principal's connection keywords."""
+
+    bootstrap: str
+    auth: dict[str, Any]
+
+
 class TopicReader:
     """Reads a topic from its beginning, without a consumer group (an observer)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, access: Access, topic: str) -> None:
         self.topic = topic
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+            bootstrap_servers=access.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **access.auth,
         )
         self.messages: list[Any] = []
 
@@ -219,13 +248,13 @@ class TopicReader:
 
 
 async def publish(
-    bootstrap: str, topic: str, items: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+    access: Access, topic: str, items: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> None:
     """Send (key, value, headers) records and wait for the acknowledgements; like a channel,
     send them all again when the cluster answers with a passing error (a broker that just
     returned has no leaders yet): re-sending a submission is harmless."""
     for attempt in range(1, 6):
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        producer = AIOKafkaProducer(bootstrap_servers=access.bootstrap, linger_ms=5, **access.auth)
         await producer.start()
         try:
             futures = [await producer.send(topic, v, key=k, headers=h) for k, v, h in items]

@@ -45,6 +45,8 @@ def system(cluster: Cluster) -> Iterator[System]:
         "e2e-cluster",
         KAFKA_BOOTSTRAP_SERVERS=cluster.bootstrap,
         LAPOR_BROKER_ENGINE="kafka",
+        # The launcher provisions topics and ACLs as admin and runs each service as itself.
+        LAPOR_BROKER_CREDENTIALS_FILE=str(cluster.credentials_file),
         **topics,
     ) as running:
         yield running
@@ -52,7 +54,7 @@ def system(cluster: Cluster) -> Iterator[System]:
 
 async def leader_of_most_event_partitions(system: System) -> int:
     """The node id leading most partitions of the complaint-events topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap, **system.auth())
     await admin.start()
     try:
         [topic] = await admin.describe_topics([system.topic("complaint-events")])

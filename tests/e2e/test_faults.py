@@ -44,7 +44,7 @@ def engines(system: System) -> PlatformSettings:
 
 async def partition_counts(system: System) -> dict[str, int]:
     """Every topic of this system and its partition count."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap, **system.auth())
     await admin.start()
     try:
         names = [t for t in await admin.list_topics() if t.startswith(system.topic("")[:-3])]
@@ -162,7 +162,7 @@ def replicated() -> Iterator[System]:
 
 async def group_members(system: System, group: str) -> int:
     """How many members a consumer group has, as its coordinator says."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap, **system.auth())
     await admin.start()
     try:
         [response] = await admin.describe_consumer_groups([group])

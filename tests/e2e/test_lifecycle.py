@@ -103,7 +103,7 @@ async def test_happy_path_from_filing_to_closed(system, client):
     assert view["agency"]["code"] == "kota-bandung"
 
     # The agency's queue topic carries the work item, with the (non-anonymous) reporter contact.
-    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+    async with TopicReader(system.admin, system.topic("agency.kota-bandung")) as queue:
         item = await queue.wait_for(
             lambda m: (
                 m.get("complaint_id") == filed["complaint_id"] and m.get("reason") == "disposed"
@@ -116,7 +116,7 @@ async def test_happy_path_from_filing_to_closed(system, client):
     # Acknowledge over the agency-replies topic (signed), the rest over HTTP.
     await wait_held(client, system, filed, "kota-bandung")
     await publish(
-        system.bootstrap,
+        system.admin,
         system.topic("agency-replies"),
         [
             signed_reply(
@@ -127,7 +127,7 @@ async def test_happy_path_from_filing_to_closed(system, client):
             )
         ],
     )
-    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+    async with TopicReader(system.admin, system.topic("agency.kota-bandung")) as queue:
         notice = await queue.wait_for(
             lambda m: m.get("reply_id") == "ack-1", what="the reply notice"
         )
@@ -200,7 +200,7 @@ async def test_an_agency_acts_only_on_complaints_disposed_to_it(system, client):
     assert (await client.post(f"{url}/replies", json={"action": "acknowledge"})).status_code == 401
     # On the topic: a reply signed by another agency's key is rejected, and says so.
     await publish(
-        system.bootstrap,
+        system.admin,
         system.topic("agency-replies"),
         [
             signed_reply(
@@ -211,7 +211,7 @@ async def test_an_agency_acts_only_on_complaints_disposed_to_it(system, client):
             )
         ],
     )
-    async with TopicReader(system.bootstrap, system.topic("agency.kota-bandung")) as queue:
+    async with TopicReader(system.admin, system.topic("agency.kota-bandung")) as queue:
         notice = await queue.wait_for(
             lambda m: m.get("reply_id") == "not-mine", what="the rejection"
         )
@@ -236,14 +236,14 @@ async def test_a_refusal_re_disposes_and_two_refusals_reach_the_national_admin(s
     )
     view = await wait_status(client, system, filed, "disposed")
     assert view["agency"]["code"] == "kemenpu"
-    async with TopicReader(system.bootstrap, system.topic("agency.kemenpu")) as queue:
+    async with TopicReader(system.admin, system.topic("agency.kemenpu")) as queue:
         item = await queue.wait_for(
             lambda m: m.get("complaint_id") == filed["complaint_id"], what="re-disposition"
         )
     assert item["refused_by"] == ["kab-bogor"]
 
     await agency_reply(client, system, filed, "kemenpu", action="refuse", reason="Jalan kabupaten")
-    async with TopicReader(system.bootstrap, system.topic("agency.national-admin")) as queue:
+    async with TopicReader(system.admin, system.topic("agency.national-admin")) as queue:
         item = await queue.wait_for(
             lambda m: m.get("complaint_id") == filed["complaint_id"],
             what="the national admin's work item",
@@ -304,7 +304,7 @@ async def test_missed_deadlines_escalate_up_the_hierarchy(system, client):
         found = await poll_until(escalated, what=f"escalation {step}")
         assert len(found) == step and found[-1]["to_tier"] == tier
         queue = system.topic(f"agency.{agency or 'national-admin'}")
-        async with TopicReader(system.bootstrap, queue) as reader:
+        async with TopicReader(system.admin, queue) as reader:
             item = await reader.wait_for(
                 lambda m: (
                     m.get("complaint_id") == filed["complaint_id"]
@@ -358,7 +358,7 @@ async def test_an_anonymous_reporter_never_reaches_an_agency(system, client):
     )
     assert comment.status_code == 200, comment.text
 
-    async with TopicReader(system.bootstrap, system.topic(f"agency.{agency}")) as reader:
+    async with TopicReader(system.admin, system.topic(f"agency.{agency}")) as reader:
         item = await reader.wait_for(
             lambda m: (
                 m.get("complaint_id") == anonymous["complaint_id"]
@@ -471,17 +471,17 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(system, client):
     # On the intake topic: invalid -> a rejected result; not even JSON -> the dead-letter topic.
     bad = json.dumps({"submission_id": "s-bad", "channel": "bad-input", "title": "x"}).encode()
     await publish(
-        system.bootstrap,
+        system.admin,
         system.topic("intake"),
         [(b"s-bad", bad, signed("bad-input", bad)), (b"junk", b"\xff not json", [])],
     )
-    async with TopicReader(system.bootstrap, system.topic("intake-results.bad-input")) as results:
+    async with TopicReader(system.admin, system.topic("intake-results.bad-input")) as results:
         result = await results.wait_for(
             lambda m: m["submission_id"] == "s-bad", what="the rejection"
         )
     assert result["status"] == "rejected"
     assert {e["field"] for e in result["errors"]} >= {"description"}
-    async with TopicReader(system.bootstrap, system.topic("dead-letter")) as letters:
+    async with TopicReader(system.admin, system.topic("dead-letter")) as letters:
 
         async def dead_lettered():
             return any(m.value == b"\xff not json" for m in await letters.poll())
@@ -529,12 +529,12 @@ async def test_two_thousand_complaints_over_http_and_the_topic_exactly_once(
         value = json.dumps(body).encode()
         return (body["submission_id"].encode(), value, signed(topic_channel, value))
 
-    await publish(system.bootstrap, system.topic("intake"), [submission(i) for i in range(1000)])
+    await publish(system.admin, system.topic("intake"), [submission(i) for i in range(1000)])
     await publish(
-        system.bootstrap, system.topic("intake"), [submission(i) for i in range(0, 1000, 10)]
+        system.admin, system.topic("intake"), [submission(i) for i in range(0, 1000, 10)]
     )  # re-sent
     results_topic = system.topic(f"intake-results.{topic_channel}")
-    async with TopicReader(system.bootstrap, results_topic) as results:
+    async with TopicReader(system.admin, results_topic) as results:
 
         def accepted():
             mine = [m for m in results.json() if m["submission_id"].startswith(f"{run}-")]

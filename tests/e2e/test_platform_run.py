@@ -75,9 +75,11 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
             await poll_until(routing_back, timeout_s=60, what="routing restarted")
             assert pid_of(system, "intake") == intake_pid
             await poll_until(lambda: ready(system, "routing"), what="routing ready again")
-            topics_before = await kafka.list_topics(system.bootstrap)
+            topics_before = await kafka.list_topics(system.bootstrap, auth=system.auth())
             events_topic = system.topic("complaint-events")
-            offsets_before = await kafka.end_offsets(system.bootstrap, events_topic)
+            offsets_before = await kafka.end_offsets(
+                system.bootstrap, events_topic, auth=system.auth()
+            )
         first_output = system.stop()
         assert "filed in" in first_output and "stopped." in first_output, first_output[-3000:]
         assert "routing exited with -9; restarting in 1s" in first_output
@@ -90,8 +92,8 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
         system.start()
         # The broker kept its log: every topic and every offset is there again (Apache Kafka,
         # durable under var/broker; nothing had to be put back).
-        assert topics_before <= await kafka.list_topics(system.bootstrap)
-        offsets_after = await kafka.end_offsets(system.bootstrap, events_topic)
+        assert topics_before <= await kafka.list_topics(system.bootstrap, auth=system.auth())
+        offsets_after = await kafka.end_offsets(system.bootstrap, events_topic, auth=system.auth())
         assert all(offsets_after[p] >= offset for p, offset in offsets_before.items())
         assert sum(offsets_before.values()) > 0
         async with httpx.AsyncClient(timeout=30) as client:

@@ -68,7 +68,7 @@ async def test_one_reporter_cannot_stall_routing_for_everyone(system, client):
     assert answers == [200] * 20 + [409, 409]
 
     queue = system.topic("agency.kota-bandung")
-    async with TopicReader(system.bootstrap, queue) as reader:
+    async with TopicReader(system.admin, queue) as reader:
 
         async def twentieth_comment():
             for message in await reader.poll():

@@ -9,6 +9,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from events.binding import encode
+from services.platform import kafka
 from services.platform.batch_consumer import Batch, batch_event_consumer
 from tests.integration.helpers import event_for, eventually, running
 from tests.integration.test_dead_letter import read_dead_letters
@@ -72,7 +73,11 @@ async def test_batches_apply_each_event_once_and_set_aside_only_the_culprit(
 
     first, rest = complaints[:7], complaints[7:]  # the culprit is the first of the rest
     expected = {(c, v) for c in complaints if c != culprit for v in (1, 2, 3)}
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers, linger_ms=20)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka_bootstrap_servers,
+        linger_ms=20,
+        **kafka.client_auth(platform_settings),
+    )
     await producer.start()
     try:
         async with running(consumer.run):
@@ -126,7 +131,9 @@ async def test_a_batch_fills_what_the_topic_skipped_from_the_store(
         pool=pool,
         handle=handle,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka_bootstrap_servers, **kafka.client_auth(platform_settings)
+    )
     await producer.start()
     try:
         async with running(consumer.run):

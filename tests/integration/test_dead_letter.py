@@ -20,6 +20,7 @@ async def read_dead_letters(platform_settings, infra, consumer_name: str, until)
     reader = AIOKafkaConsumer(
         platform_settings.dead_letter_topic,
         bootstrap_servers=infra.kafka_bootstrap_servers,
+        **kafka.client_auth(platform_settings),
         auto_offset_reset="earliest",
     )
     await reader.start()
@@ -82,7 +83,9 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
         pool=pool,
         handle=per_event(handle),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka_bootstrap_servers, **kafka.client_auth(platform_settings)
+    )
     await producer.start()
     try:
         async with running(consumer.run):
@@ -129,15 +132,21 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
 
 async def test_platform_topics_are_created_with_their_partition_counts(platform_settings, infra):
     await kafka.ensure_topics(
-        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+        infra.kafka_bootstrap_servers,
+        kafka.platform_topics(platform_settings),
+        auth=kafka.client_auth(platform_settings),
     )
     assert (
         await kafka.ensure_topics(
-            infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+            infra.kafka_bootstrap_servers,
+            kafka.platform_topics(platform_settings),
+            auth=kafka.client_auth(platform_settings),
         )
         == []
     )
-    topics = await kafka.list_topics(infra.kafka_bootstrap_servers)
+    topics = await kafka.list_topics(
+        infra.kafka_bootstrap_servers, auth=kafka.client_auth(platform_settings)
+    )
     assert platform_settings.events_topic in topics
     assert platform_settings.dead_letter_topic in topics
 
@@ -148,7 +157,9 @@ async def test_a_faust_agent_dead_letters_bad_input_and_goes_on(platform_setting
 
     name = f"faust-{uuid.uuid4().hex[:6]}"
     await kafka.ensure_topics(
-        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+        infra.kafka_bootstrap_servers,
+        kafka.platform_topics(platform_settings),
+        auth=kafka.client_auth(platform_settings),
     )
     app = create_faust_app(platform_settings, app_id=name, bootstrap=infra.kafka_bootstrap_servers)
     good = uuid.uuid4()
@@ -165,7 +176,9 @@ async def test_a_faust_agent_dead_letters_bad_input_and_goes_on(platform_setting
         decode=decode,
         handle=handle,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka_bootstrap_servers, **kafka.client_auth(platform_settings)
+    )
     await app.start()
     await producer.start()
     try:

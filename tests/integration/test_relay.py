@@ -34,6 +34,7 @@ def tansu(platform_settings, infra):
             "broker_engine": "tansu",
             "var_dir": platform_settings.var_dir / "tansu",
             "topic_prefix": f"{platform_settings.topic_prefix}-tansu",
+            "broker_security_protocol": "PLAINTEXT",  # Tansu cannot authenticate
         }
     )
     broker = EmbeddedTansu(settings)
@@ -52,12 +53,14 @@ def relay_for(platform_settings, infra) -> OutboxRelay:
 
 
 async def collect(platform_settings, infra, wanted: set[uuid.UUID], seen: dict, stopping):
+    auth = kafka.client_auth(platform_settings)
     await kafka.ensure_topics(
-        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings)
+        infra.kafka_bootstrap_servers, kafka.platform_topics(platform_settings), auth=auth
     )
     consumer = AIOKafkaConsumer(
         platform_settings.events_topic,
         bootstrap_servers=infra.kafka_bootstrap_servers,
+        **auth,
         group_id=f"collector-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
         session_timeout_ms=4000,

@@ -8,6 +8,7 @@ import pytest
 
 from services.platform.settings import PlatformSettings
 from services.tooling import kafka_jars
+from services.tooling.broker_auth import scram_arguments
 from services.tooling.brokers import EmbeddedKafka, InfraError, choose_engine
 from services.tooling.kafka_jars import kafka_classpath
 
@@ -60,10 +61,31 @@ def test_the_single_node_listens_on_loopback_and_creates_no_topic_by_itself(tmp_
     config = dict(
         line.split("=", 1) for line in node.server_properties().splitlines() if "=" in line
     )
-    assert config["listeners"] == "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"
+    assert config["listeners"] == ("SASL_PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093")
     assert config["controller.quorum.voters"] == "1@127.0.0.1:29093"
     assert config["auto.create.topics.enable"] == "false"
     assert config["log.dirs"] == str((tmp_path / "broker" / "data").resolve())
+
+
+def test_no_listener_is_open_and_only_admin_is_a_super_user(tmp_path):
+    node = EmbeddedKafka(settings(tmp_path, broker_port=29092, broker_controller_port=29093))
+    config = dict(
+        line.split("=", 1) for line in node.server_properties().splitlines() if "=" in line
+    )
+    assert "PLAINTEXT:PLAINTEXT" not in config["listener.security.protocol.map"]
+    assert set(config["listener.security.protocol.map"].split(",")) == {
+        "CONTROLLER:SASL_PLAINTEXT",
+        "SASL_PLAINTEXT:SASL_PLAINTEXT",
+    }
+    assert config["authorizer.class.name"].endswith("StandardAuthorizer")
+    assert config["allow.everyone.if.no.acl.found"] == "false"
+    assert config["super.users"] == "User:admin"
+    assert config["sasl.mechanism.inter.broker.protocol"] == "SCRAM-SHA-256"
+    assert config["listener.name.controller.sasl.enabled.mechanisms"] == "PLAIN"
+    # Every principal exists from the first start: created when the storage is formatted.
+    scram = scram_arguments(node.credentials)
+    names = {a.split("name=")[1].split(",")[0] for a in scram if "name=" in a}
+    assert {"admin", "lapor-relay", "agency-kota-bandung", "channel-sms"} <= names
 
 
 def test_a_cluster_id_never_reads_as_an_option():
