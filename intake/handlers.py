@@ -225,8 +225,8 @@ async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) 
             kind=RefusalKind.INVALID,
         )
     tracking_id = tracking_id_for(complaint_id)
-    if filed.reporter_ref is None:
-        # Anonymous: nothing proves the caller is the reporter, so no token, ever, on a repeat.
+    if filed.anonymous or filed.reporter_ref is None:
+        # Anonymous (with or without a contact kept): no token, ever, on a repeat.
         return Filing(complaint_id, tracking_id, None, created=False)
     # The caller repeated the person too (through the authenticated channel): a fresh token,
     # and the one the first answer carried (perhaps never received) stops working.

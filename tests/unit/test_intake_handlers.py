@@ -84,6 +84,11 @@ async def test_an_anonymous_filing_is_never_answered_with_a_token_on_a_repeat():
     again = await handle(FileComplaint(sent, "web", key="anon-1"), system.intake)
     assert first.access_token and again.access_token is None
     assert again.complaint_id == first.complaint_id
+    # Anonymous towards agencies but with a contact kept: still no token on a repeat.
+    with_contact = submission(anonymous=True)
+    kept = await handle(FileComplaint(with_contact, "web", key="anon-2"), system.intake)
+    repeat = await handle(FileComplaint(with_contact, "web", key="anon-2"), system.intake)
+    assert kept.access_token and repeat.access_token is None
     # ... and the first token still opens it.
     assert await system.intake.tokens.valid(
         first.complaint_id, first.access_token, system.clock.now()
