@@ -18,6 +18,7 @@ from followup.handlers import (
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.auth import KeyRing, Principal, admin_of, caller_of
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
+from services.platform.ratelimit import RateLimits
 
 
 class Advance(BaseModel):
@@ -45,14 +46,19 @@ def router(deps: FollowupDeps, keyring: KeyRing) -> APIRouter:
     """The followup routes; every one needs an agency's or the national admin's key, except
     reading the platform clock."""
     api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
-    api.include_router(agency_router(deps, caller_of(keyring)), tags=["agencies"])
+    limits = RateLimits({"agency-per-key": deps.ports.settings.agency_rate_per_key})
+    api.include_router(agency_router(deps, caller_of(keyring), limits), tags=["agencies"])
     api.include_router(clock_router(deps, admin_of(keyring)), tags=["clock"])
     return api
 
 
-def agency_router(deps: FollowupDeps, Caller: Any) -> APIRouter:
-    """An agency's queue, case files and replies."""
-    api = APIRouter(prefix="/agency")
+def agency_router(deps: FollowupDeps, Caller: Any, limits: RateLimits) -> APIRouter:
+    """An agency's queue, case files and replies. Case files (which carry contacts) and
+    replies count against the caller's key: a leaked key cannot sweep every contact at once."""
+    api = APIRouter(
+        prefix="/agency",
+        responses={429: {"description": "too many requests: retry after `Retry-After` seconds"}},
+    )
 
     @api.get("/queue")
     async def queue(
@@ -71,6 +77,7 @@ def agency_router(deps: FollowupDeps, Caller: Any) -> APIRouter:
     async def complaint(complaint_id: UUID, principal: Caller) -> dict[str, Any]:
         """The case file of a complaint disposed to the caller (404 for any other). The
         reporter's contact is included only when the complaint is not anonymous."""
+        limits.hit("agency-per-key", principal.id)
         agency = None if principal.is_admin else principal.id
         found: dict[str, Any] = await handle(ShowToAgency(agency, complaint_id), deps)
         return found
@@ -85,6 +92,7 @@ def agency_router(deps: FollowupDeps, Caller: Any) -> APIRouter:
             raise Refused(
                 "forbidden", "agency replies come from agencies", kind=RefusalKind.FORBIDDEN
             )
+        limits.hit("agency-per-key", principal.id)
         outcome = await handle(ReplyAsAgency(principal.id, complaint_id, body, key), deps)
         if outcome.duplicate:
             return {"duplicate": True}  # nothing about the complaint's state: it may be elsewhere

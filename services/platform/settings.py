@@ -147,6 +147,9 @@ class PlatformSettings(BaseSettings):
     reply_rate_per_client: str = Field(
         "30/minute", description="reporter replies and token rotations per client address"
     )
+    agency_rate_per_key: str = Field(
+        "600/minute", description="case files read and replies sent over HTTP per agency key"
+    )
     max_reporter_messages: int = Field(
         20, ge=1, le=1000, description="reporter comments (add_information) per complaint"
     )
@@ -187,7 +190,13 @@ class PlatformSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _rates_are_readable(self) -> PlatformSettings:
-        for name in ("filing_rate_per_client", "filing_rate_per_channel", "reply_rate_per_client"):
+        rates = (
+            "filing_rate_per_client",
+            "filing_rate_per_channel",
+            "reply_rate_per_client",
+            "agency_rate_per_key",
+        )
+        for name in rates:
             try:
                 parse_rate(getattr(self, name))
             except ValueError as exc:

@@ -82,6 +82,7 @@ def system_env(var_dir: Path, **extra: str) -> dict[str, str]:
             "LAPOR_FILING_RATE_PER_CLIENT": TEST_RATES,
             "LAPOR_FILING_RATE_PER_CHANNEL": TEST_RATES,
             "LAPOR_REPLY_RATE_PER_CLIENT": TEST_RATES,
+            "LAPOR_AGENCY_RATE_PER_KEY": TEST_RATES,
             **extra,
         }
     )

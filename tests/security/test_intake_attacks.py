@@ -261,3 +261,19 @@ async def test_a_topic_submission_with_thousands_of_bad_keys_gets_a_small_result
     assert result.status == "rejected" and len(result.errors) == 20
     [sent] = deps.ports.publisher.on(deps.ports.settings.intake_results_topic("sms"))
     assert len(sent.value) < 20_000
+
+
+async def test_a_leaked_agency_key_cannot_sweep_the_case_files():
+    """Case files carry contacts: reads per agency key are limited (429), other agencies not."""
+    from tests.security.apps import agency, service_app
+    from tests.unit.fakes import fake_system
+
+    system = fake_system(agency_rate_per_key="3/minute")
+    app = service_app("followup", system)
+    async with client(app) as http:
+        url = "/v1/agency/complaints/00000000-0000-4000-8000-000000000000"
+        answers = [
+            (await http.get(url, headers=agency("kota-bandung"))).status_code for _ in range(4)
+        ]
+        other = await http.get(url, headers=agency("kota-makassar"))
+    assert answers == [404, 404, 404, 429] and other.status_code == 404

@@ -52,6 +52,7 @@ def _seeded() -> tuple[FakeSystem, list[Seeded]]:
         filing_rate_per_client=unlimited,
         filing_rate_per_channel=unlimited,
         reply_rate_per_client=unlimited,
+        agency_rate_per_key=unlimited,
     )
     seeded: list[Seeded] = []
 
