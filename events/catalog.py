@@ -167,6 +167,11 @@ class ReporterReplied(Event):
 
     satisfied: bool | None = None
     message: LongText | None = None
+    reply_due: UtcDatetime | None = Field(
+        None,
+        description="a comment on a follow-up restarts the silence clock: the new deadline "
+        "(absent on older events and when no follow-up awaits an answer)",
+    )
 
 
 class ComplaintReopened(Event):

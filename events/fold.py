@@ -174,7 +174,12 @@ def _(e: ev.FollowUpPosted, s: ComplaintState) -> Changes:
 @_apply.register
 def _(e: ev.ReporterReplied, s: ComplaintState) -> Changes:
     said = 1 if e.message else 0
-    return dict(last_reporter_satisfied=e.satisfied, reporter_messages=s.reporter_messages + said)
+    changes: Changes = dict(
+        last_reporter_satisfied=e.satisfied, reporter_messages=s.reporter_messages + said
+    )
+    if e.reply_due is not None:  # a comment on the follow-up: the silence clock starts again
+        changes["deadlines"] = _set(s.deadlines, reporter_reply=e.reply_due)
+    return changes
 
 
 @_apply.register

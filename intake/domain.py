@@ -138,6 +138,10 @@ def decide_reporter_reply(
             )
         if state.status is Status.AWAITING_REPORTER:
             return [InformationSupplied(message=message, verify_due=policy.verify_due(now))]
+        if state.status is Status.FOLLOWED_UP:
+            # The reporter is not silent: the clock that would close the complaint for
+            # silence starts again.
+            return [ReporterReplied(message=message, reply_due=policy.reply_due(now))]
         return [ReporterReplied(message=message)]
     if action in ("satisfied", "not_satisfied"):
         if state.status is not Status.FOLLOWED_UP:

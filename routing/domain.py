@@ -195,6 +195,10 @@ def _redispose(
         return []  # the national admin decides who may see a whistle-blower's report
     if state.refusals >= max_refusals:
         return []  # the national admin's queue
+    if state.escalation_level > 0:
+        # A higher tier refused an escalated complaint: the rules would hand it back to the
+        # tier that missed its deadline, with a fresh clock. The national admin decides.
+        return []
     suggested = registry.get(suggested_agency)
     if (
         suggested is not None

@@ -489,3 +489,24 @@ def test_escalation_skips_a_tier_that_refused_the_complaint():
     [escalation] = deadlines(state, LATE)
     assert escalation.from_agency_code == "kota-bandung"
     assert (escalation.to_tier, escalation.to_agency_code) == (Tier.NATIONAL_ADMIN, None)
+
+
+def test_a_reporter_comment_on_a_follow_up_restarts_the_silence_clock():
+    """A comment is not silence: the complaint no longer closes on the first clock."""
+
+    commented_at = SILENT - timedelta(days=1)
+    [comment] = decide_reporter_reply(
+        given(*FOLLOWED_UP),
+        action="add_information",
+        message="Masih berlubang di sisi kiri",
+        now=commented_at,
+        policy=POLICY,
+    )
+    assert isinstance(comment, ReporterReplied)
+    assert comment.reply_due == POLICY.reply_due(commented_at) and comment.reply_due > SILENT
+    state = given(*FOLLOWED_UP, comment)
+    assert state.deadlines[DeadlineKind.REPORTER_REPLY] == comment.reply_due
+    assert deadlines(state, SILENT) == []
+    assert deadlines(state, comment.reply_due + timedelta(minutes=1)) == [
+        ComplaintClosed(reason="reporter_silence")
+    ]

@@ -510,3 +510,21 @@ def test_an_agency_refusing_again_counts_toward_the_limit():
     state = given(filed(), verified(), disposed(), refusal, disposed(), refusal)
     assert state.refused_by == ("kota-bandung",) and state.refusals == 2
     assert auto(state, suggested_agency="kemenpu") == []  # the national admin's turn
+
+
+def test_a_higher_tier_refusing_an_escalated_complaint_goes_to_the_national_admin():
+    """Never back to the tier that missed the deadline, with a fresh clock."""
+    escalated = Escalated(
+        deadline=DeadlineKind.FOLLOW_UP,
+        missed_due=NOW,
+        from_agency_code="kota-bandung",
+        to_tier=Tier.PROVINCE,
+        to_agency_code="prov-jawa-barat",
+        new_due=NOW + timedelta(days=7),
+    )
+    refusal = DispositionRefused(agency_code="prov-jawa-barat", reason="Bukan wewenang")
+    state = given(filed(), verified(), disposed(), escalated, refusal)
+    assert state.status is Status.VERIFIED and state.escalation_level == 1
+    assert auto(state) == []  # the rules alone would say kota-bandung again
+    assert auto(state, suggested_agency="kemenpu") == []
+    assert awaits_national_admin(state) is True
