@@ -74,20 +74,28 @@ class ComplaintArchived(Event):
 
 
 class ComplaintDeferred(Event):
-    """routing, when the national admin puts a report on hold (tunda) before verifying it."""
+    """routing, when the national admin puts a report on hold (tunda) before verifying it; its
+    clocks pause, and it resumes by itself on `resume_on` (if given)."""
 
     event_type = "complaint.deferred"
 
     reason: ShortText
     resume_on: date | None = None
+    paused_at: UtcDatetime | None = Field(
+        None, description="when the clocks stopped (absent on older events)"
+    )
 
 
 class ComplaintResumed(Event):
-    """routing, when a deferred report goes back to verification with a fresh clock."""
+    """routing (or followup's scan on the deferral's date), when a deferred report goes back to
+    verification: its clocks run again with the time they had left."""
 
     event_type = "complaint.resumed"
 
     verify_due: UtcDatetime
+    deadlines: dict[DeadlineKind, UtcDatetime] | None = Field(
+        None, description="every running deadline after resuming (absent on older events)"
+    )
 
 
 class InformationRequested(Event):
@@ -97,15 +105,22 @@ class InformationRequested(Event):
 
     question: LongText
     requested_by: Tier
+    paused_at: UtcDatetime | None = Field(
+        None, description="when the clocks stopped (absent on older events)"
+    )
 
 
 class InformationSupplied(Event):
-    """intake, when the reporter adds the requested information; verification restarts."""
+    """intake, when the reporter adds the requested information: the complaint goes back to
+    where it was (verification, or the agency that asked) with the time its clocks had left."""
 
     event_type = "complaint.information_supplied"
 
     message: LongText
     verify_due: UtcDatetime
+    deadlines: dict[DeadlineKind, UtcDatetime] | None = Field(
+        None, description="every running deadline after resuming (absent on older events)"
+    )
 
 
 class Disposed(Event):

@@ -103,26 +103,54 @@ def _(e: ev.ComplaintArchived, s: ComplaintState) -> Changes:
 
 @_apply.register
 def _(e: ev.ComplaintDeferred, s: ComplaintState) -> Changes:
-    return dict(status=Status.DEFERRED)
+    return dict(
+        status=Status.DEFERRED,
+        clocks_paused=True,
+        paused_from=s.status,
+        paused_at=e.paused_at,
+        resume_on=e.resume_on,
+    )
+
+
+_UNPAUSED: Changes = dict(clocks_paused=False, paused_from=None, paused_at=None, resume_on=None)
 
 
 @_apply.register
 def _(e: ev.ComplaintResumed, s: ComplaintState) -> Changes:
-    return dict(status=Status.FILED, deadlines=_set(s.deadlines, verification=e.verify_due))
+    if e.deadlines is None:  # older events: a fresh verification clock
+        return dict(
+            status=Status.FILED,
+            **_UNPAUSED,
+            deadlines=_set(s.deadlines, verification=e.verify_due),
+        )
+    return dict(status=Status.FILED, **_UNPAUSED, deadlines=MappingProxyType(dict(e.deadlines)))
 
 
 @_apply.register
 def _(e: ev.InformationRequested, s: ComplaintState) -> Changes:
-    return dict(status=Status.AWAITING_REPORTER, clocks_paused=True)
+    return dict(
+        status=Status.AWAITING_REPORTER,
+        clocks_paused=True,
+        paused_from=s.status,
+        paused_at=e.paused_at,
+    )
 
 
 @_apply.register
 def _(e: ev.InformationSupplied, s: ComplaintState) -> Changes:
+    said = s.reporter_messages + 1
+    if e.deadlines is None:  # older events: back to verification with a fresh clock
+        return dict(
+            status=Status.FILED,
+            **_UNPAUSED,
+            reporter_messages=said,
+            deadlines=_set(s.deadlines, verification=e.verify_due),
+        )
     return dict(
-        status=Status.FILED,
-        clocks_paused=False,
-        reporter_messages=s.reporter_messages + 1,
-        deadlines=_set(s.deadlines, verification=e.verify_due),
+        status=s.paused_from or Status.FILED,  # back where it was: verification or the agency
+        **_UNPAUSED,
+        reporter_messages=said,
+        deadlines=MappingProxyType(dict(e.deadlines)),
     )
 
 

@@ -17,7 +17,9 @@ NationalId = Annotated[str, StringConstraints(pattern=r"^\d{16}$")]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 """An id a client chooses (submission id, reply id, Idempotency-Key): re-sending it is harmless."""
 
-AgencyAction = Literal["acknowledge", "forward", "follow_up", "refuse", "propose_resolution"]
+AgencyAction = Literal[
+    "acknowledge", "forward", "follow_up", "refuse", "propose_resolution", "request_information"
+]
 WorkReason = Literal[
     "disposed", "forwarded", "escalated", "reopened", "reporter_replied", "needs_disposition"
 ]
@@ -156,7 +158,9 @@ class AgencyReply(BaseModel):
 
     action: AgencyAction
     message: LongText | None = Field(
-        None, description="the follow-up (follow_up, propose_resolution)"
+        None,
+        description="the follow-up (follow_up, propose_resolution), or the question to the "
+        "reporter (request_information: the clocks pause until the answer)",
     )
     unit_code: AgencyCode | None = Field(None, description="the work unit (forward)")
     reason: ShortText | None = Field(None, description="why it is not your authority (refuse)")

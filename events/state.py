@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from uuid import UUID
@@ -64,6 +64,9 @@ class ComplaintState:
     escalated_to_tier: Tier | None = None
     deadlines: Mapping[DeadlineKind, datetime] = field(default_factory=lambda: _NO_DEADLINES)
     clocks_paused: bool = False
+    paused_from: Status | None = None  # where a paused complaint goes back to
+    paused_at: datetime | None = None  # when its clocks stopped (time left = due - paused_at)
+    resume_on: date | None = None  # a deferral's own end
     extensions: int = 0
     reopen_count: int = 0
     reporter_messages: int = 0  # add_information comments and replies with a message: bounded

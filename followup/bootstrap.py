@@ -12,10 +12,12 @@ from services.platform.runtime import Runtime
 
 def bootstrap(rt: Runtime) -> FollowupDeps:
     """followup over the process's real adapters."""
-    return FollowupDeps(rt.ports, CaseTable(rt.pool, rt.ports.registry))
+    return FollowupDeps(
+        rt.ports, CaseTable(rt.pool, rt.ports.registry, rt.ports.policy.calendar.zone)
+    )
 
 
 def bootstrap_fakes(ports: Ports | None = None) -> FollowupDeps:
     """followup over in-memory fakes (unit tests)."""
     ports = ports or memory_ports()
-    return FollowupDeps(ports, InMemoryCases(ports.registry))
+    return FollowupDeps(ports, InMemoryCases(ports.registry, ports.policy.calendar.zone))

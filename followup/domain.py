@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 
-from events.base import DeadlineKind, Event
+from events.base import DeadlineKind, Event, Tier
 from events.catalog import (
     ComplaintClosed,
+    ComplaintResumed,
     DispositionAcknowledged,
     DispositionRefused,
     Escalated,
     FollowUpPosted,
     ForwardedToUnit,
+    InformationRequested,
 )
 from events.messages import AgencyAction
 from events.state import ComplaintState, Status
+from services.kernel.clocks import resume_instant, resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
@@ -166,7 +169,22 @@ def _check_suggestion(reply: _Reply) -> None:
         )
 
 
+def _request_information(state: ComplaintState, reply: _Reply) -> list[Event]:
+    if not reply.message:
+        raise Refused(
+            "message_required",
+            "ask the reporter a question (message)",
+            field="message",
+            kind=RefusalKind.INVALID,
+        )
+    asking = reply.registry.get(state.unit_code or reply.agency)
+    tier = asking.tier if asking is not None else Tier.AGENCY
+    # The clocks pause with the time they have left; the answer brings the complaint back here.
+    return [InformationRequested(question=reply.message, requested_by=tier, paused_at=reply.now)]
+
+
 _AGENCY_ACTIONS: dict[str, Callable[[ComplaintState, _Reply], list[Event]]] = {
+    "request_information": _request_information,
     "acknowledge": _acknowledge,
     "forward": _forward,
     "follow_up": partial(_follow_up, proposed=False),
@@ -179,6 +197,7 @@ _VERBS = {
     "follow_up": "follow up",
     "propose_resolution": "follow up",
     "refuse": "refuse",
+    "request_information": "request information",
 }
 
 
@@ -188,6 +207,12 @@ def decide_deadlines(
     """What missed deadlines require now: escalate a late follow-up to the next tier up, or
     close a complaint whose reporter stayed silent after a follow-up. Empty when nothing is due.
     """
+    if state.status is Status.DEFERRED and state.resume_on is not None:
+        if now < resume_instant(state.resume_on, policy.calendar.zone):
+            return []
+        # The deferral ends on its date by itself, with the time the clocks had left.
+        resumed = resumed_deadlines(state, now, policy)
+        return [ComplaintResumed(verify_due=resumed[DeadlineKind.VERIFICATION], deadlines=resumed)]
     if not state.is_open or state.clocks_paused:
         return []
     follow_up = state.deadlines.get(DeadlineKind.FOLLOW_UP)
@@ -215,8 +240,11 @@ def decide_deadlines(
     return []
 
 
-def next_due(state: ComplaintState) -> datetime | None:
-    """The earliest instant at which `decide_deadlines` may have something to do."""
+def next_due(state: ComplaintState, zone: tzinfo = UTC) -> datetime | None:
+    """The earliest instant at which `decide_deadlines` may have something to do (`zone`:
+    where working days are counted, for the day a deferral ends)."""
+    if state.status is Status.DEFERRED and state.resume_on is not None:
+        return resume_instant(state.resume_on, zone)
     if not state.is_open or state.clocks_paused:
         return None
     candidates = []

@@ -3,7 +3,7 @@ PostgreSQL, and its in-memory fake for unit tests."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -41,7 +41,7 @@ _FIELDS = [
 ]
 
 
-def _row(state: ComplaintState, registry: Registry) -> tuple[Any, ...]:
+def _row(state: ComplaintState, registry: Registry, zone: tzinfo) -> tuple[Any, ...]:
     return (
         state.complaint_id,
         state.tracking_id or "",
@@ -51,7 +51,7 @@ def _row(state: ComplaintState, registry: Registry) -> tuple[Any, ...]:
         state.status.value,
         state.title or "",
         state.deadlines.get(DeadlineKind.FOLLOW_UP),
-        next_due(state),
+        next_due(state, zone),
         state.version,
     )
 
@@ -59,9 +59,10 @@ def _row(state: ComplaintState, registry: Registry) -> tuple[Any, ...]:
 class CaseTable:
     """The open complaints, who holds each, and its next deadline, in `followup_cases`."""
 
-    def __init__(self, pool: asyncpg.Pool, registry: Registry) -> None:
+    def __init__(self, pool: asyncpg.Pool, registry: Registry, zone: tzinfo = UTC) -> None:
         self.pool = pool
         self.registry = registry
+        self.zone = zone
 
     async def keep(self, tx: Transaction, state: ComplaintState) -> None:
         """Track the complaint while it is open; forget it once it has ended."""
@@ -72,7 +73,7 @@ class CaseTable:
                 "DELETE FROM followup_cases WHERE complaint_id = $1", state.complaint_id
             )
             return
-        await tx.execute(_UPSERT, *_row(state, self.registry))
+        await tx.execute(_UPSERT, *_row(state, self.registry, self.zone))
 
     async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
         """The complaints an agency holds now (its own and its units'), oldest deadline first."""
@@ -102,8 +103,9 @@ class CaseTable:
 class InMemoryCases:
     """The same table in a dict (unit tests)."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, zone: tzinfo = UTC) -> None:
         self.registry = registry
+        self.zone = zone
         self.rows: dict[UUID, dict[str, Any]] = {}
 
     async def keep(self, tx: Transaction, state: ComplaintState) -> None:
@@ -116,7 +118,7 @@ class InMemoryCases:
         known = self.rows.get(state.complaint_id)
         if known is None or known["version"] < state.version:
             self.rows[state.complaint_id] = dict(
-                zip(_FIELDS, _row(state, self.registry), strict=True)
+                zip(_FIELDS, _row(state, self.registry, self.zone), strict=True)
             )
 
     async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from events.catalog import (
 )
 from events.messages import Submission
 from events.state import ComplaintState, Status
+from services.kernel.clocks import resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.workdays import DeadlinePolicy
 
@@ -137,7 +138,13 @@ def decide_reporter_reply(
                 "message_required", "add a message", field="message", kind=RefusalKind.INVALID
             )
         if state.status is Status.AWAITING_REPORTER:
-            return [InformationSupplied(message=message, verify_due=policy.verify_due(now))]
+            # Back where it was (verification, or the agency that asked), with the time its
+            # clocks had left.
+            deadlines = resumed_deadlines(state, now, policy)
+            verify_due = deadlines.get(DeadlineKind.VERIFICATION) or policy.verify_due(now)
+            return [
+                InformationSupplied(message=message, verify_due=verify_due, deadlines=deadlines)
+            ]
         if state.status is Status.FOLLOWED_UP:
             # The reporter is not silent: the clock that would close the complaint for
             # silence starts again.

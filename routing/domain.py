@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from events.base import ComplaintKind, Event, Tier
+from events.base import ComplaintKind, DeadlineKind, Event, Tier
 from events.catalog import (
     ComplaintArchived,
     ComplaintDeferred,
@@ -16,6 +16,7 @@ from events.catalog import (
     InformationRequested,
 )
 from events.state import ComplaintState, Status
+from services.kernel.clocks import resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
@@ -77,22 +78,37 @@ def decide_archive(state: ComplaintState, reason: ArchiveReason, note: str | Non
     return [ComplaintArchived(reason_code=reason, note=note)]
 
 
-def decide_defer(state: ComplaintState, reason: str, resume_on: date | None) -> list[Event]:
-    """The national admin puts a new report on hold (tunda)."""
+def decide_defer(
+    state: ComplaintState, reason: str, resume_on: date | None, now: datetime | None = None
+) -> list[Event]:
+    """The national admin puts a new report on hold (tunda): its clocks pause until it is
+    resumed, by hand or by itself on `resume_on`."""
     _require(state, frozenset({Status.FILED}), "defer")
-    return [ComplaintDeferred(reason=reason, resume_on=resume_on)]
+    if resume_on is not None and now is not None and resume_on <= now.date():
+        raise Refused(
+            "resume_on_past",
+            "resume_on must be a later day",
+            field="resume_on",
+            kind=RefusalKind.INVALID,
+        )
+    return [ComplaintDeferred(reason=reason, resume_on=resume_on, paused_at=now)]
 
 
 def decide_resume(state: ComplaintState, now: datetime, policy: DeadlinePolicy) -> list[Event]:
-    """A deferred report goes back to verification with a fresh clock."""
+    """A deferred report goes back to verification with the time its clocks had left."""
     _require(state, frozenset({Status.DEFERRED}), "resume")
-    return [ComplaintResumed(verify_due=policy.verify_due(now))]
+    deadlines = resumed_deadlines(state, now, policy)
+    return [ComplaintResumed(verify_due=deadlines[DeadlineKind.VERIFICATION], deadlines=deadlines)]
 
 
-def decide_request_information(state: ComplaintState, question: str) -> list[Event]:
+def decide_request_information(
+    state: ComplaintState, question: str, now: datetime | None = None
+) -> list[Event]:
     """The national admin asks the reporter for more; the clocks pause until the answer."""
     _require(state, BEFORE_DISPOSITION, "request information on")
-    return [InformationRequested(question=question, requested_by=Tier.NATIONAL_ADMIN)]
+    return [
+        InformationRequested(question=question, requested_by=Tier.NATIONAL_ADMIN, paused_at=now)
+    ]
 
 
 def decide_dispose(

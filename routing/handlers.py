@@ -199,7 +199,10 @@ async def archive(cmd: Archive, deps: RoutingDeps) -> dict[str, Any]:
 
 async def defer(cmd: Defer, deps: RoutingDeps) -> dict[str, Any]:
     """Put a new report on hold."""
-    return await _run_admin(cmd, deps, lambda s: domain.decide_defer(s, cmd.reason, cmd.resume_on))
+    now = deps.ports.clock.now
+    return await _run_admin(
+        cmd, deps, lambda s: domain.decide_defer(s, cmd.reason, cmd.resume_on, now())
+    )
 
 
 async def resume(cmd: Resume, deps: RoutingDeps) -> dict[str, Any]:
@@ -212,7 +215,10 @@ async def resume(cmd: Resume, deps: RoutingDeps) -> dict[str, Any]:
 
 async def request_information(cmd: RequestInformation, deps: RoutingDeps) -> dict[str, Any]:
     """Ask the reporter for more; the clocks pause until the answer."""
-    return await _run_admin(cmd, deps, lambda s: domain.decide_request_information(s, cmd.question))
+    now = deps.ports.clock.now
+    return await _run_admin(
+        cmd, deps, lambda s: domain.decide_request_information(s, cmd.question, now())
+    )
 
 
 async def dispose(cmd: Dispose, deps: RoutingDeps) -> dict[str, Any]:
@@ -375,11 +381,20 @@ async def refused(reaction: Reaction, deps: RoutingDeps) -> None:
         await publish_work(reaction, deps)
 
 
+async def supplied(reaction: Reaction, deps: RoutingDeps) -> None:
+    """The reporter's answer: verification goes on (and may dispose at once), or, when an
+    agency asked, the complaint is back on that agency's queue."""
+    if reaction.at_event.agency_code:
+        await publish_work(reaction, deps)
+    else:
+        await auto_dispose(reaction, deps)
+
+
 EVENT_HANDLERS: dict[type[ev.Event], EventHandler] = {
     ev.ComplaintFiled: auto_dispose,
     ev.ComplaintVerified: auto_dispose,
     ev.ComplaintResumed: auto_dispose,
-    ev.InformationSupplied: auto_dispose,
+    ev.InformationSupplied: supplied,
     ev.DispositionRefused: refused,
     ev.Disposed: publish_work,
     ev.ForwardedToUnit: publish_work,

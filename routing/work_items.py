@@ -32,6 +32,9 @@ def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> W
         # A comment while an agency holds the complaint (an answer is followed by an event
         # of its own: resolved or reopened).
         return "reporter_replied" if state.agency_code else None
+    if isinstance(payload, ev.InformationSupplied) and state.agency_code:
+        # The answer to an agency's question: back on its queue.
+        return "reporter_replied"
     if isinstance(payload, ev.DispositionRefused):
         # Only published when no automatic re-disposition follows (routing decides that).
         return "needs_disposition"

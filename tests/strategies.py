@@ -60,6 +60,9 @@ def _for_annotation(annotation: Any) -> st.SearchStrategy[Any]:
         return TEXT
     if annotation is int:
         return st.integers(min_value=0, max_value=1000)
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return st.dictionaries(_for_annotation(key), _for_annotation(value), max_size=4)
     raise NotImplementedError(f"no strategy for {annotation!r}")
 
 

@@ -258,11 +258,38 @@ def test_no_agency_acts_on_a_complaint_that_does_not_exist():
 # -- reporter replies ---------------------------------------------------------------------------
 
 
-def test_add_information_while_awaiting_the_reporter():
+def test_add_information_on_an_older_stream_restarts_verification_afresh():
+    """Streams from before pauses were recorded (no paused_at): as they were handled then."""
     state = given(filed(), InformationRequested(question="Di mana?", requested_by="national_admin"))
-    assert reporter(state, "add_information", "Di depan gedung merdeka") == [
-        InformationSupplied(message="Di depan gedung merdeka", verify_due=POLICY.verify_due(NOW))
-    ]
+    [supplied] = reporter(state, "add_information", "Di depan gedung merdeka")
+    assert isinstance(supplied, InformationSupplied)
+    assert supplied.verify_due == POLICY.verify_due(NOW)
+    assert supplied.deadlines is not None
+    assert supplied.deadlines[DeadlineKind.VERIFICATION] == POLICY.verify_due(NOW)
+    asked = InformationRequested(question="Di mana?", requested_by="national_admin")
+    assert given(filed(), asked, supplied).status is Status.FILED
+
+
+def test_a_pause_for_the_reporter_keeps_the_time_left():
+    """The national admin asked a day into the 3-working-day clock; the reporter answered a
+    week later: verification goes on with the time it had left, not a fresh clock."""
+    asked_at = START + timedelta(days=1)
+    answered_at = START + timedelta(days=8)
+    first = filed()
+    asked = InformationRequested(
+        question="Di mana?", requested_by="national_admin", paused_at=asked_at
+    )
+    state = given(first, asked)
+    assert state.status is Status.AWAITING_REPORTER and state.clocks_paused
+    assert deadlines(state, answered_at) == []  # no clock runs while paused
+    [supplied] = reporter(state, "add_information", "Di depan", now=answered_at)
+    left = first.verify_due - asked_at
+    assert supplied.verify_due == answered_at + left
+    assert supplied.deadlines[DeadlineKind.RESOLUTION] == answered_at + (
+        first.resolution_due - asked_at
+    )
+    resumed = given(first, asked, supplied)
+    assert resumed.status is Status.FILED and not resumed.clocks_paused
 
 
 def test_add_information_at_other_times_is_a_comment():

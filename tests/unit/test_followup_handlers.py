@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from events import catalog as ev
+from events.fold import replay as replay_state
 from events.messages import AgencyReply, AgencyReplyMessage
 from followup.handlers import (
     COMMAND_HANDLERS,
@@ -138,3 +139,64 @@ async def test_a_refusal_twice_puts_the_complaint_on_the_national_admins_queue()
         s.json() for s in system.published.on(system.ports.settings.agency_topic("national-admin"))
     ]
     assert [i["reason"] for i in items] == ["needs_disposition"]
+
+
+async def test_an_agency_asks_the_reporter_and_the_answer_brings_the_complaint_back():
+    """Supplying information returns the complaint to the agency that asked, not to FILED,
+    with the follow-up time it had left; the agency finds the answer on its queue."""
+    from events.base import DeadlineKind
+    from events.state import Status
+    from intake.handlers import ReplyAsReporter
+
+    system = fake_system()
+    filing = await intake(FileComplaint(submission(), "web"), system.intake)
+    await system.deliver(filing.complaint_id)
+    complaint = filing.complaint_id
+    before = replay_state(await system.store.read_stream(complaint))
+    await system.clock.advance(timedelta(days=1))
+    ask = AgencyReply(action="request_information", message="Di sisi jalan yang mana?")
+    await handle(ReplyAsAgency(CITY, complaint, ask), system.followup)
+    await system.deliver(complaint)
+    paused = replay_state(await system.store.read_stream(complaint))
+    assert paused.status is Status.AWAITING_REPORTER and paused.clocks_paused
+    await system.clock.advance(timedelta(days=30))  # the reporter takes a month
+    assert await handle(ScanDeadlines(), system.followup) == 0  # no clock runs while paused
+    answer = ReplyAsReporter(filing.tracking_id, filing.access_token, "add_information", "Kiri")
+    await intake(answer, system.intake)
+    await system.deliver(complaint)
+    back = replay_state(await system.store.read_stream(complaint))
+    assert back.status is Status.DISPOSED and back.agency_code == CITY
+    left = before.deadlines[DeadlineKind.FOLLOW_UP] - (system.clock.now() - timedelta(days=30))
+    assert back.deadlines[DeadlineKind.FOLLOW_UP] == system.clock.now() + left
+    items = [
+        s.json()
+        for s in system.published.on(system.ports.settings.agency_topic(CITY))
+        if s.headers["lapor_type"] == "work-item"
+    ]
+    assert [i["reason"] for i in items] == ["disposed", "reporter_replied"]
+    assert items[-1]["additional_information"] == ["Kiri"]
+
+
+async def test_a_deferral_ends_on_its_date_by_itself():
+    from datetime import date
+
+    from events.state import Status
+    from routing.handlers import Defer
+    from routing.handlers import handle as routing
+
+    system = fake_system()
+    filing = await intake(FileComplaint(submission(category=None), "web"), system.intake)
+    await system.deliver(filing.complaint_id)
+    today = system.clock.now().date()
+    resume_on = date.fromordinal(today.toordinal() + 3)
+    defer = Defer(complaint_id=filing.complaint_id, reason="menunggu anggaran", resume_on=resume_on)
+    await routing(defer, system.routing)
+    await system.deliver(filing.complaint_id)
+    assert await handle(ScanDeadlines(), system.followup) == 0
+    await system.clock.advance(timedelta(days=4))
+    assert await handle(ScanDeadlines(), system.followup) == 1
+    await system.deliver(filing.complaint_id)
+    state = replay_state(await system.store.read_stream(filing.complaint_id))
+    assert state.status is Status.FILED and not state.clocks_paused
+    resumed = (await system.store.read_stream(filing.complaint_id))[-1].payload
+    assert isinstance(resumed, ev.ComplaintResumed) and resumed.deadlines

@@ -12,7 +12,6 @@ from events.catalog import (
     ComplaintArchived,
     ComplaintClosed,
     ComplaintDeferred,
-    ComplaintResumed,
     ComplaintVerified,
     Disposed,
     DispositionRefused,
@@ -202,11 +201,29 @@ def test_defer_a_verified_complaint_is_refused():
         decide_defer(given(filed(), verified()), "tunda", None)
 
 
-def test_resume_a_deferred_complaint_with_a_fresh_clock():
+def test_resume_an_older_deferral_with_a_fresh_verification_clock():
     state = given(filed(), ComplaintDeferred(reason="tunda"))
-    assert decide_resume(state, NOW, POLICY) == [
-        ComplaintResumed(verify_due=POLICY.verify_due(NOW))
-    ]
+    [resumed] = decide_resume(state, NOW, POLICY)
+    assert resumed.verify_due == POLICY.verify_due(NOW)
+    assert resumed.deadlines == {**state.deadlines, DeadlineKind.VERIFICATION: resumed.verify_due}
+
+
+def test_a_deferral_pauses_the_clocks_and_resuming_gives_back_the_time_left():
+    first = filed()
+    deferred_at = START + timedelta(hours=5)
+    state = given(first, ComplaintDeferred(reason="tunda", paused_at=deferred_at))
+    assert state.status is Status.DEFERRED and state.clocks_paused
+    later = START + timedelta(days=20)
+    [resumed] = decide_resume(state, later, POLICY)
+    assert resumed.verify_due == later + (first.verify_due - deferred_at)
+    back = given(first, ComplaintDeferred(reason="tunda", paused_at=deferred_at), resumed)
+    assert back.status is Status.FILED and not back.clocks_paused
+    assert back.deadlines[DeadlineKind.VERIFICATION] == resumed.verify_due
+
+
+def test_a_deferral_must_end_on_a_later_day():
+    with refused("resume_on_past", status=422, field="resume_on"):
+        decide_defer(given(filed()), "tunda", NOW.date(), NOW)
 
 
 def test_resume_a_complaint_that_is_not_deferred_is_refused():
