@@ -152,6 +152,11 @@ class DispositionRefused(Event):
     agency_code: AgencyCode
     reason: ShortText
     suggested_agency_code: AgencyCode | None = None
+    verify_due: UtcDatetime | None = Field(
+        None,
+        description="the national admin's clock should no rule re-dispose it (absent on older "
+        "events)",
+    )
 
 
 class ForwardedToUnit(Event):

@@ -181,7 +181,8 @@ def _(e: ev.DispositionRefused, s: ComplaintState) -> Changes:
         acknowledged=False,
         refused_by=refused,
         refusals=s.refusals + 1,
-        deadlines=_set(s.deadlines, follow_up=None),
+        # Back with the national admin until re-disposed: its own clock runs meanwhile.
+        deadlines=_set(s.deadlines, follow_up=None, verification=e.verify_due),
     )
 
 

@@ -147,6 +147,7 @@ def _refuse(state: ComplaintState, reply: _Reply) -> list[Event]:
             agency_code=reply.agency,
             reason=reply.reason,
             suggested_agency_code=reply.suggested_agency_code,
+            verify_due=reply.policy.verify_due(reply.now),
         )
     ]
 

@@ -136,9 +136,16 @@ def _row(
         escalations,
         state.refusals,
         state.reopen_count,
-        state.deadlines.get(DeadlineKind.VERIFICATION),
-        state.deadlines.get(DeadlineKind.FOLLOW_UP),
-        state.deadlines.get(DeadlineKind.REPORTER_REPLY),
+        # A paused complaint (deferred, awaiting the reporter) has no running deadline: it is
+        # never counted overdue while its clocks stand still.
+        *(
+            None if state.clocks_paused else state.deadlines.get(kind)
+            for kind in (
+                DeadlineKind.VERIFICATION,
+                DeadlineKind.FOLLOW_UP,
+                DeadlineKind.REPORTER_REPLY,
+            )
+        ),
         state.version,
         state.last_event_at,
     )

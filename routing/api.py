@@ -77,10 +77,14 @@ def queue_router(deps: RoutingDeps) -> APIRouter:
         ),
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10_000_000),
+        overdue: bool = Query(
+            False, description="only what is past the national admin's own deadline"
+        ),
     ) -> dict[str, Any]:
         """What waits for the national admin, oldest first: new reports to verify, verified
-        ones without a clear disposition (or refused twice), and escalations to the top."""
-        rows = await handle(h.ListQueue(status, limit, offset), deps)
+        ones without a clear disposition (or refused twice), and escalations to the top.
+        `verify_due` is the national admin's own deadline on each (none while paused)."""
+        rows = await handle(h.ListQueue(status, limit, offset, overdue), deps)
         return {"items": rows, "limit": limit, "offset": offset}
 
     @api.get("/complaints/{complaint_id}")

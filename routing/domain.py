@@ -34,6 +34,17 @@ def awaits_national_admin(state: ComplaintState) -> bool:
     return state.status is Status.ESCALATED and state.agency_code is None
 
 
+def national_admin_due(state: ComplaintState) -> datetime | None:
+    """The national admin's own deadline on a complaint it holds: verification (and
+    re-disposition after a refusal), or the clock an escalation to the top set. None while the
+    clocks are paused or someone else holds it."""
+    if not awaits_national_admin(state) or state.clocks_paused:
+        return None
+    if state.status is Status.ESCALATED:
+        return state.deadlines.get(DeadlineKind.FOLLOW_UP)
+    return state.deadlines.get(DeadlineKind.VERIFICATION)
+
+
 def _require(state: ComplaintState, allowed: frozenset[Status], action: str) -> None:
     if state.status is Status.NEW:
         raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
@@ -74,7 +85,8 @@ def decide_verify(
 
 def decide_archive(state: ComplaintState, reason: ArchiveReason, note: str | None) -> list[Event]:
     """The national admin archives a report that will not be handled, with the reason."""
-    _require(state, BEFORE_DISPOSITION | {Status.AWAITING_REPORTER}, "archive")
+    if not awaits_national_admin(state):  # escalated to the top included
+        _require(state, BEFORE_DISPOSITION | {Status.AWAITING_REPORTER}, "archive")
     return [ComplaintArchived(reason_code=reason, note=note)]
 
 

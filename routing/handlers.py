@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
@@ -48,8 +48,15 @@ class Queue(Protocol):
         """Add, update or remove the complaint."""
         ...
 
-    async def list(self, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-        """One page of the queue, oldest first."""
+    async def list(
+        self,
+        *,
+        status: str | None,
+        limit: int,
+        offset: int,
+        overdue_at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """One page of the queue, oldest first (only the overdue ones with `overdue_at`)."""
         ...
 
 
@@ -151,6 +158,7 @@ class ListQueue:
     status: Status | None = None
     limit: int = 100
     offset: int = 0
+    overdue: bool = False
 
 
 async def _run_admin(cmd: AdminCommand, deps: RoutingDeps, decide: Decide) -> dict[str, Any]:
@@ -248,7 +256,10 @@ async def show_case_file(cmd: ShowCaseFile, deps: RoutingDeps) -> dict[str, Any]
 async def list_queue(cmd: ListQueue, deps: RoutingDeps) -> list[dict[str, Any]]:
     """One page of the national admin's queue."""
     status = cmd.status.value if cmd.status else None
-    return await deps.queue.list(status=status, limit=cmd.limit, offset=cmd.offset)
+    overdue_at = await deps.ports.clock.refresh() if cmd.overdue else None
+    return await deps.queue.list(
+        status=status, limit=cmd.limit, offset=cmd.offset, overdue_at=overdue_at
+    )
 
 
 async def restore_queues(cmd: RestoreQueues, deps: RoutingDeps) -> int:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from events.base import DeadlineKind
 from events.state import ComplaintState
-from routing.domain import awaits_national_admin
+from routing.domain import awaits_national_admin, national_admin_due
 from services.platform.ports import Transaction
 
 
@@ -51,10 +51,14 @@ def _row(state: ComplaintState) -> tuple[Any, ...]:
         state.region_code,
         state.channel or "",
         list(state.refused_by),
-        state.deadlines.get(DeadlineKind.VERIFICATION),
+        national_admin_due(state),  # the national admin's own clock (column verify_due)
         state.filed_at,
         state.version,
     )
+
+
+def _before(due: datetime | None, instant: datetime) -> bool:
+    return due is not None and due < instant
 
 
 class QueueTable:
@@ -75,15 +79,25 @@ class QueueTable:
             return
         await tx.execute(_UPSERT, *_row(state))
 
-    async def list(self, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-        """The queue, oldest first (the order the 3-working-day clock runs out)."""
+    async def list(
+        self,
+        *,
+        status: str | None,
+        limit: int,
+        offset: int,
+        overdue_at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The queue, oldest first (the order the 3-working-day clock runs out); with
+        `overdue_at`, only what the national admin should have done by then."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
+                "AND ($4::timestamptz IS NULL OR verify_due < $4) "
                 "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
                 status,
                 limit,
                 offset,
+                overdue_at,
             )
         return [dict(r) for r in rows]
 
@@ -199,8 +213,22 @@ class InMemoryQueue:
         if known is None or known["version"] < state.version:
             self.rows[state.complaint_id] = dict(zip(_FIELDS, _row(state), strict=True))
 
-    async def list(self, *, status: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-        """The queue, oldest first."""
-        rows = [r for r in self.rows.values() if status is None or r["status"] == status]
+    async def list(
+        self,
+        *,
+        status: str | None,
+        limit: int,
+        offset: int,
+        overdue_at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The queue, oldest first; with `overdue_at`, only what is overdue then."""
+        rows = [
+            r
+            for r in self.rows.values()
+            if (status is None or r["status"] == status)
+            and (
+                overdue_at is None or (r["verify_due"] is not None and r["verify_due"] < overdue_at)
+            )
+        ]
         rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])))
         return rows[offset : offset + limit]

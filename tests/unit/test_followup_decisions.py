@@ -167,7 +167,9 @@ def test_a_second_follow_up_before_the_reporter_answers_is_refused():
 
 def test_refuse_with_a_reason():
     assert reply(given(*AT_BANDUNG), "kota-bandung", "refuse", reason="Jalan nasional") == [
-        DispositionRefused(agency_code="kota-bandung", reason="Jalan nasional")
+        DispositionRefused(
+            agency_code="kota-bandung", reason="Jalan nasional", verify_due=POLICY.verify_due(NOW)
+        )
     ]
 
 
@@ -180,10 +182,16 @@ def test_refuse_with_a_suggested_agency():
         suggested_agency_code="kemenpu",
     )
     assert event == DispositionRefused(
-        agency_code="kota-bandung", reason="Jalan nasional", suggested_agency_code="kemenpu"
+        agency_code="kota-bandung",
+        reason="Jalan nasional",
+        suggested_agency_code="kemenpu",
+        verify_due=POLICY.verify_due(NOW),
     )
     after = given(*AT_BANDUNG, event)
     assert after.status is Status.VERIFIED
+    # Until re-disposed, the national admin's own clock runs.
+    assert after.deadlines[DeadlineKind.VERIFICATION] == POLICY.verify_due(NOW)
+    assert DeadlineKind.FOLLOW_UP not in after.deadlines
     assert after.refused_by == ("kota-bandung",)
     assert after.agency_code is None
 

@@ -281,3 +281,14 @@ def test_a_reporter_comment_reaches_the_agency_holding_the_complaint():
     assert reason_for(comment, 2, held) == "reporter_replied"
     assert reason_for(comment, 2, given(filed())) is None  # nobody holds it yet
     assert reason_for(ev.ReporterReplied(satisfied=True), 2, held) is None
+
+
+def test_a_paused_complaint_is_never_counted_overdue():
+    """Deferred, or awaiting the reporter: no running deadline in the read model."""
+    deferred, _ = row_of(stream(filed(), ev.ComplaintDeferred(reason="tunda", paused_at=START)))
+    assert deferred["status"] == "deferred" and deferred["verify_due"] is None
+    asked = ev.InformationRequested(
+        question="Di mana?", requested_by=Tier.NATIONAL_ADMIN, paused_at=START
+    )
+    waiting, _ = row_of(stream(filed(), asked))
+    assert waiting["status"] == "awaiting_reporter" and waiting["verify_due"] is None

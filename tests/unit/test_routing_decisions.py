@@ -30,6 +30,7 @@ from routing.domain import (
     decide_request_information,
     decide_resume,
     decide_verify,
+    national_admin_due,
 )
 from tests.unit.given import (
     NOW,
@@ -545,3 +546,42 @@ def test_a_higher_tier_refusing_an_escalated_complaint_goes_to_the_national_admi
     assert auto(state) == []  # the rules alone would say kota-bandung again
     assert auto(state, suggested_agency="kemenpu") == []
     assert awaits_national_admin(state) is True
+
+
+def test_the_national_admin_has_a_clock_on_everything_it_holds():
+    """Refused twice, escalated to the top, new: each has the national admin's own deadline;
+    paused ones have none (their clocks stand still)."""
+    refusal = DispositionRefused(
+        agency_code="kota-bandung", reason="Bukan", verify_due=NOW + timedelta(days=3)
+    )
+    refused_twice = given(filed(), verified(), disposed(), refusal, disposed(), refusal)
+    assert national_admin_due(refused_twice) == NOW + timedelta(days=3)
+    to_the_top = Escalated(
+        deadline=DeadlineKind.FOLLOW_UP,
+        missed_due=NOW,
+        from_agency_code="prov-jawa-barat",
+        to_tier=Tier.NATIONAL_ADMIN,
+        to_agency_code=None,
+        new_due=NOW + timedelta(days=7),
+    )
+    at_the_top = given(filed(), verified(), disposed(), to_the_top)
+    assert national_admin_due(at_the_top) == NOW + timedelta(days=7)
+    assert national_admin_due(given(filed())) == given(filed()).deadlines[DeadlineKind.VERIFICATION]
+    deferred = given(filed(), ComplaintDeferred(reason="tunda", paused_at=NOW))
+    assert national_admin_due(deferred) is None
+    assert national_admin_due(given(filed(), verified(), disposed())) is None  # the agency's
+
+
+def test_the_national_admin_may_archive_what_was_escalated_to_it():
+    to_the_top = Escalated(
+        deadline=DeadlineKind.FOLLOW_UP,
+        missed_due=NOW,
+        to_tier=Tier.NATIONAL_ADMIN,
+        new_due=NOW + timedelta(days=7),
+    )
+    state = given(filed(), verified(), disposed(), to_the_top)
+    assert decide_archive(state, "duplicate", None) == [
+        ComplaintArchived(reason_code="duplicate", note=None)
+    ]
+    with refused("invalid_state"):
+        decide_archive(given(filed(), verified(), disposed()), "spam", None)
