@@ -62,14 +62,23 @@ def decide_verify(
     anonymous: bool | None,
     confidential: bool | None,
     tags: tuple[str, ...] = (),
+    now: datetime | None = None,
+    policy: DeadlinePolicy | None = None,
 ) -> list[Event]:
-    """The national admin verifies a report, setting its title, category and privacy flags."""
+    """The national admin verifies a report, setting its title, category and privacy flags. A
+    deferred report is resumed first (its clocks run again with the time they had left)."""
     _require(state, frozenset({Status.FILED, Status.DEFERRED}), "verify")
     if registry.categories and category not in registry.categories:
         raise Refused(
             "unknown_category", "no such category", field="category", kind=RefusalKind.INVALID
         )
+    resumed: list[Event] = []
+    if state.status is Status.DEFERRED:
+        if now is None or policy is None:
+            raise Refused("deferred", "resume the complaint before verifying it")
+        resumed = decide_resume(state, now, policy)
     return [
+        *resumed,
         ComplaintVerified(
             title=title or state.title or "",
             category=category,
@@ -79,7 +88,7 @@ def decide_verify(
             # forgotten checkbox must not expose anyone.
             anonymous=state.anonymous or bool(anonymous),
             confidential=state.confidential or bool(confidential),
-        )
+        ),
     ]
 
 

@@ -195,6 +195,8 @@ async def verify(cmd: Verify, deps: RoutingDeps) -> dict[str, Any]:
             anonymous=cmd.anonymous,
             confidential=cmd.confidential,
             tags=cmd.tags,
+            now=deps.ports.clock.now(),
+            policy=deps.ports.policy,
         )
 
     return await _run_admin(cmd, deps, decide)

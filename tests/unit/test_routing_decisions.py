@@ -12,6 +12,7 @@ from events.catalog import (
     ComplaintArchived,
     ComplaintClosed,
     ComplaintDeferred,
+    ComplaintResumed,
     ComplaintVerified,
     Disposed,
     DispositionRefused,
@@ -133,9 +134,15 @@ def test_verify_sets_what_the_admin_gives():
     )
 
 
-def test_verify_a_deferred_complaint():
-    state = given(filed(), ComplaintDeferred(reason="menunggu data"))
-    assert [type(e) for e in verify(state)] == [ComplaintVerified]
+def test_verify_a_deferred_complaint_resumes_it_first():
+    """Else it would be verified with its clocks still standing (found by the clock property)."""
+    state = given(filed(), ComplaintDeferred(reason="menunggu data", paused_at=START))
+    events = verify(state, now=NOW, policy=POLICY)
+    assert [type(e) for e in events] == [ComplaintResumed, ComplaintVerified]
+    after = given(filed(), ComplaintDeferred(reason="menunggu data", paused_at=START), *events)
+    assert after.status is Status.VERIFIED and not after.clocks_paused
+    with refused("deferred"):
+        verify(state)  # without the time, it cannot resume
 
 
 def test_verify_an_unknown_category_is_refused():
