@@ -177,6 +177,12 @@ class FollowUpPosted(Event):
     unit_code: AgencyCode | None = None
     message: LongText
     resolution_proposed: bool = False
+    resolution_code: Slug | None = Field(
+        None,
+        description="with a proposed resolution: how it was resolved (one of the shipped "
+        "resolution codes); the complaint then rests as resolved until the reporter confirms, "
+        "disputes, or stays silent",
+    )
     reply_due: UtcDatetime
 
 
@@ -230,14 +236,22 @@ class DeadlineExtended(Event):
 
 
 class Resolved(Event):
-    """followup, when the reporter confirms the follow-up resolved the complaint."""
+    """The resolution is confirmed: by the reporter (intake), by the national admin on the
+    reporter's behalf (routing), or by the reporter's silence (followup's scan)."""
 
     event_type = "complaint.resolved"
 
-    resolution_code: Literal[
-        "fixed", "partially_fixed", "explained", "not_substantiated", "referred_elsewhere"
-    ]
-    confirmed_by: Literal["reporter", "national_admin"]
+    resolution_code: Slug
+    confirmed_by: Literal["reporter", "national_admin", "reporter_silence"]
+
+
+class Rated(Event):
+    """intake, when the reporter rates how the complaint was handled (once, at resolution)."""
+
+    event_type = "complaint.rated"
+
+    rating: int = Field(ge=1, le=5)
+    comment: LongText | None = None
 
 
 class ComplaintClosed(Event):
@@ -283,6 +297,7 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     Escalated,
     DeadlineExtended,
     Resolved,
+    Rated,
     ComplaintClosed,
     ReferredToOmbudsman,
     PersonalDataErased,

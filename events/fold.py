@@ -193,8 +193,12 @@ def _(e: ev.ForwardedToUnit, s: ComplaintState) -> Changes:
 
 @_apply.register
 def _(e: ev.FollowUpPosted, s: ComplaintState) -> Changes:
+    proposal = e.resolution_proposed and e.resolution_code is not None
     return dict(
-        status=Status.FOLLOWED_UP,
+        # A coded proposal rests as resolved until the reporter confirms, disputes or stays
+        # silent (older proposals, without a code, were plain follow-ups).
+        status=Status.RESOLVED if proposal else Status.FOLLOWED_UP,
+        resolution_code=e.resolution_code if proposal else s.resolution_code,
         agency_messages=s.agency_messages + 1,
         deadlines=_set(s.deadlines, follow_up=None, reporter_reply=e.reply_due),
     )
@@ -248,6 +252,11 @@ def _(e: ev.Resolved, s: ComplaintState) -> Changes:
         resolution_code=e.resolution_code,
         deadlines=_set(s.deadlines, follow_up=None, reporter_reply=None),
     )
+
+
+@_apply.register
+def _(e: ev.Rated, s: ComplaintState) -> Changes:
+    return dict(rating=e.rating)
 
 
 @_apply.register

@@ -162,6 +162,11 @@ class AgencyReply(BaseModel):
         description="the follow-up (follow_up, propose_resolution), or the question to the "
         "reporter (request_information: the clocks pause until the answer)",
     )
+    resolution_code: Slug | None = Field(
+        None,
+        description="how it was resolved (propose_resolution): fixed, partially_fixed, "
+        "explained, not_substantiated, referred_elsewhere, not_possible, duplicate",
+    )
     unit_code: AgencyCode | None = Field(None, description="the work unit (forward)")
     reason: ShortText | None = Field(None, description="why it is not your authority (refuse)")
     suggested_agency_code: AgencyCode | None = Field(None, description="who it belongs to (refuse)")

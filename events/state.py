@@ -72,6 +72,7 @@ class ComplaintState:
     reporter_messages: int = 0  # add_information comments and replies with a message: bounded
     agency_messages: int = 0  # follow-ups posted: bounded
     last_reporter_satisfied: bool | None = None
+    rating: int | None = None  # the reporter's 1-5 rating of the handling, once
     resolution_code: str | None = None
     closed_reason: str | None = None
     filed_at: datetime | None = None

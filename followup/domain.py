@@ -18,12 +18,14 @@ from events.catalog import (
     FollowUpPosted,
     ForwardedToUnit,
     InformationRequested,
+    Resolved,
 )
 from events.messages import AgencyAction
 from events.state import ComplaintState, Status
 from services.kernel.clocks import resume_instant, resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
+from services.kernel.resolutions import resolution_codes
 from services.kernel.workdays import DeadlinePolicy
 
 AT_AGENCY = frozenset(
@@ -62,6 +64,7 @@ class _Reply:
     unit_code: str | None
     reason: str | None
     suggested_agency_code: str | None
+    resolution_code: str | None = None
 
 
 def decide_agency_reply(
@@ -77,6 +80,7 @@ def decide_agency_reply(
     reason: str | None = None,
     suggested_agency_code: str | None = None,
     max_messages: int = 200,
+    resolution_code: str | None = None,
 ) -> list[Event]:
     """An agency acts on a complaint disposed to it: acknowledge, forward to one of its work
     units, post a follow-up, propose a resolution, or refuse ("not our authority"). At most
@@ -91,7 +95,17 @@ def decide_agency_reply(
             field="message",
             kind=RefusalKind.CONFLICT,
         )
-    reply = _Reply(agency, registry, now, policy, message, unit_code, reason, suggested_agency_code)
+    reply = _Reply(
+        agency,
+        registry,
+        now,
+        policy,
+        message,
+        unit_code,
+        reason,
+        suggested_agency_code,
+        resolution_code,
+    )
     return _AGENCY_ACTIONS[action](state, reply)
 
 
@@ -121,12 +135,20 @@ def _follow_up(state: ComplaintState, reply: _Reply, *, proposed: bool) -> list[
             field="message",
             kind=RefusalKind.INVALID,
         )
+    if proposed and reply.resolution_code not in resolution_codes():
+        raise Refused(
+            "resolution_code_required",
+            f"say how it was resolved: one of {', '.join(resolution_codes())}",
+            field="resolution_code",
+            kind=RefusalKind.INVALID,
+        )
     return [
         FollowUpPosted(
             agency_code=reply.agency,
             unit_code=state.unit_code,
             message=reply.message,
             resolution_proposed=proposed,
+            resolution_code=reply.resolution_code if proposed else None,
             reply_due=reply.policy.reply_due(reply.now),
         )
     ]
@@ -238,6 +260,13 @@ def decide_deadlines(
     reply = state.deadlines.get(DeadlineKind.REPORTER_REPLY)
     if reply is not None and reply < now and state.status is Status.FOLLOWED_UP:
         return [ComplaintClosed(reason="reporter_silence")]
+    if reply is not None and reply < now and state.status is Status.RESOLVED:
+        # A proposed resolution nobody disputed in time stands.
+        code = state.resolution_code or "fixed"
+        return [
+            Resolved(resolution_code=code, confirmed_by="reporter_silence"),
+            ComplaintClosed(reason="resolved"),
+        ]
     return []
 
 
@@ -251,7 +280,7 @@ def next_due(state: ComplaintState, zone: tzinfo = UTC) -> datetime | None:
     candidates = []
     if state.status in AT_AGENCY and state.agency_code is not None:
         candidates.append(state.deadlines.get(DeadlineKind.FOLLOW_UP))
-    if state.status is Status.FOLLOWED_UP:
+    if state.status in (Status.FOLLOWED_UP, Status.RESOLVED):
         candidates.append(state.deadlines.get(DeadlineKind.REPORTER_REPLY))
     found = [c for c in candidates if c is not None]
     return min(found) if found else None

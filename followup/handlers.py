@@ -124,6 +124,7 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
             reason=reply.reason,
             suggested_agency_code=reply.suggested_agency_code,
             max_messages=ports.settings.max_agency_messages,
+            resolution_code=reply.resolution_code,
         ),
         actor=Actor(role="agency", id=cmd.agency),
         now=ports.clock.now,

@@ -61,6 +61,9 @@ class ReporterReply(BaseModel):
 
     action: ReporterAction
     message: str | None = Field(None, min_length=1, max_length=20_000, pattern=r"^[^\x00]*$")
+    rating: int | None = Field(
+        None, ge=1, le=5, description="with action rate: 1 (poor) to 5 (very good)"
+    )
 
 
 def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
@@ -142,10 +145,12 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
         token: TokenHeader = None,
         key: IdempotencyKey = None,
     ) -> dict[str, Any]:
-        """The reporter (with the access token) adds information, says the follow-up satisfied
-        them (resolved, then closed) or did not (reopened), or consents to an Ombudsman referral
-        once the resolution deadline has passed."""
-        command = ReplyAsReporter(tracking_id, token, body.action, body.message, key)
+        """The reporter (with the access token) adds information, confirms the follow-up or the
+        proposed resolution (`satisfied`: resolved, then closed) or disputes it
+        (`not_satisfied`: reopened), withdraws the complaint (`withdraw`), rates its handling
+        once resolved (`rate` with `rating` 1-5 and an optional `message`), or consents to an
+        Ombudsman referral once the resolution deadline has passed."""
+        command = ReplyAsReporter(tracking_id, token, body.action, body.message, key, body.rating)
         view: dict[str, Any] = await handle(command, deps)
         return view
 

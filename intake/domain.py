@@ -17,6 +17,7 @@ from events.catalog import (
     ComplaintReopened,
     InformationSupplied,
     PersonalDataErased,
+    Rated,
     ReferredToOmbudsman,
     ReporterReplied,
     Resolved,
@@ -30,7 +31,9 @@ from services.kernel.workdays import DeadlinePolicy
 _IDS = UUID("8a7c1f0e-5b1d-4e43-9a57-0c6a3c1f2d10")  # namespace for ids derived from channel keys
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
-ReporterAction = Literal["add_information", "satisfied", "not_satisfied", "refer_to_ombudsman"]
+ReporterAction = Literal[
+    "add_information", "satisfied", "not_satisfied", "refer_to_ombudsman", "withdraw", "rate"
+]
 """What a reporter may answer."""
 
 
@@ -115,13 +118,17 @@ def decide_reporter_reply(
     now: datetime,
     policy: DeadlinePolicy,
     max_messages: int = 20,
+    rating: int | None = None,
 ) -> list[Event]:
-    """The reporter answers: adds information, is satisfied (resolved, then closed), is not
-    satisfied (reopened), or consents to an Ombudsman referral after the resolution deadline.
-    At most `max_messages` messages per complaint: what one reporter can make the platform
-    carry is bounded."""
+    """The reporter answers: adds information, confirms the follow-up or the proposed
+    resolution (resolved, then closed), disputes it (reopened), withdraws the complaint, rates
+    its handling once resolved, or consents to an Ombudsman referral after the resolution
+    deadline. At most `max_messages` messages per complaint: what one reporter can make the
+    platform carry is bounded."""
     if state.status is Status.NEW:
         raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
+    if action == "rate":
+        return _rate(state, rating, message)
     if not state.is_open:
         raise Refused("closed", f"the complaint is {state.status.value}")
     if message and state.reporter_messages >= max_messages:
@@ -145,18 +152,22 @@ def decide_reporter_reply(
             return [
                 InformationSupplied(message=message, verify_due=verify_due, deadlines=deadlines)
             ]
-        if state.status is Status.FOLLOWED_UP:
+        if state.status in (Status.FOLLOWED_UP, Status.RESOLVED):
             # The reporter is not silent: the clock that would close the complaint for
             # silence starts again.
             return [ReporterReplied(message=message, reply_due=policy.reply_due(now))]
         return [ReporterReplied(message=message)]
+    if action == "withdraw":
+        said = [ReporterReplied(message=message)] if message else []
+        return [*said, ComplaintClosed(reason="withdrawn")]
     if action in ("satisfied", "not_satisfied"):
-        if state.status is not Status.FOLLOWED_UP:
+        if state.status not in (Status.FOLLOWED_UP, Status.RESOLVED):
             raise Refused("no_follow_up", "there is no follow-up to answer yet")
         if action == "satisfied":
             return [
                 ReporterReplied(satisfied=True, message=message),
-                Resolved(resolution_code="fixed", confirmed_by="reporter"),
+                # The agency's proposed code; a plain follow-up confirmed counts as fixed.
+                Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="reporter"),
                 ComplaintClosed(reason="resolved"),
             ]
         return [
@@ -190,3 +201,19 @@ def decide_erasure(state: ComplaintState) -> list[PersonalDataErased]:
             kind=RefusalKind.CONFLICT,
         )
     return [PersonalDataErased(reporter_ref=state.reporter_ref)]
+
+
+def _rate(state: ComplaintState, rating: int | None, comment: str | None) -> list[Event]:
+    """Once, when the complaint is resolved (awaiting confirmation, or closed resolved)."""
+    if rating is None:
+        raise Refused(
+            "rating_required", "rate from 1 to 5", field="rating", kind=RefusalKind.INVALID
+        )
+    resolved = state.status is Status.RESOLVED or (
+        state.status is Status.CLOSED and state.closed_reason == "resolved"
+    )
+    if not resolved:
+        raise Refused("not_resolved", "a complaint is rated once it is resolved")
+    if state.rating is not None:
+        raise Refused("already_rated", "this complaint was already rated")
+    return [Rated(rating=rating, comment=comment)]

@@ -80,13 +80,15 @@ class ShowComplaint:
 
 @dataclass(frozen=True)
 class ReplyAsReporter:
-    """The reporter adds information, confirms, rejects, or consents to a referral."""
+    """The reporter adds information, confirms, disputes, withdraws, rates, or consents to a
+    referral."""
 
     tracking_id: str
     token: str | None
     action: ReporterAction
     message: str | None
     idempotency_key: str | None = None
+    rating: int | None = None
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,7 @@ async def reply_as_reporter(cmd: ReplyAsReporter, deps: IntakeDeps) -> dict[str,
             now=ports.clock.now(),
             policy=ports.policy,
             max_messages=ports.settings.max_reporter_messages,
+            rating=cmd.rating,
         ),
         actor=Actor(role="reporter", id=cmd.tracking_id),
         now=ports.clock.now,

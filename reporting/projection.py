@@ -86,6 +86,12 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
             count(payload.to_agency_code, "received")
         elif isinstance(payload, ev.DispositionRefused):
             count(payload.agency_code, "refused")
+        elif isinstance(payload, ev.Rated) and state.agency_code:
+            # The reporter's rating goes to the agency that handled it: how many ratings, and
+            # their sum (the average is one division away).
+            count(state.agency_code, "rated")
+            key = (state.agency_code, "rating_points")
+            facts[key] = facts.get(key, 0) + payload.rating
         elif isinstance(payload, ev.FollowUpPosted) and first_follow_up is None:
             first_follow_up = envelope.occurred_at
             first_follow_up_agency = payload.agency_code

@@ -136,6 +136,13 @@ def command_router(deps: RoutingDeps) -> APIRouter:
         )
         return await _admin(deps, command)
 
+    @api.post("/confirm-resolution")
+    async def confirm_resolution(complaint_id: UUID, key: IdempotencyKey = None) -> Answer:
+        """Confirm the agency's proposed resolution on the reporter's behalf (for a reporter
+        who cannot: anonymous, without a token); the complaint closes as resolved."""
+        command = h.ConfirmResolution(complaint_id=complaint_id, idempotency_key=key)
+        return await _admin(deps, command)
+
     @api.post("/dispose")
     async def dispose(complaint_id: UUID, body: DisposeBody, key: IdempotencyKey = None) -> Answer:
         """Dispose by hand to an agency (never to one that refused this complaint)."""

@@ -9,11 +9,13 @@ from typing import Literal
 from events.base import ComplaintKind, DeadlineKind, Event, Tier
 from events.catalog import (
     ComplaintArchived,
+    ComplaintClosed,
     ComplaintDeferred,
     ComplaintResumed,
     ComplaintVerified,
     Disposed,
     InformationRequested,
+    Resolved,
 )
 from events.state import ComplaintState, Status
 from services.kernel.clocks import resumed_deadlines
@@ -129,6 +131,16 @@ def decide_request_information(
     _require(state, BEFORE_DISPOSITION, "request information on")
     return [
         InformationRequested(question=question, requested_by=Tier.NATIONAL_ADMIN, paused_at=now)
+    ]
+
+
+def decide_confirm_resolution(state: ComplaintState) -> list[Event]:
+    """The national admin confirms a proposed resolution on the reporter's behalf (an
+    anonymous reporter without a token cannot): the agency's code stands."""
+    _require(state, frozenset({Status.RESOLVED}), "confirm the resolution of")
+    return [
+        Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="national_admin"),
+        ComplaintClosed(reason="resolved"),
     ]
 
 

@@ -126,6 +126,11 @@ class Resume(AdminCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConfirmResolution(AdminCommand):
+    """Confirm a proposed resolution on the reporter's behalf."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestInformation(AdminCommand):
     """Ask the reporter for more."""
 
@@ -231,6 +236,11 @@ async def request_information(cmd: RequestInformation, deps: RoutingDeps) -> dic
     )
 
 
+async def confirm_resolution(cmd: ConfirmResolution, deps: RoutingDeps) -> dict[str, Any]:
+    """Confirm a proposed resolution for a reporter who cannot (anonymous, no token)."""
+    return await _run_admin(cmd, deps, domain.decide_confirm_resolution)
+
+
 async def dispose(cmd: Dispose, deps: RoutingDeps) -> dict[str, Any]:
     """Dispose by hand to an agency (never to one that refused this complaint)."""
     ports = deps.ports
@@ -283,6 +293,7 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
     Defer: defer,
     Resume: resume,
     RequestInformation: request_information,
+    ConfirmResolution: confirm_resolution,
     Dispose: dispose,
     ShowCaseFile: show_case_file,
     ListQueue: list_queue,

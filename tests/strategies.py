@@ -28,6 +28,8 @@ BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "channel": st.sampled_from(["web", "app", "sms", "social", "call_centre"]),
     "tags": st.lists(st.sampled_from(["urgent", "viral", "school"]), max_size=3).map(tuple),
     "days_open": st.integers(min_value=0, max_value=400),
+    "rating": st.integers(min_value=1, max_value=5),
+    "resolution_code": st.sampled_from(["fixed", "explained", "duplicate"]),
     "rule_id": st.sampled_from(["health-dki", "schools-prov"]),
 }
 TEXT = st.text(

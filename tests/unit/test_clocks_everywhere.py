@@ -20,6 +20,7 @@ from intake.domain import decide_reporter_reply
 from routing.domain import (
     decide_archive,
     decide_auto_disposition,
+    decide_confirm_resolution,
     decide_defer,
     decide_dispose,
     decide_request_information,
@@ -98,13 +99,17 @@ ACTIONS: dict[str, Action] = {
     "agency acknowledges": agency("acknowledge"),
     "agency forwards": forward,
     "agency follows up": agency("follow_up", message="Sudah dijadwalkan"),
-    "agency proposes": agency("propose_resolution", message="Sudah diperbaiki"),
+    "agency proposes": agency(
+        "propose_resolution", message="Sudah diperbaiki", resolution_code="fixed"
+    ),
     "agency refuses": agency("refuse", reason="Bukan wewenang kami"),
     "agency asks": agency("request_information", message="Foto lokasinya?"),
     "reporter adds": reporter("add_information"),
     "reporter satisfied": reporter("satisfied"),
     "reporter not satisfied": reporter("not_satisfied"),
     "reporter asks for the ombudsman": reporter("refer_to_ombudsman", None),
+    "reporter withdraws": reporter("withdraw", None),
+    "admin confirms the resolution": lambda s, now: decide_confirm_resolution(s),
     "time passes": lambda s, now: decide_deadlines(s, now=now, registry=REGISTRY, policy=POLICY),
 }
 NAMES = sorted(ACTIONS)
@@ -117,7 +122,8 @@ def clock_of(state: ComplaintState) -> tuple[str, datetime | None]:
         return "national admin", admin_due
     scan_due = next_due(state)
     if scan_due is not None:
-        owner = "reporter" if state.status is Status.FOLLOWED_UP else "agency"
+        answering = state.status in (Status.FOLLOWED_UP, Status.RESOLVED)
+        owner = "reporter" if answering else "agency"
         return owner, scan_due
     return "nobody", None
 

@@ -81,8 +81,10 @@ def reply(state, agency, action, **changes):
     )
 
 
-def reporter(state, action, message=None, now=NOW):
-    return decide_reporter_reply(state, action=action, message=message, now=now, policy=POLICY)
+def reporter(state, action, message=None, now=NOW, rating=None):
+    return decide_reporter_reply(
+        state, action=action, message=message, now=now, policy=POLICY, rating=rating
+    )
 
 
 def deadlines(state, now):
@@ -148,10 +150,88 @@ def test_follow_up_after_forwarding_names_the_unit():
     assert (event.agency_code, event.unit_code) == ("kota-bandung", UNIT)
 
 
-def test_propose_resolution():
-    [event] = reply(given(*AT_BANDUNG), "kota-bandung", "propose_resolution", message="Selesai")
+def test_propose_resolution_with_a_code_rests_in_resolved():
+    [event] = reply(
+        given(*AT_BANDUNG),
+        "kota-bandung",
+        "propose_resolution",
+        message="Selesai",
+        resolution_code="fixed",
+    )
     assert isinstance(event, FollowUpPosted)
-    assert event.resolution_proposed is True
+    assert event.resolution_proposed is True and event.resolution_code == "fixed"
+    state = given(*AT_BANDUNG, event)
+    assert state.status is Status.RESOLVED and state.resolution_code == "fixed"
+    assert state.deadlines[DeadlineKind.REPORTER_REPLY] == event.reply_due
+
+
+def test_a_proposal_needs_a_known_code():
+    with refused("resolution_code_required", status=422, field="resolution_code"):
+        reply(given(*AT_BANDUNG), "kota-bandung", "propose_resolution", message="Selesai")
+    with refused("resolution_code_required", status=422, field="resolution_code"):
+        reply(
+            given(*AT_BANDUNG),
+            "kota-bandung",
+            "propose_resolution",
+            message="Selesai",
+            resolution_code="magically_gone",
+        )
+
+
+PROPOSED = (
+    *AT_BANDUNG,
+    FollowUpPosted(
+        agency_code="kota-bandung",
+        message="Sudah ditambal",
+        resolution_proposed=True,
+        resolution_code="partially_fixed",
+        reply_due=REPLY_DUE,
+    ),
+)
+
+
+def test_the_reporter_confirms_a_proposal_with_its_code():
+    events = reporter(given(*PROPOSED), "satisfied")
+    assert events[1:] == [
+        Resolved(resolution_code="partially_fixed", confirmed_by="reporter"),
+        ComplaintClosed(reason="resolved"),
+    ]
+
+
+def test_the_reporter_disputes_a_proposal_and_it_is_reopened():
+    [_, reopened] = reporter(given(*PROPOSED), "not_satisfied", "Belum selesai")
+    assert isinstance(reopened, ComplaintReopened)
+    assert given(*PROPOSED, *reporter(given(*PROPOSED), "not_satisfied")).status is (
+        Status.IN_FOLLOW_UP
+    )
+
+
+def test_silence_on_a_proposal_confirms_it():
+    assert deadlines(given(*PROPOSED), SILENT) == [
+        Resolved(resolution_code="partially_fixed", confirmed_by="reporter_silence"),
+        ComplaintClosed(reason="resolved"),
+    ]
+    assert next_due(given(*PROPOSED)) == REPLY_DUE
+
+
+def test_the_reporter_rates_once_when_resolved():
+    from events.catalog import Rated
+
+    with refused("not_resolved"):
+        reporter(given(*AT_BANDUNG), "rate", rating=4)
+    with refused("rating_required", status=422, field="rating"):
+        reporter(given(*PROPOSED), "rate")
+    [rated] = reporter(given(*PROPOSED), "rate", "Cepat", rating=4)
+    assert rated == Rated(rating=4, comment="Cepat")
+    closed = (*PROPOSED, *reporter(given(*PROPOSED), "satisfied"))
+    assert reporter(given(*closed), "rate", rating=5) == [Rated(rating=5)]
+    with refused("already_rated"):
+        reporter(given(*closed, Rated(rating=5)), "rate", rating=1)
+
+
+def test_the_reporter_withdraws_an_open_complaint():
+    assert reporter(given(*AT_BANDUNG), "withdraw") == [ComplaintClosed(reason="withdrawn")]
+    assert given(*AT_BANDUNG, ComplaintClosed(reason="withdrawn")).status is Status.CLOSED
 
 
 @pytest.mark.parametrize("action", ["follow_up", "propose_resolution"])

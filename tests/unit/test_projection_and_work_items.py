@@ -246,6 +246,7 @@ IGNORED: dict[type[ev.Event], str] = {
     ev.FollowUpPosted: "the reporter answers next; followup watches the reply clock",
     ev.DeadlineExtended: "only moves a clock, which followup watches",
     ev.Resolved: "ComplaintClosed follows in the same decision",
+    ev.Rated: "feeds the agency facts (reporting); nothing to route",
     ev.ComplaintClosed: "terminal: only the queue table changes",
     ev.ReferredToOmbudsman: "Ombudsman RI takes over outside the backbone",
     ev.PersonalDataErased: "intake's vault concern; routing holds no personal data",
@@ -292,3 +293,19 @@ def test_a_paused_complaint_is_never_counted_overdue():
     )
     waiting, _ = row_of(stream(filed(), asked))
     assert waiting["status"] == "awaiting_reporter" and waiting["verify_due"] is None
+
+
+def test_a_rating_feeds_the_facts_of_the_agency_that_handled_it():
+    proposal = ev.FollowUpPosted(
+        agency_code="kota-bandung",
+        message="Sudah ditambal",
+        resolution_proposed=True,
+        resolution_code="fixed",
+        reply_due=POLICY.reply_due(START),
+    )
+    _, projected = row_of(
+        stream(filed(), verified(), disposed(), proposal, ev.Rated(rating=4, comment="Cepat"))
+    )
+    facts = {(agency, fact): times for _, agency, fact, times in projected.facts}
+    assert facts[("kota-bandung", "rated")] == 1
+    assert facts[("kota-bandung", "rating_points")] == 4

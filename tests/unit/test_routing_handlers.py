@@ -12,6 +12,7 @@ from intake.handlers import handle as intake
 from routing.handlers import (
     COMMAND_HANDLERS,
     Archive,
+    ConfirmResolution,
     Defer,
     Dispose,
     ListQueue,
@@ -44,6 +45,7 @@ def test_every_command_has_a_handler():
         Defer,
         Resume,
         RequestInformation,
+        ConfirmResolution,
         Dispose,
         ShowCaseFile,
         ListQueue,
@@ -193,3 +195,24 @@ async def test_a_work_item_that_cannot_be_sent_is_dead_lettered_and_routing_goes
     assert letter.json()["complaint_id"] == str(first)
     assert "too large" in letter.headers["dlq_reason"]
     assert [i["complaint_id"] for i in work_items(system, "kota-bandung")] == [str(second)]
+
+
+async def test_the_national_admin_confirms_a_resolution_for_an_anonymous_reporter():
+    from events.messages import AgencyReply
+    from followup.handlers import ReplyAsAgency
+    from followup.handlers import handle as followup
+
+    system = fake_system()
+    complaint = await filed(system, anonymous=True, reporter=None)
+    proposal = AgencyReply(
+        action="propose_resolution", message="Sudah ditambal", resolution_code="fixed"
+    )
+    await followup(ReplyAsAgency("kota-bandung", complaint, proposal), system.followup)
+    await system.deliver(complaint)
+    view = await handle(ConfirmResolution(complaint_id=complaint), system.routing)
+    assert view["complaint"]["status"] == "closed"
+    stream = await system.store.read_stream(complaint)
+    resolved = [e.payload for e in stream if isinstance(e.payload, ev.Resolved)]
+    assert resolved == [ev.Resolved(resolution_code="fixed", confirmed_by="national_admin")]
+    with pytest.raises(Refused):
+        await handle(ConfirmResolution(complaint_id=complaint), system.routing)
