@@ -233,6 +233,10 @@ class DeadlineExtended(Event):
     deadline: DeadlineKind
     new_due: UtcDatetime
     justification: ShortText
+    requested_by: AgencyCode | None = None
+    granted_by: Literal["rule", "national_admin"] | None = Field(
+        None, description="the extension rule (within the limits), or the national admin"
+    )
 
 
 class Resolved(Event):

@@ -9,7 +9,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from events.base import AgencyCode, ComplaintKind, LongText, RegionCode, ShortText, Slug
+from events.base import (
+    AgencyCode,
+    ComplaintKind,
+    LongText,
+    RegionCode,
+    ShortText,
+    Slug,
+    UtcDatetime,
+)
 
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 -]{6,19}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")]
@@ -18,7 +26,13 @@ ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")
 """An id a client chooses (submission id, reply id, Idempotency-Key): re-sending it is harmless."""
 
 AgencyAction = Literal[
-    "acknowledge", "forward", "follow_up", "refuse", "propose_resolution", "request_information"
+    "acknowledge",
+    "forward",
+    "follow_up",
+    "refuse",
+    "propose_resolution",
+    "request_information",
+    "request_extension",
 ]
 WorkReason = Literal[
     "disposed", "forwarded", "escalated", "reopened", "reporter_replied", "needs_disposition"
@@ -168,7 +182,13 @@ class AgencyReply(BaseModel):
         "explained, not_substantiated, referred_elsewhere, not_possible, duplicate",
     )
     unit_code: AgencyCode | None = Field(None, description="the work unit (forward)")
-    reason: ShortText | None = Field(None, description="why it is not your authority (refuse)")
+    reason: ShortText | None = Field(
+        None,
+        description="why it is not your authority (refuse), or needs more time (request_extension)",
+    )
+    extend_until: UtcDatetime | None = Field(
+        None, description="the follow-up deadline asked for (request_extension)"
+    )
     suggested_agency_code: AgencyCode | None = Field(None, description="who it belongs to (refuse)")
 
 

@@ -12,6 +12,7 @@ from events.base import DeadlineKind, Event, Tier
 from events.catalog import (
     ComplaintClosed,
     ComplaintResumed,
+    DeadlineExtended,
     DispositionAcknowledged,
     DispositionRefused,
     Escalated,
@@ -65,6 +66,8 @@ class _Reply:
     reason: str | None
     suggested_agency_code: str | None
     resolution_code: str | None = None
+    extend_until: datetime | None = None
+    limits: ExtensionLimits | None = None
 
 
 def decide_agency_reply(
@@ -81,6 +84,8 @@ def decide_agency_reply(
     suggested_agency_code: str | None = None,
     max_messages: int = 200,
     resolution_code: str | None = None,
+    extend_until: datetime | None = None,
+    limits: ExtensionLimits | None = None,
 ) -> list[Event]:
     """An agency acts on a complaint disposed to it: acknowledge, forward to one of its work
     units, post a follow-up, propose a resolution, or refuse ("not our authority"). At most
@@ -105,6 +110,8 @@ def decide_agency_reply(
         reason,
         suggested_agency_code,
         resolution_code,
+        extend_until,
+        limits,
     )
     return _AGENCY_ACTIONS[action](state, reply)
 
@@ -206,7 +213,55 @@ def _request_information(state: ComplaintState, reply: _Reply) -> list[Event]:
     return [InformationRequested(question=reply.message, requested_by=tier, paused_at=reply.now)]
 
 
+@dataclass(frozen=True)
+class ExtensionLimits:
+    """What the extension rule grants on its own (settings): how many, how long."""
+
+    count: int = 2
+    working_days: int = 10
+
+
+def _request_extension(state: ComplaintState, reply: _Reply) -> list[Event]:
+    """The rule grants an extension within the limits; beyond them only the national admin."""
+    limits = reply.limits or ExtensionLimits()
+    due = state.deadlines.get(DeadlineKind.FOLLOW_UP)
+    if not reply.reason or reply.extend_until is None:
+        field = "reason" if not reply.reason else "extend_until"
+        raise Refused(
+            "extension_incomplete",
+            "give the reason and the follow-up deadline you ask for (extend_until)",
+            field=field,
+            kind=RefusalKind.INVALID,
+        )
+    if due is None or reply.extend_until <= due:
+        raise Refused(
+            "not_later",
+            "extend_until must be after the current follow-up deadline",
+            field="extend_until",
+            kind=RefusalKind.INVALID,
+        )
+    length = reply.policy.calendar.working_days_between(due, reply.extend_until)
+    if state.extensions >= limits.count or length > limits.working_days:
+        raise Refused(
+            "extension_limit",
+            f"the rule grants at most {limits.count} extensions of {limits.working_days} "
+            "working days each; ask the national admin",
+            field="extend_until",
+            kind=RefusalKind.CONFLICT,
+        )
+    return [
+        DeadlineExtended(
+            deadline=DeadlineKind.FOLLOW_UP,
+            new_due=reply.extend_until,
+            justification=reply.reason,
+            requested_by=reply.agency,
+            granted_by="rule",
+        )
+    ]
+
+
 _AGENCY_ACTIONS: dict[str, Callable[[ComplaintState, _Reply], list[Event]]] = {
+    "request_extension": _request_extension,
     "request_information": _request_information,
     "acknowledge": _acknowledge,
     "forward": _forward,
@@ -221,6 +276,7 @@ _VERBS = {
     "propose_resolution": "follow up",
     "refuse": "refuse",
     "request_information": "request information",
+    "request_extension": "request an extension of",
 }
 
 

@@ -125,6 +125,10 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
             suggested_agency_code=reply.suggested_agency_code,
             max_messages=ports.settings.max_agency_messages,
             resolution_code=reply.resolution_code,
+            extend_until=reply.extend_until,
+            limits=domain.ExtensionLimits(
+                ports.settings.max_extensions, ports.settings.max_extension_working_days
+            ),
         ),
         actor=Actor(role="agency", id=cmd.agency),
         now=ports.clock.now,

@@ -86,6 +86,8 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
             count(payload.to_agency_code, "received")
         elif isinstance(payload, ev.DispositionRefused):
             count(payload.agency_code, "refused")
+        elif isinstance(payload, ev.DeadlineExtended):
+            count(payload.requested_by, "extended")
         elif isinstance(payload, ev.Rated) and state.agency_code:
             # The reporter's rating goes to the agency that handled it: how many ratings, and
             # their sum (the average is one division away).

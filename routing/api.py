@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.base import RegionCode, ShortText, Slug
+from events.base import RegionCode, ShortText, Slug, UtcDatetime
 from events.state import Status
 from routing import handlers as h
 from routing.domain import ArchiveReason
@@ -53,6 +53,11 @@ class RequestInformationBody(Body):
 
 class DisposeBody(Body):
     agency_code: str = Field(pattern=AGENCY_CODE)
+
+
+class ExtendBody(Body):
+    new_due: UtcDatetime = Field(description="the agency's new follow-up deadline")
+    justification: str = Field(min_length=1, max_length=300, pattern=r"^[^\x00]*$")
 
 
 def router(deps: RoutingDeps, keyring: KeyRing) -> APIRouter:
@@ -134,6 +139,13 @@ def command_router(deps: RoutingDeps) -> APIRouter:
         command = h.RequestInformation(
             complaint_id=complaint_id, idempotency_key=key, question=body.question
         )
+        return await _admin(deps, command)
+
+    @api.post("/extend")
+    async def extend(complaint_id: UUID, body: ExtendBody, key: IdempotencyKey = None) -> Answer:
+        """Extend the holding agency's follow-up deadline beyond what the extension rule
+        grants on its own (at most LAPOR_MAX_EXTENSIONS of LAPOR_MAX_EXTENSION_WORKING_DAYS)."""
+        command = h.Extend(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
         return await _admin(deps, command)
 
     @api.post("/confirm-resolution")

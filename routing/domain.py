@@ -13,6 +13,7 @@ from events.catalog import (
     ComplaintDeferred,
     ComplaintResumed,
     ComplaintVerified,
+    DeadlineExtended,
     Disposed,
     InformationRequested,
     Resolved,
@@ -131,6 +132,32 @@ def decide_request_information(
     _require(state, BEFORE_DISPOSITION, "request information on")
     return [
         InformationRequested(question=question, requested_by=Tier.NATIONAL_ADMIN, paused_at=now)
+    ]
+
+
+def decide_extend(
+    state: ComplaintState, *, new_due: datetime, justification: str, now: datetime
+) -> list[Event]:
+    """The national admin extends an agency's follow-up deadline beyond what the extension
+    rule grants on its own (recorded, with the reason, on the public timeline)."""
+    due = state.deadlines.get(DeadlineKind.FOLLOW_UP)
+    if due is None or state.agency_code is None or state.clocks_paused:
+        raise Refused("invalid_state", "only a running follow-up deadline can be extended")
+    if new_due <= max(due, now):
+        raise Refused(
+            "not_later",
+            "new_due must be after the current deadline",
+            field="new_due",
+            kind=RefusalKind.INVALID,
+        )
+    return [
+        DeadlineExtended(
+            deadline=DeadlineKind.FOLLOW_UP,
+            new_due=new_due,
+            justification=justification,
+            requested_by=state.agency_code,
+            granted_by="national_admin",
+        )
     ]
 
 

@@ -126,6 +126,14 @@ class Resume(AdminCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Extend(AdminCommand):
+    """Extend an agency's follow-up deadline beyond the rule's limits."""
+
+    new_due: datetime
+    justification: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConfirmResolution(AdminCommand):
     """Confirm a proposed resolution on the reporter's behalf."""
 
@@ -236,6 +244,18 @@ async def request_information(cmd: RequestInformation, deps: RoutingDeps) -> dic
     )
 
 
+async def extend(cmd: Extend, deps: RoutingDeps) -> dict[str, Any]:
+    """Grant an extension the rule would not: recorded with its reason."""
+    now = deps.ports.clock.now
+    return await _run_admin(
+        cmd,
+        deps,
+        lambda s: domain.decide_extend(
+            s, new_due=cmd.new_due, justification=cmd.justification, now=now()
+        ),
+    )
+
+
 async def confirm_resolution(cmd: ConfirmResolution, deps: RoutingDeps) -> dict[str, Any]:
     """Confirm a proposed resolution for a reporter who cannot (anonymous, no token)."""
     return await _run_admin(cmd, deps, domain.decide_confirm_resolution)
@@ -294,6 +314,7 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
     Resume: resume,
     RequestInformation: request_information,
     ConfirmResolution: confirm_resolution,
+    Extend: extend,
     Dispose: dispose,
     ShowCaseFile: show_case_file,
     ListQueue: list_queue,

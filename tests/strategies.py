@@ -32,6 +32,10 @@ BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "resolution_code": st.sampled_from(["fixed", "explained", "duplicate"]),
     "rule_id": st.sampled_from(["health-dki", "schools-prov"]),
 }
+BY_FIELD: dict[tuple[str, str], st.SearchStrategy[Any]] = {
+    ("DeadlineExtended", "requested_by"): st.none() | st.sampled_from(AGENCIES),
+}
+"""Strategies for one event type's field, where the name means something else elsewhere."""
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=30
 ).filter(lambda s: s.strip() != "")
@@ -72,7 +76,12 @@ def payloads(cls: type[Event]) -> st.SearchStrategy[Event]:
     """Valid instances of one event type."""
     fields = {}
     for name, info in cls.model_fields.items():
-        strategy = BY_NAME[name] if name in BY_NAME else _for_annotation(info.rebuild_annotation())
+        if (cls.__name__, name) in BY_FIELD:
+            strategy = BY_FIELD[cls.__name__, name]
+        elif name in BY_NAME:
+            strategy = BY_NAME[name]
+        else:
+            strategy = _for_annotation(info.rebuild_annotation())
         if not info.is_required():
             strategy = st.one_of(st.just(info.default), strategy)
         fields[name] = strategy

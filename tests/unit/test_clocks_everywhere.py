@@ -104,6 +104,11 @@ ACTIONS: dict[str, Action] = {
     ),
     "agency refuses": agency("refuse", reason="Bukan wewenang kami"),
     "agency asks": agency("request_information", message="Foto lokasinya?"),
+    "agency asks for time": lambda s, now: agency(
+        "request_extension",
+        reason="Menunggu anggaran",
+        extend_until=now + timedelta(days=9),
+    )(s, now),
     "reporter adds": reporter("add_information"),
     "reporter satisfied": reporter("satisfied"),
     "reporter not satisfied": reporter("not_satisfied"),

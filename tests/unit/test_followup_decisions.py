@@ -625,3 +625,50 @@ def test_a_reporter_comment_on_a_follow_up_restarts_the_silence_clock():
     assert deadlines(state, comment.reply_due + timedelta(minutes=1)) == [
         ComplaintClosed(reason="reporter_silence")
     ]
+
+
+def extension(state, until, reason="Menunggu anggaran perbaikan", count=2, days=10):
+    from followup.domain import ExtensionLimits
+
+    return decide_agency_reply(
+        state,
+        agency="kota-bandung",
+        action="request_extension",
+        registry=REGISTRY,
+        now=NOW,
+        policy=POLICY,
+        reason=reason,
+        extend_until=until,
+        limits=ExtensionLimits(count, days),
+    )
+
+
+def test_the_rule_grants_an_extension_within_its_limits():
+    state = given(*AT_BANDUNG)
+    until = POLICY.calendar.add_working_days(FOLLOW_UP_DUE, 5)
+    [extended] = extension(state, until)
+    assert extended == DeadlineExtended(
+        deadline=DeadlineKind.FOLLOW_UP,
+        new_due=until,
+        justification="Menunggu anggaran perbaikan",
+        requested_by="kota-bandung",
+        granted_by="rule",
+    )
+    after = given(*AT_BANDUNG, extended)
+    assert after.deadlines[DeadlineKind.FOLLOW_UP] == until and after.extensions == 1
+    assert deadlines(after, LATE) == []  # the old deadline no longer escalates
+
+
+def test_the_rule_refuses_too_many_or_too_long_extensions():
+    state = given(*AT_BANDUNG)
+    too_long = POLICY.calendar.add_working_days(FOLLOW_UP_DUE, 11)
+    with refused("extension_limit", field="extend_until"):
+        extension(state, too_long)
+    first = extension(state, POLICY.calendar.add_working_days(FOLLOW_UP_DUE, 2))
+    again = given(*AT_BANDUNG, *first)
+    with refused("extension_limit", field="extend_until"):
+        extension(again, POLICY.calendar.add_working_days(FOLLOW_UP_DUE, 4), count=1)
+    with refused("not_later", status=422, field="extend_until"):
+        extension(state, FOLLOW_UP_DUE)
+    with refused("extension_incomplete", status=422, field="reason"):
+        extension(state, too_long, reason=None)

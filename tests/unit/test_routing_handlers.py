@@ -15,6 +15,7 @@ from routing.handlers import (
     ConfirmResolution,
     Defer,
     Dispose,
+    Extend,
     ListQueue,
     RequestInformation,
     RestoreQueues,
@@ -46,6 +47,7 @@ def test_every_command_has_a_handler():
         Resume,
         RequestInformation,
         ConfirmResolution,
+        Extend,
         Dispose,
         ShowCaseFile,
         ListQueue,
@@ -216,3 +218,29 @@ async def test_the_national_admin_confirms_a_resolution_for_an_anonymous_reporte
     assert resolved == [ev.Resolved(resolution_code="fixed", confirmed_by="national_admin")]
     with pytest.raises(Refused):
         await handle(ConfirmResolution(complaint_id=complaint), system.routing)
+
+
+async def test_the_national_admin_extends_beyond_the_rule_and_it_shows_on_the_timeline():
+    from datetime import timedelta
+
+    from intake.handlers import ShowComplaint
+
+    system = fake_system()
+    complaint = await filed(system)
+    [_, _, disposed_event] = await system.store.read_stream(complaint)
+    new_due = disposed_event.payload.follow_up_due + timedelta(days=30)
+    await handle(
+        Extend(complaint_id=complaint, new_due=new_due, justification="Menunggu anggaran"),
+        system.routing,
+    )
+    stream = await system.store.read_stream(complaint)
+    extended = stream[-1].payload
+    assert isinstance(extended, ev.DeadlineExtended)
+    assert (extended.granted_by, extended.requested_by) == ("national_admin", "kota-bandung")
+    tracking = stream[0].payload.tracking_id
+    view = await intake(ShowComplaint(tracking, None), system.intake)
+    assert "complaint.deadline_extended" in [e["event"] for e in view["timeline"]]
+    with pytest.raises(Refused):  # not later than what runs now
+        await handle(
+            Extend(complaint_id=complaint, new_due=new_due, justification="Lagi"), system.routing
+        )
