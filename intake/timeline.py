@@ -48,6 +48,15 @@ def _entry(envelope: Envelope, registry: Registry) -> dict[str, Any]:
         entry["missed"] = payload.deadline.value
     if isinstance(payload, ev.ReporterReplied) and payload.satisfied is not None:
         entry["satisfied"] = payload.satisfied
+    if isinstance(payload, ev.FollowUpPosted | ev.Resolved) and payload.resolution_code:
+        entry["resolution_code"] = payload.resolution_code
+    if isinstance(payload, ev.Resolved):
+        entry["confirmed_by"] = payload.confirmed_by
+    if isinstance(payload, ev.DeadlineExtended):
+        entry["new_due"] = format_time(payload.new_due)
+        entry["granted_by"] = payload.granted_by
+    if isinstance(payload, ev.Rated):
+        entry["rating"] = payload.rating  # the comment is the reporter's words: not public
     if isinstance(payload, ev.ComplaintClosed | ev.ComplaintArchived):
         entry["reason"] = getattr(payload, "reason", None) or getattr(payload, "reason_code", None)
     return entry
@@ -74,5 +83,8 @@ def public_timeline(
         "agency": _agency(registry, state.agency_code),
         "filed_at": format_time(state.filed_at) if state.filed_at else None,
         "deadlines": {kind.value: format_time(due) for kind, due in state.deadlines.items()},
+        "clocks_paused": state.clocks_paused,
+        "resolution_code": state.resolution_code,
+        "rating": state.rating,
         "timeline": [_entry(e, registry) for e in envelopes],
     }

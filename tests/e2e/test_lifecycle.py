@@ -748,3 +748,98 @@ async def test_debians_kcat_files_on_the_intake_topic_and_reads_an_agency_queue(
     item = await poll_until(work_item, what="the work item read with kcat")
     assert item["reason"] == "disposed" and item["queue"] == system.topic("agency.kota-bandung")
     assert item["reporter"]["name"] == "Siti Rahayu"
+
+
+async def reporter_says(client, system, filed, **body):
+    response = await client.post(
+        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}/replies",
+        json=body,
+        headers={"X-Access-Token": filed["access_token"]},
+    )
+    return response
+
+
+async def test_a_proposed_resolution_rests_until_the_reporter_confirms_and_rates_it(system, client):
+    filed = await file(client, system, title="Lampu taman mati")
+    await wait_status(client, system, filed, "disposed")
+    await agency_reply(
+        client,
+        system,
+        filed,
+        "kota-bandung",
+        action="propose_resolution",
+        message="Lampu sudah diganti",
+        resolution_code="fixed",
+    )
+    resting = await wait_status(client, system, filed, "resolved")
+    assert resting["resolution_code"] == "fixed" and "reporter_reply" in resting["deadlines"]
+    early = await reporter_says(client, system, filed, action="rate")
+    assert early.status_code == 422 and early.json()["errors"][0]["field"] == "rating"
+    confirmed = await reporter_says(client, system, filed, action="satisfied")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "closed"
+    rated = await reporter_says(client, system, filed, action="rate", rating=5, message="Cepat")
+    assert rated.status_code == 200 and rated.json()["rating"] == 5
+    timeline = rated.json()["timeline"]
+    resolved = next(e for e in timeline if e["event"] == "complaint.resolved")
+    assert (resolved["resolution_code"], resolved["confirmed_by"]) == ("fixed", "reporter")
+    assert timeline[-1] == {**timeline[-1], "event": "complaint.rated", "rating": 5}
+    assert "Cepat" not in json.dumps(timeline)  # the reporter's words stay private
+    again = await reporter_says(client, system, filed, action="rate", rating=1)
+    assert again.status_code == 409 and again.json()["error"] == "already_rated"
+
+
+async def test_an_agency_extends_its_deadline_and_asks_the_reporter(system, client):
+    from datetime import UTC, datetime, timedelta
+
+    filed = await file(client, system, title="Saluran air tersumbat")
+    await wait_status(client, system, filed, "disposed")
+    until = datetime.now(UTC) + timedelta(days=9)
+    granted = await agency_reply(
+        client,
+        system,
+        filed,
+        "kota-bandung",
+        action="request_extension",
+        reason="Menunggu alat berat",
+        extend_until=until.isoformat(),
+    )
+    assert granted["events"] == ["complaint.deadline_extended"]
+    beyond = await client.post(
+        f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}/replies",
+        json={
+            "action": "request_extension",
+            "reason": "Lama sekali",
+            "extend_until": (until + timedelta(days=60)).isoformat(),
+        },
+        headers=key("kota-bandung"),
+    )
+    assert beyond.status_code == 409 and beyond.json()["error"] == "extension_limit"
+    by_admin = await client.post(
+        f"{system.url('routing')}/v1/complaints/{filed['complaint_id']}/extend",
+        json={
+            "new_due": (until + timedelta(days=60)).isoformat(),
+            "justification": "Perbaikan besar disetujui",
+        },
+        headers=ADMIN,
+    )
+    assert by_admin.status_code == 200, by_admin.text
+    view = await status_of(client, system, filed)
+    extensions = [e for e in view["timeline"] if e["event"] == "complaint.deadline_extended"]
+    assert [e["granted_by"] for e in extensions] == ["rule", "national_admin"]
+
+    await agency_reply(
+        client,
+        system,
+        filed,
+        "kota-bandung",
+        action="request_information",
+        message="Di gang yang mana?",
+    )
+    paused = await wait_status(client, system, filed, "awaiting_reporter")
+    assert paused["clocks_paused"] is True
+    answered = await reporter_says(
+        client, system, filed, action="add_information", message="Gang Mawar"
+    )
+    assert answered.status_code == 200
+    back = await wait_status(client, system, filed, "disposed")  # not back to verification
+    assert back["agency"]["code"] == "kota-bandung" and back["clocks_paused"] is False
