@@ -9,6 +9,7 @@ clock forward (never possible in production).
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -107,14 +108,21 @@ class Demo:
         )
         response.raise_for_status()
 
-    def reporter(self, name: str, action: str, message: str | None = None) -> None:
+    def reporter(
+        self, name: str, action: str, message: str | None = None, rating: int | None = None
+    ) -> None:
         filed = self.filed[name]
         response = self._post(
             f"{self.urls['intake']}/v1/complaints/{filed['tracking_id']}/replies",
-            json={"action": action, "message": message},
+            json={"action": action, "message": message, "rating": rating},
             headers={"X-Access-Token": filed["access_token"]},
         )
         response.raise_for_status()
+
+    def past_the_follow_up(self, name: str, days: float) -> str:
+        """`days` after the complaint's running follow-up deadline, as ISO 8601."""
+        due = datetime.fromisoformat(self.status(name)["deadlines"]["follow_up"])
+        return (due + timedelta(days=days)).isoformat()
 
     def advance(self, days: float) -> None:
         response = self.http.post(
@@ -235,6 +243,19 @@ def _file_for_agencies(demo: Demo) -> None:
         region_code="32.73",
     )
     demo.file("resolved", title="Tagihan BPJS ganda", category="jkn", region_code="35.78")
+    demo.file(
+        "awaiting-confirmation",
+        title="Trotoar rusak di depan pasar",
+        category="jalan",
+        region_code="32.73",
+    )
+    demo.file("extended", title="Drainase jalan protokol", category="jalan", region_code="32.73")
+    demo.file(
+        "asked-by-agency",
+        title="Pohon tumbang menutup jalan",
+        category="jalan",
+        region_code="32.73",
+    )
 
 
 def _agencies_act(demo: Demo) -> None:
@@ -281,6 +302,30 @@ def _agencies_act(demo: Demo) -> None:
         "bpjs-kesehatan",
         action="propose_resolution",
         message="Tagihan ganda dibatalkan.",
+        resolution_code="fixed",
     )
-    demo.wait("resolved", "followed_up")
+    demo.wait("resolved", "resolved")
     demo.reporter("resolved", "satisfied", "Terima kasih, sudah beres.")
+    demo.reporter("resolved", "rate", "Cepat ditangani.", rating=5)
+    # Resting as resolved until the reporter confirms, disputes or stays silent.
+    demo.agency(
+        "awaiting-confirmation",
+        "kota-bandung",
+        action="propose_resolution",
+        message="Trotoar sudah diperbaiki.",
+        resolution_code="fixed",
+    )
+    demo.wait("extended", "disposed")
+    demo.agency(
+        "extended",
+        "kota-bandung",
+        action="request_extension",
+        reason="Menunggu alat berat dari provinsi",
+        extend_until=demo.past_the_follow_up("extended", days=3),
+    )
+    demo.agency(
+        "asked-by-agency",
+        "kota-bandung",
+        action="request_information",
+        message="Di sisi jalan yang mana pohonnya?",
+    )
