@@ -119,6 +119,7 @@ def decide_reporter_reply(
     policy: DeadlinePolicy,
     max_messages: int = 20,
     rating: int | None = None,
+    max_reopens: int = 3,
 ) -> list[Event]:
     """The reporter answers: adds information, confirms the follow-up or the proposed
     resolution (resolved, then closed), disputes it (reopened), withdraws the complaint, rates
@@ -170,6 +171,13 @@ def decide_reporter_reply(
                 Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="reporter"),
                 ComplaintClosed(reason="resolved"),
             ]
+        if state.reopen_count >= max_reopens:
+            raise Refused(
+                "reopen_limit",
+                f"this complaint was reopened {state.reopen_count} times already; after the "
+                "resolution deadline the reporter may ask for the Ombudsman",
+                kind=RefusalKind.CONFLICT,
+            )
         return [
             ReporterReplied(satisfied=False, message=message),
             ComplaintReopened(

@@ -117,6 +117,9 @@ class PlatformSettings(BaseSettings):
     silence_working_days: int = Field(10, ge=1, le=120, description="auto-close after follow-up")
     resolution_days: int = Field(60, ge=1, le=365, description="calendar days to resolve")
     max_refusals: int = Field(2, ge=1, le=10, description="then the national admin disposes")
+    max_reopens: int = Field(
+        3, ge=0, le=20, description="times a reporter's dispute reopens one complaint"
+    )
     max_extensions: int = Field(
         2, ge=0, le=10, description="follow-up extensions the rule grants an agency, per complaint"
     )

@@ -672,3 +672,15 @@ def test_the_rule_refuses_too_many_or_too_long_extensions():
         extension(state, FOLLOW_UP_DUE)
     with refused("extension_incomplete", status=422, field="reason"):
         extension(state, too_long, reason=None)
+
+
+def test_reopens_are_bounded():
+    reopened = ComplaintReopened(reason="tidak puas", follow_up_due=FOLLOW_UP_DUE)
+    again = FollowUpPosted(agency_code="kota-bandung", message="Lagi", reply_due=REPLY_DUE)
+    state = given(*FOLLOWED_UP, reopened, again, reopened, again)
+    assert state.reopen_count == 2
+    assert reporter(state, "not_satisfied")  # the third is allowed with the default of 3
+    with refused("reopen_limit"):
+        decide_reporter_reply(
+            state, action="not_satisfied", message=None, now=NOW, policy=POLICY, max_reopens=2
+        )
