@@ -323,13 +323,7 @@ async def show_complaint(cmd: ShowComplaint, deps: IntakeDeps) -> dict[str, Any]
 async def reply_as_reporter(cmd: ReplyAsReporter, deps: IntakeDeps) -> dict[str, Any]:
     """The reporter's answer, applied once per Idempotency-Key; returns the public view."""
     ports = deps.ports
-    state, _, is_reporter = await _visible(deps, cmd.tracking_id, cmd.token)
-    if not is_reporter:
-        raise Refused(
-            "unauthenticated",
-            "the reporter's access token is required",
-            kind=RefusalKind.UNAUTHENTICATED,
-        )
+    state = await _as_reporter(deps, cmd.tracking_id, cmd.token)
     assert state.complaint_id is not None
     await ports.clock.refresh()
     idempotency = (
@@ -358,21 +352,22 @@ async def reply_as_reporter(cmd: ReplyAsReporter, deps: IntakeDeps) -> dict[str,
     return public_timeline(outcome.state, stream, ports.registry)
 
 
-async def _reporter_state(deps: IntakeDeps, tracking_id: str, token: str | None) -> UUID:
-    _, _, is_reporter = await _visible(deps, tracking_id, token)
-    complaint_id = await deps.ports.store.find_by_tracking_id(tracking_id)
-    if not is_reporter or complaint_id is None:
+async def _as_reporter(deps: IntakeDeps, tracking_id: str, token: str | None) -> ComplaintState:
+    """The complaint, for its reporter only (401 without a valid token)."""
+    state, _, is_reporter = await _visible(deps, tracking_id, token)
+    if not is_reporter:
         raise Refused(
             "unauthenticated",
             "the reporter's access token is required",
             kind=RefusalKind.UNAUTHENTICATED,
         )
-    return complaint_id
+    return state
 
 
 async def rotate_token(cmd: RotateToken, deps: IntakeDeps) -> str:
     """A new token for the reporter; every earlier one stops working."""
-    complaint_id = await _reporter_state(deps, cmd.tracking_id, cmd.token)
+    complaint_id = (await _as_reporter(deps, cmd.tracking_id, cmd.token)).complaint_id
+    assert complaint_id is not None
     await deps.ports.clock.refresh()
     token = new_access_token()
     await _issue(deps, complaint_id, token, tx=None, revoke_others=True)
@@ -381,8 +376,8 @@ async def rotate_token(cmd: RotateToken, deps: IntakeDeps) -> str:
 
 async def revoke_token(cmd: RevokeToken, deps: IntakeDeps) -> None:
     """The presented token stops working."""
-    complaint_id = await _reporter_state(deps, cmd.tracking_id, cmd.token)
-    assert cmd.token is not None
+    complaint_id = (await _as_reporter(deps, cmd.tracking_id, cmd.token)).complaint_id
+    assert complaint_id is not None and cmd.token is not None
     await deps.tokens.revoke(complaint_id, cmd.token, deps.ports.clock.now())
 
 

@@ -17,7 +17,7 @@ from services.platform.consumer import InFlight, Progress
 from services.platform.db import create_pool
 from services.platform.eventstore import PostgresEventStore
 from services.platform.policy import deadline_policy
-from services.platform.ports import Ports
+from services.platform.ports import Ports, Publisher
 from services.platform.settings import Endpoints, PlatformSettings
 from services.platform.vault import EncryptedVault
 
@@ -55,19 +55,10 @@ class Runtime:
             )
         )
         await publisher.start()
-        # Only an adjustable clock (development, test) has an offset to read; in production
-        # "now" is the system time and costs no query.
-        clock = PlatformClock(pool if settings.adjustable_clock else None)
+        ports = database_ports(pool, settings, publisher, registry)
+        clock = ports.clock
+        assert isinstance(clock, PlatformClock)
         await clock.listen(endpoints.database_url)
-        ports = Ports(
-            store=PostgresEventStore(pool),
-            clock=clock,
-            publisher=publisher,
-            vault=EncryptedVault(pool, settings.master_key.get_secret_value()),
-            registry=registry,
-            policy=deadline_policy(settings),
-            settings=settings,
-        )
         return cls(
             name, settings, endpoints, pool, publisher, clock, ports, KeyRing(settings, registry)
         )
@@ -90,3 +81,21 @@ class Runtime:
             return {"ready": ready, "workers": workers, "stalled_s": stalled}
 
         return check
+
+
+def database_ports(
+    pool: asyncpg.Pool, settings: PlatformSettings, publisher: Publisher, registry: Registry
+) -> Ports:
+    """The ports over one PostgreSQL pool: the event store, the platform clock, the vault (a
+    process's runtime, and the command line's one-off commands)."""
+    return Ports(
+        store=PostgresEventStore(pool),
+        # Only an adjustable clock (development, test) has an offset to read; in production
+        # "now" is the system time and costs no query.
+        clock=PlatformClock(pool if settings.adjustable_clock else None),
+        publisher=publisher,
+        vault=EncryptedVault(pool, settings.master_key.get_secret_value()),
+        registry=registry,
+        policy=deadline_policy(settings),
+        settings=settings,
+    )

@@ -270,33 +270,21 @@ def erase_personal_data(
     from intake.store import TokenTable
     from services.kernel.refusals import Refused
     from services.kernel.registry import load_registry
-    from services.platform.clock import PlatformClock
-    from services.platform.eventstore import PostgresEventStore
-    from services.platform.policy import deadline_policy
-    from services.platform.ports import Ports
-    from services.platform.vault import EncryptedVault
+    from services.platform.runtime import database_ports
 
     settings = PlatformSettings()
 
     async def erase() -> dict[str, object]:
         async with database(settings) as pool:
-            store = PostgresEventStore(pool)
+            # Appends reach Kafka through the outbox: nothing to publish directly.
+            ports = database_ports(pool, settings, _NoPublishing(), load_registry())
             if complaint.startswith("lpr-"):
-                found = await store.find_by_tracking_id(complaint)
+                found = await ports.store.find_by_tracking_id(complaint)
                 if found is None:
                     raise Refused("not_found", f"no complaint with tracking id {complaint}")
                 complaint_id = found
             else:
                 complaint_id = UUID(complaint)
-            ports = Ports(
-                store=store,
-                clock=PlatformClock(pool if settings.adjustable_clock else None),
-                publisher=_NoPublishing(),  # appends reach Kafka through the outbox
-                vault=EncryptedVault(pool, settings.master_key.get_secret_value()),
-                registry=load_registry(),
-                policy=deadline_policy(settings),
-                settings=settings,
-            )
             command = ErasePersonalData(complaint_id, f"cli:{operator}")
             done: dict[str, object] = await handle(command, wire(ports, TokenTable(pool)))
             return done

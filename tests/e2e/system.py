@@ -297,5 +297,40 @@ def complaint_body(**fields: Any) -> dict[str, Any]:
     return body
 
 
-async def http() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=30)
+async def file(client: httpx.AsyncClient, system: System, **fields: Any) -> dict[str, Any]:
+    """File a complaint over HTTP as its channel (web unless named); 201 or the test fails."""
+    response = await client.post(
+        f"{system.url('intake')}/v1/complaints",
+        json=complaint_body(**fields),
+        headers=as_channel(fields.get("channel", "web")),
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def status_of(
+    client: httpx.AsyncClient, system: System, filed: dict[str, Any]
+) -> dict[str, Any]:
+    """The reporter's view of a filed complaint."""
+    response = await client.get(
+        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}",
+        headers={"X-Access-Token": filed["access_token"]},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def wait_status(
+    client: httpx.AsyncClient,
+    system: System,
+    filed: dict[str, Any],
+    *statuses: str,
+    timeout_s: float = 30,
+) -> dict[str, Any]:
+    """The reporter's view once the complaint is in one of `statuses`."""
+
+    async def check():
+        view = await status_of(client, system, filed)
+        return view if view["status"] in statuses else None
+
+    return await poll_until(check, timeout_s=timeout_s, what=f"status {statuses}")

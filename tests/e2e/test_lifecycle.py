@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import uuid
 
-import httpx
 import pytest
 
 from services.platform.auth import sign
@@ -20,11 +19,14 @@ from tests.e2e.system import (
     TopicReader,
     as_channel,
     complaint_body,
+    file,
     key,
     poll_until,
     publish,
     signed,
     started_system,
+    status_of,
+    wait_status,
 )
 
 
@@ -32,39 +34,6 @@ from tests.e2e.system import (
 def system():
     with started_system("e2e") as running:
         yield running
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield http
-
-
-async def file(client, system, **fields):
-    response = await client.post(
-        f"{system.url('intake')}/v1/complaints",
-        json=complaint_body(**fields),
-        headers=as_channel(fields.get("channel", "web")),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def status_of(client, system, filed):
-    response = await client.get(
-        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}",
-        headers={"X-Access-Token": filed["access_token"]},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def wait_status(client, system, filed, *statuses, timeout_s=30):
-    async def check():
-        view = await status_of(client, system, filed)
-        return view if view["status"] in statuses else None
-
-    return await poll_until(check, timeout_s=timeout_s, what=f"status {statuses}")
 
 
 async def wait_held(client, system, filed, agency):

@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import uuid
 
-import httpx
 import pytest
 
 from tests.e2e.system import (
     TopicReader,
-    as_channel,
-    complaint_body,
+    file,
     key,
     poll_until,
     started_system,
+    wait_status,
 )
 
 AUDITOR = {"X-API-Key": "demo-auditor-bpk"}
@@ -28,37 +27,11 @@ def system():
         yield running
 
 
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield http
-
-
-async def file(client, system, **fields):
-    response = await client.post(
-        f"{system.url('intake')}/v1/complaints",
-        json=complaint_body(**fields),
-        headers=as_channel("web"),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def wait_disposed(client, system, filed, timeout_s=60):
-    url = f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}"
-
-    async def disposed():
-        view = await client.get(url, headers={"X-Access-Token": filed["access_token"]})
-        return view.json()["status"] == "disposed"
-
-    await poll_until(disposed, timeout_s=timeout_s, what=f"{filed['tracking_id']} disposed")
-
-
 async def test_one_reporter_cannot_stall_routing_for_everyone(system, client):
     """Once, ~55 long comments made a work item pass the producer's 1 MB limit and routing
     retried it forever, disposing nothing more while /readyz said ready."""
     filed = await file(client, system, title="Jalan rusak, komentar panjang")
-    await wait_disposed(client, system, filed)
+    await wait_status(client, system, filed, "disposed", timeout_s=60)
     url = f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}/replies"
     token = {"X-Access-Token": filed["access_token"]}
     answers = []
@@ -85,14 +58,14 @@ async def test_one_reporter_cannot_stall_routing_for_everyone(system, client):
     assert item["case_file_path"] == f"/v1/complaints/{filed['complaint_id']}"
 
     other = await file(client, system, title="Lampu jalan mati")
-    await wait_disposed(client, system, other, timeout_s=30)
+    await wait_status(client, system, other, "disposed", timeout_s=30)
     ready = await client.get(f"{system.url('routing')}/readyz")
     assert ready.status_code == 200 and ready.json()["stalled_s"] == {}
 
 
 async def test_contact_reads_are_logged_and_erasure_works_from_the_command_line(system, client):
     filed = await file(client, system, title="Pungli di loket", category="jalan")
-    await wait_disposed(client, system, filed)
+    await wait_status(client, system, filed, "disposed", timeout_s=60)
     case = f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}"
     seen = await client.get(case, headers=key("kota-bandung"))
     assert seen.status_code == 200 and seen.json()["reporter"]["name"] == "Budi Santoso"
