@@ -65,7 +65,9 @@ class DeadlineKind(StrEnum):
     VERIFICATION = "verification"  # verify and dispose: 3 working days
     FOLLOW_UP = "follow_up"  # agency's first follow-up: 5 working days after disposition
     REPORTER_REPLY = "reporter_reply"  # silence after a follow-up: auto-close after 10 days
-    RESOLUTION = "resolution"  # maximum resolution time: 60 days
+    RESOLUTION = "resolution"  # maximum resolution time: 60 days, then the Ombudsman
+    APPEAL_REVIEW = "appeal_review"  # the reviewer's decision on an appeal: 5 working days
+    OMBUDSMAN_FINDINGS = "ombudsman_findings"  # the Ombudsman's findings: watched, 30 working days
 
 
 class Tier(StrEnum):

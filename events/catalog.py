@@ -264,15 +264,76 @@ class ComplaintClosed(Event):
     event_type = "complaint.closed"
 
     reason: Literal["resolved", "reporter_silence", "withdrawn"]
+    appeal_until: UtcDatetime | None = Field(
+        None,
+        description="until when the reporter may appeal the closure (absent on older events "
+        "and after a withdrawal)",
+    )
+
+
+class Appealed(Event):
+    """intake, when the reporter appeals a closure within the appeal window: a reviewer above
+    the agency (the province for a regency or city, the national admin otherwise) decides."""
+
+    event_type = "complaint.appealed"
+
+    reviewer_tier: Tier
+    reviewer_code: AgencyCode | None = Field(
+        None, description="the reviewing province; None when the national admin reviews"
+    )
+    review_due: UtcDatetime
+
+
+class AppealDecided(Event):
+    """routing (the national admin) or followup (a reviewing province): the closure is upheld
+    (closed again, for good), or the complaint is reopened with a new owner and a fresh
+    follow-up clock."""
+
+    event_type = "complaint.appeal_decided"
+
+    outcome: Literal["upheld", "reopened"]
+    reviewer_tier: Tier
+    reviewer_code: AgencyCode | None = None
+    reason: ShortText
+    agency_code: AgencyCode | None = Field(None, description="the new owner (reopened)")
+    follow_up_due: UtcDatetime | None = Field(None, description="its clock (reopened)")
 
 
 class ReferredToOmbudsman(Event):
-    """followup, when a complaint unresolved after 60 days is taken over by Ombudsman RI."""
+    """intake (the reporter asks, after the resolution deadline) or followup's scan (the
+    resolution deadline passed): Ombudsman RI takes the complaint over on its own queue."""
 
     event_type = "complaint.referred_to_ombudsman"
 
-    consent_given_at: UtcDatetime
+    reason: Literal["reporter_request", "resolution_limit"] = Field(
+        "reporter_request", description="who asked (older events: always the reporter)"
+    )
+    consent_given_at: UtcDatetime | None = Field(
+        None,
+        description="when the reporter consented; None for a referral on the deadline alone "
+        "(the Ombudsman then gets no contact details)",
+    )
     days_open: int = Field(ge=0)
+    ombudsman_code: AgencyCode | None = Field(
+        None, description="the Ombudsman's principal (absent on older events)"
+    )
+    findings_due: UtcDatetime | None = Field(
+        None, description="when the national admin expects the Ombudsman's findings"
+    )
+
+
+class OmbudsmanFindingsIssued(Event):
+    """followup, when the Ombudsman reports on a referred complaint: an interim note, or its
+    final findings, which end the complaint on the national side."""
+
+    event_type = "complaint.ombudsman_findings_issued"
+
+    stage: Literal["interim", "final"]
+    outcome: (
+        Literal["maladministration", "no_maladministration", "resolved_by_mediation", "other"]
+        | None
+    ) = Field(None, description="the final findings' conclusion")
+    message: LongText
 
 
 class PersonalDataErased(Event):
@@ -303,7 +364,10 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     Resolved,
     Rated,
     ComplaintClosed,
+    Appealed,
+    AppealDecided,
     ReferredToOmbudsman,
+    OmbudsmanFindingsIssued,
     PersonalDataErased,
 )
 """The current version of every event type, in lifecycle order."""

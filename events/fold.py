@@ -226,6 +226,13 @@ def _(e: ev.ComplaintReopened, s: ComplaintState) -> Changes:
 
 @_apply.register
 def _(e: ev.Escalated, s: ComplaintState) -> Changes:
+    if e.deadline is DeadlineKind.APPEAL_REVIEW:
+        # A reviewer that let an appeal lie: the appeal moves up, and stays an appeal.
+        return dict(
+            agency_code=e.to_agency_code,
+            acknowledged=False,
+            deadlines=_set(s.deadlines, appeal_review=e.new_due),
+        )
     return dict(
         status=Status.ESCALATED,
         escalation_level=s.escalation_level + 1,
@@ -261,12 +268,66 @@ def _(e: ev.Rated, s: ComplaintState) -> Changes:
 
 @_apply.register
 def _(e: ev.ComplaintClosed, s: ComplaintState) -> Changes:
-    return dict(status=Status.CLOSED, closed_reason=e.reason, deadlines=_NONE)
+    return dict(
+        status=Status.CLOSED, closed_reason=e.reason, deadlines=_NONE, appeal_until=e.appeal_until
+    )
+
+
+@_apply.register
+def _(e: ev.Appealed, s: ComplaintState) -> Changes:
+    return dict(
+        status=Status.APPEALED,
+        agency_code=e.reviewer_code,  # None: the national admin reviews
+        unit_code=None,
+        acknowledged=False,
+        appeals=s.appeals + 1,
+        appeal_until=None,  # one appeal per closure
+        deadlines=MappingProxyType({DeadlineKind.APPEAL_REVIEW: e.review_due}),
+    )
+
+
+@_apply.register
+def _(e: ev.AppealDecided, s: ComplaintState) -> Changes:
+    if e.outcome == "upheld":  # closed again, for good
+        return dict(status=Status.CLOSED, deadlines=_NONE, appeal_until=None)
+    return dict(
+        status=Status.DISPOSED,
+        agency_code=e.agency_code,
+        unit_code=None,
+        acknowledged=False,
+        dispositions=s.dispositions + 1,
+        reopen_count=s.reopen_count + 1,
+        closed_reason=None,
+        resolution_code=None,
+        last_reporter_satisfied=None,
+        deadlines=_set(_NONE, follow_up=e.follow_up_due),
+    )
 
 
 @_apply.register
 def _(e: ev.ReferredToOmbudsman, s: ComplaintState) -> Changes:
-    return dict(status=Status.REFERRED_TO_OMBUDSMAN, deadlines=_NONE)
+    return dict(
+        status=Status.REFERRED_TO_OMBUDSMAN,
+        **_UNPAUSED,  # the Ombudsman's clock runs from now
+        agency_code=e.ombudsman_code,
+        unit_code=None,
+        acknowledged=False,
+        referral_reason=e.reason,
+        deadlines=_set(_NONE, ombudsman_findings=e.findings_due),
+    )
+
+
+@_apply.register
+def _(e: ev.OmbudsmanFindingsIssued, s: ComplaintState) -> Changes:
+    if e.stage == "interim":
+        return dict(agency_messages=s.agency_messages + 1)
+    return dict(
+        status=Status.CLOSED,
+        closed_reason=f"ombudsman_{e.outcome or 'other'}",
+        agency_messages=s.agency_messages + 1,
+        deadlines=_NONE,
+        appeal_until=None,  # the Ombudsman's findings are not appealed here
+    )
 
 
 @_apply.register

@@ -33,9 +33,22 @@ AgencyAction = Literal[
     "propose_resolution",
     "request_information",
     "request_extension",
+    "uphold_closure",
+    "reopen",
+    "interim_findings",
+    "final_findings",
 ]
+"""What an agency may do; `uphold_closure` and `reopen` are a reviewing province's answers to an
+appeal, `interim_findings` and `final_findings` the Ombudsman's on a referral."""
 WorkReason = Literal[
-    "disposed", "forwarded", "escalated", "reopened", "reporter_replied", "needs_disposition"
+    "disposed",
+    "forwarded",
+    "escalated",
+    "reopened",
+    "reporter_replied",
+    "needs_disposition",
+    "appealed",
+    "referred_to_ombudsman",
 ]
 
 
@@ -173,8 +186,9 @@ class AgencyReply(BaseModel):
     action: AgencyAction
     message: LongText | None = Field(
         None,
-        description="the follow-up (follow_up, propose_resolution), or the question to the "
-        "reporter (request_information: the clocks pause until the answer)",
+        description="the follow-up (follow_up, propose_resolution), the question to the "
+        "reporter (request_information: the clocks pause until the answer), or the Ombudsman's "
+        "findings (interim_findings, final_findings)",
     )
     resolution_code: Slug | None = Field(
         None,
@@ -184,8 +198,16 @@ class AgencyReply(BaseModel):
     unit_code: AgencyCode | None = Field(None, description="the work unit (forward)")
     reason: ShortText | None = Field(
         None,
-        description="why it is not your authority (refuse), or needs more time (request_extension)",
+        description="why it is not your authority (refuse), needs more time "
+        "(request_extension), or why an appeal is upheld or reopened (uphold_closure, reopen)",
     )
+    assign_to: AgencyCode | None = Field(
+        None, description="the agency that takes an appealed complaint up again (reopen)"
+    )
+    outcome: (
+        Literal["maladministration", "no_maladministration", "resolved_by_mediation", "other"]
+        | None
+    ) = Field(None, description="the conclusion of the Ombudsman's final_findings")
     extend_until: UtcDatetime | None = Field(
         None, description="the follow-up deadline asked for (request_extension)"
     )

@@ -27,12 +27,14 @@ class Status(StrEnum):
     IN_FOLLOW_UP = "in_follow_up"
     ESCALATED = "escalated"
     RESOLVED = "resolved"
+    APPEALED = "appealed"
     CLOSED = "closed"
     REFERRED_TO_OMBUDSMAN = "referred_to_ombudsman"
 
 
-TERMINAL = frozenset({Status.ARCHIVED, Status.CLOSED, Status.REFERRED_TO_OMBUDSMAN})
-"""States from which no clock runs and no further work is expected."""
+TERMINAL = frozenset({Status.ARCHIVED, Status.CLOSED})
+"""States from which no clock runs and no further work is expected (a closed complaint may
+still be appealed within its window, which opens a new chapter)."""
 
 _NO_DEADLINES: Mapping[DeadlineKind, datetime] = MappingProxyType({})
 
@@ -75,6 +77,9 @@ class ComplaintState:
     rating: int | None = None  # the reporter's 1-5 rating of the handling, once
     resolution_code: str | None = None
     closed_reason: str | None = None
+    appeal_until: datetime | None = None  # a closure may be appealed until then (None: final)
+    appeals: int = 0
+    referral_reason: str | None = None  # why the Ombudsman has it
     filed_at: datetime | None = None
     last_event_at: datetime | None = None
 

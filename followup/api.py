@@ -86,8 +86,11 @@ def agency_router(deps: FollowupDeps, Caller: Any, limits: RateLimits) -> APIRou
     async def reply(
         complaint_id: UUID, body: AgencyReply, principal: Caller, key: IdempotencyKey = None
     ) -> dict[str, Any]:
-        """Acknowledge, forward to a work unit, post a follow-up, propose a resolution, or
-        refuse ("not our authority"). Only on complaints disposed to the caller."""
+        """Acknowledge, forward to a work unit, post a follow-up, propose a resolution, ask the
+        reporter, ask for an extension, or refuse ("not our authority"); a reviewing province
+        upholds or reopens an appeal (`uphold_closure`, `reopen` with `assign_to`); the
+        Ombudsman reports (`interim_findings`, `final_findings` with `outcome`). Only on
+        complaints the caller holds."""
         if principal.is_admin:
             raise Refused(
                 "forbidden", "agency replies come from agencies", kind=RefusalKind.FORBIDDEN

@@ -23,6 +23,7 @@ from events.catalog import (
 )
 from events.messages import AgencyAction
 from events.state import ComplaintState, Status
+from services.kernel.appeals import AppealOutcome, decide_appeal_review, decide_findings, referral
 from services.kernel.clocks import resume_instant, resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
@@ -68,6 +69,8 @@ class _Reply:
     resolution_code: str | None = None
     extend_until: datetime | None = None
     limits: ExtensionLimits | None = None
+    assign_to: str | None = None
+    outcome: str | None = None
 
 
 def decide_agency_reply(
@@ -86,12 +89,15 @@ def decide_agency_reply(
     resolution_code: str | None = None,
     extend_until: datetime | None = None,
     limits: ExtensionLimits | None = None,
+    assign_to: str | None = None,
+    outcome: str | None = None,
 ) -> list[Event]:
     """An agency acts on a complaint disposed to it: acknowledge, forward to one of its work
-    units, post a follow-up, propose a resolution, or refuse ("not our authority"). At most
+    units, post a follow-up, propose a resolution, or refuse ("not our authority"); a province
+    decides an appeal it reviews; the Ombudsman reports its findings on a referral. At most
     `max_messages` follow-ups per complaint."""
     _require_holder(state, agency, registry)
-    if state.status not in AT_AGENCY:
+    if state.status not in _ALLOWED_IN.get(action, AT_AGENCY):
         raise Refused("invalid_state", f"cannot {_VERBS[action]} when {state.status.value}")
     if action in ("follow_up", "propose_resolution") and state.agency_messages >= max_messages:
         raise Refused(
@@ -112,6 +118,8 @@ def decide_agency_reply(
         resolution_code,
         extend_until,
         limits,
+        assign_to,
+        outcome,
     )
     return _AGENCY_ACTIONS[action](state, reply)
 
@@ -183,7 +191,7 @@ def _refuse(state: ComplaintState, reply: _Reply) -> list[Event]:
 
 def _check_suggestion(reply: _Reply) -> None:
     suggested = reply.registry.get(reply.suggested_agency_code)
-    if suggested is None or suggested.kind == "work_unit":
+    if suggested is None or not reply.registry.disposable(suggested.code):
         raise Refused(
             "unknown_agency",
             "suggest an agency (not a work unit) from the registry",
@@ -260,7 +268,39 @@ def _request_extension(state: ComplaintState, reply: _Reply) -> list[Event]:
     ]
 
 
+def _review_appeal(state: ComplaintState, reply: _Reply, *, outcome: AppealOutcome) -> list[Event]:
+    return list(
+        decide_appeal_review(
+            state,
+            reviewer=reply.agency,
+            outcome=outcome,
+            reason=reply.reason,
+            assign_to=reply.assign_to,
+            registry=reply.registry,
+            now=reply.now,
+            policy=reply.policy,
+        )
+    )
+
+
+def _findings(state: ComplaintState, reply: _Reply, *, final: bool) -> list[Event]:
+    return list(decide_findings(state, final=final, outcome=reply.outcome, message=reply.message))
+
+
+_ALLOWED_IN: dict[str, frozenset[Status]] = {
+    "acknowledge": AT_AGENCY | {Status.APPEALED, Status.REFERRED_TO_OMBUDSMAN},
+    "uphold_closure": frozenset({Status.APPEALED}),
+    "reopen": frozenset({Status.APPEALED}),
+    "interim_findings": frozenset({Status.REFERRED_TO_OMBUDSMAN}),
+    "final_findings": frozenset({Status.REFERRED_TO_OMBUDSMAN}),
+}
+"""Where an action is possible, when not only at an agency that owes a follow-up."""
+
 _AGENCY_ACTIONS: dict[str, Callable[[ComplaintState, _Reply], list[Event]]] = {
+    "uphold_closure": partial(_review_appeal, outcome="upheld"),
+    "reopen": partial(_review_appeal, outcome="reopened"),
+    "interim_findings": partial(_findings, final=False),
+    "final_findings": partial(_findings, final=True),
     "request_extension": _request_extension,
     "request_information": _request_information,
     "acknowledge": _acknowledge,
@@ -277,6 +317,10 @@ _VERBS = {
     "refuse": "refuse",
     "request_information": "request information",
     "request_extension": "request an extension of",
+    "uphold_closure": "decide an appeal",
+    "reopen": "decide an appeal",
+    "interim_findings": "report findings",
+    "final_findings": "report findings",
 }
 
 
@@ -294,6 +338,31 @@ def decide_deadlines(
         return [ComplaintResumed(verify_due=resumed[DeadlineKind.VERIFICATION], deadlines=resumed)]
     if not state.is_open or state.clocks_paused:
         return []
+    if _past_resolution_limit(state, now):
+        # Unresolved at the resolution limit: the Ombudsman takes it over.
+        return list(
+            referral(
+                state,
+                reason="resolution_limit",
+                now=now,
+                policy=policy,
+                ombudsman=registry.ombudsman,
+            )
+        )
+    review = state.deadlines.get(DeadlineKind.APPEAL_REVIEW)
+    if state.status is Status.APPEALED and review is not None and review < now:
+        if state.agency_code is None:
+            return []  # the national admin reviews: flagged on its own overdue list
+        return [
+            Escalated(
+                deadline=DeadlineKind.APPEAL_REVIEW,
+                missed_due=review,
+                from_agency_code=state.agency_code,
+                to_tier=Tier.NATIONAL_ADMIN,
+                to_agency_code=None,
+                new_due=policy.appeal_review_due(now),
+            )
+        ]
     follow_up = state.deadlines.get(DeadlineKind.FOLLOW_UP)
     if follow_up is not None and follow_up < now and state.status in AT_AGENCY:
         if state.agency_code is None:
@@ -314,16 +383,43 @@ def decide_deadlines(
             )
         ]
     reply = state.deadlines.get(DeadlineKind.REPORTER_REPLY)
+    appeal_until = policy.appeal_until(now)
     if reply is not None and reply < now and state.status is Status.FOLLOWED_UP:
-        return [ComplaintClosed(reason="reporter_silence")]
+        return [ComplaintClosed(reason="reporter_silence", appeal_until=appeal_until)]
     if reply is not None and reply < now and state.status is Status.RESOLVED:
         # A proposed resolution nobody disputed in time stands.
         code = state.resolution_code or "fixed"
         return [
             Resolved(resolution_code=code, confirmed_by="reporter_silence"),
-            ComplaintClosed(reason="resolved"),
+            ComplaintClosed(reason="resolved", appeal_until=appeal_until),
         ]
     return []
+
+
+REFERABLE = frozenset(
+    {
+        Status.FILED,
+        Status.VERIFIED,
+        Status.DISPOSED,
+        Status.FORWARDED_TO_UNIT,
+        Status.FOLLOWED_UP,
+        Status.IN_FOLLOW_UP,
+        Status.ESCALATED,
+    }
+)
+"""Open and unresolved: referred to the Ombudsman once the resolution limit passes (a proposed
+resolution awaiting the reporter, an appeal, or a paused complaint is not)."""
+
+
+def _resolution_limit(state: ComplaintState) -> datetime | None:
+    if state.status not in REFERABLE or state.clocks_paused:
+        return None
+    return state.deadlines.get(DeadlineKind.RESOLUTION)
+
+
+def _past_resolution_limit(state: ComplaintState, now: datetime) -> bool:
+    limit = _resolution_limit(state)
+    return limit is not None and limit < now
 
 
 def next_due(state: ComplaintState, zone: tzinfo = UTC) -> datetime | None:
@@ -333,10 +429,12 @@ def next_due(state: ComplaintState, zone: tzinfo = UTC) -> datetime | None:
         return resume_instant(state.resume_on, zone)
     if not state.is_open or state.clocks_paused:
         return None
-    candidates = []
+    candidates = [_resolution_limit(state)]
     if state.status in AT_AGENCY and state.agency_code is not None:
         candidates.append(state.deadlines.get(DeadlineKind.FOLLOW_UP))
     if state.status in (Status.FOLLOWED_UP, Status.RESOLVED):
         candidates.append(state.deadlines.get(DeadlineKind.REPORTER_REPLY))
+    if state.status is Status.APPEALED and state.agency_code is not None:
+        candidates.append(state.deadlines.get(DeadlineKind.APPEAL_REVIEW))
     found = [c for c in candidates if c is not None]
     return min(found) if found else None

@@ -126,6 +126,8 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
             max_messages=ports.settings.max_agency_messages,
             resolution_code=reply.resolution_code,
             extend_until=reply.extend_until,
+            assign_to=reply.assign_to,
+            outcome=reply.outcome,
             limits=domain.ExtensionLimits(
                 ports.settings.max_extensions, ports.settings.max_extension_working_days
             ),

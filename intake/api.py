@@ -148,8 +148,9 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
         """The reporter (with the access token) adds information, confirms the follow-up or the
         proposed resolution (`satisfied`: resolved, then closed) or disputes it
         (`not_satisfied`: reopened), withdraws the complaint (`withdraw`), rates its handling
-        once resolved (`rate` with `rating` 1-5 and an optional `message`), or consents to an
-        Ombudsman referral once the resolution deadline has passed."""
+        once resolved (`rate` with `rating` 1-5 and an optional `message`), appeals a closure
+        within LAPOR_APPEAL_DAYS (`appeal`: a reviewer above the agency decides), or consents
+        to an Ombudsman referral once the resolution deadline has passed."""
         command = ReplyAsReporter(tracking_id, token, body.action, body.message, key, body.rating)
         view: dict[str, Any] = await handle(command, deps)
         return view

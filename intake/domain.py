@@ -18,21 +18,28 @@ from events.catalog import (
     InformationSupplied,
     PersonalDataErased,
     Rated,
-    ReferredToOmbudsman,
     ReporterReplied,
     Resolved,
 )
 from events.messages import Submission
 from events.state import ComplaintState, Status
+from services.kernel.appeals import decide_appeal, referral, reopen_limit
 from services.kernel.clocks import resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
 
 _IDS = UUID("8a7c1f0e-5b1d-4e43-9a57-0c6a3c1f2d10")  # namespace for ids derived from channel keys
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 ReporterAction = Literal[
-    "add_information", "satisfied", "not_satisfied", "refer_to_ombudsman", "withdraw", "rate"
+    "add_information",
+    "satisfied",
+    "not_satisfied",
+    "refer_to_ombudsman",
+    "withdraw",
+    "rate",
+    "appeal",
 ]
 """What a reporter may answer."""
 
@@ -120,6 +127,7 @@ def decide_reporter_reply(
     max_messages: int = 20,
     rating: int | None = None,
     max_reopens: int = 3,
+    registry: Registry,
 ) -> list[Event]:
     """The reporter answers: adds information, confirms the follow-up or the proposed
     resolution (resolved, then closed), disputes it (reopened), withdraws the complaint, rates
@@ -130,6 +138,14 @@ def decide_reporter_reply(
         raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
     if action == "rate":
         return _rate(state, rating, message)
+    if action == "appeal":
+        return decide_appeal(
+            state,
+            now=now,
+            policy=policy,
+            registry=registry,
+            max_reopens=max_reopens,
+        )
     if not state.is_open:
         raise Refused("closed", f"the complaint is {state.status.value}")
     if message and state.reporter_messages >= max_messages:
@@ -169,15 +185,11 @@ def decide_reporter_reply(
                 ReporterReplied(satisfied=True, message=message),
                 # The agency's proposed code; a plain follow-up confirmed counts as fixed.
                 Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="reporter"),
-                ComplaintClosed(reason="resolved"),
+                ComplaintClosed(reason="resolved", appeal_until=policy.appeal_until(now)),
             ]
-        if state.reopen_count >= max_reopens:
-            raise Refused(
-                "reopen_limit",
-                f"this complaint was reopened {state.reopen_count} times already; after the "
-                "resolution deadline the reporter may ask for the Ombudsman",
-                kind=RefusalKind.CONFLICT,
-            )
+        refused = reopen_limit(state, max_reopens)
+        if refused is not None:
+            raise refused
         return [
             ReporterReplied(satisfied=False, message=message),
             ComplaintReopened(
@@ -188,12 +200,13 @@ def decide_reporter_reply(
             ),
         ]
     due = state.deadlines.get(DeadlineKind.RESOLUTION)
-    if due is None or now <= due:
+    if due is None or now <= due or state.status is Status.REFERRED_TO_OMBUDSMAN:
         raise Refused(
             "too_early", "an Ombudsman referral is possible once the resolution deadline passed"
         )
-    opened = state.filed_at or now
-    return [ReferredToOmbudsman(consent_given_at=now, days_open=max(0, (now - opened).days))]
+    return referral(
+        state, reason="reporter_request", now=now, policy=policy, ombudsman=registry.ombudsman
+    )
 
 
 def decide_erasure(state: ComplaintState) -> list[PersonalDataErased]:

@@ -17,6 +17,8 @@ _SHOWN_TEXT = {
     ev.DispositionRefused: "reason",
     ev.ComplaintReopened: "reason",
     ev.DeadlineExtended: "justification",
+    ev.AppealDecided: "reason",  # the reviewer's public reasoning
+    ev.OmbudsmanFindingsIssued: "message",  # the Ombudsman's findings are public acts
 }
 
 
@@ -36,7 +38,7 @@ def _entry(envelope: Envelope, registry: Registry) -> dict[str, Any]:
     # Agencies act in public; people (admins, reporters) are shown by role only.
     if envelope.actor.role in ("agency", "work_unit"):
         entry["by_agency"] = _agency(registry, envelope.actor.id)
-    for name in ("agency_code", "to_agency_code", "unit_code"):
+    for name in ("agency_code", "to_agency_code", "unit_code", "reviewer_code", "ombudsman_code"):
         code = getattr(payload, name, None)
         if code:
             entry[name.replace("_code", "")] = _agency(registry, code)
@@ -57,6 +59,19 @@ def _entry(envelope: Envelope, registry: Registry) -> dict[str, Any]:
         entry["granted_by"] = payload.granted_by
     if isinstance(payload, ev.Rated):
         entry["rating"] = payload.rating  # the comment is the reporter's words: not public
+    if isinstance(payload, ev.Appealed | ev.AppealDecided):
+        entry["reviewer_tier"] = payload.reviewer_tier.value
+    if isinstance(payload, ev.Appealed):
+        entry["review_due"] = format_time(payload.review_due)
+    if isinstance(payload, ev.AppealDecided):
+        entry["outcome"] = payload.outcome
+    if isinstance(payload, ev.ReferredToOmbudsman):
+        entry["referral_reason"] = payload.reason
+    if isinstance(payload, ev.OmbudsmanFindingsIssued):
+        entry["stage"] = payload.stage
+        entry["outcome"] = payload.outcome
+    if isinstance(payload, ev.ComplaintClosed) and payload.appeal_until:
+        entry["appeal_until"] = format_time(payload.appeal_until)
     if isinstance(payload, ev.ComplaintClosed | ev.ComplaintArchived):
         entry["reason"] = getattr(payload, "reason", None) or getattr(payload, "reason_code", None)
     return entry
@@ -86,5 +101,6 @@ def public_timeline(
         "clocks_paused": state.clocks_paused,
         "resolution_code": state.resolution_code,
         "rating": state.rating,
+        "appeal_until": format_time(state.appeal_until) if state.appeal_until else None,
         "timeline": [_entry(e, registry) for e in envelopes],
     }

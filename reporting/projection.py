@@ -94,11 +94,19 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
             count(state.agency_code, "rated")
             key = (state.agency_code, "rating_points")
             facts[key] = facts.get(key, 0) + payload.rating
+        elif isinstance(payload, ev.Appealed):
+            count(state.agency_code, "appealed")  # against the agency that closed it
+        elif isinstance(payload, ev.AppealDecided) and payload.outcome == "reopened":
+            count(payload.agency_code, "received")
+        elif isinstance(payload, ev.ReferredToOmbudsman):
+            count(state.agency_code, "referred_to_ombudsman")  # the agency that held it
         elif isinstance(payload, ev.FollowUpPosted) and first_follow_up is None:
             first_follow_up = envelope.occurred_at
             first_follow_up_agency = payload.agency_code
         state = evolve(state, envelope)
-        if state.status in TERMINAL and closed_at is None:
+        if state.status not in TERMINAL:
+            closed_at = None  # open, or reopened on appeal
+        elif closed_at is None:
             closed_at = envelope.occurred_at
     days = (
         calendar.working_days_between(first_disposed, first_follow_up)

@@ -13,6 +13,7 @@ from events.state import Status
 from routing import handlers as h
 from routing.domain import ArchiveReason
 from routing.handlers import RoutingDeps, handle
+from services.kernel.appeals import AppealOutcome
 from services.platform.auth import KeyRing, admin_of
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
 
@@ -58,6 +59,16 @@ class DisposeBody(Body):
 class ExtendBody(Body):
     new_due: UtcDatetime = Field(description="the agency's new follow-up deadline")
     justification: str = Field(min_length=1, max_length=300, pattern=r"^[^\x00]*$")
+
+
+class AppealDecisionBody(Body):
+    outcome: AppealOutcome = Field(
+        description="upheld: the closure stands, for good; reopened: a new owner takes it up"
+    )
+    reason: ShortText
+    assign_to: str | None = Field(
+        None, pattern=AGENCY_CODE, description="the agency that takes it up again (reopened)"
+    )
 
 
 def router(deps: RoutingDeps, keyring: KeyRing) -> APIRouter:
@@ -153,6 +164,17 @@ def command_router(deps: RoutingDeps) -> APIRouter:
         """Confirm the agency's proposed resolution on the reporter's behalf (for a reporter
         who cannot: anonymous, without a token); the complaint closes as resolved."""
         command = h.ConfirmResolution(complaint_id=complaint_id, idempotency_key=key)
+        return await _admin(deps, command)
+
+    @api.post("/appeal-decision")
+    async def appeal_decision(
+        complaint_id: UUID, body: AppealDecisionBody, key: IdempotencyKey = None
+    ) -> Answer:
+        """Decide an appeal the national admin reviews (against a ministry or a province, or
+        one a province let lie): uphold the closure, or reopen with a new owner."""
+        command = h.DecideAppeal(
+            complaint_id=complaint_id, idempotency_key=key, **body.model_dump()
+        )
         return await _admin(deps, command)
 
     @api.post("/dispose")

@@ -30,22 +30,34 @@ BEFORE_DISPOSITION = frozenset({Status.FILED, Status.DEFERRED, Status.VERIFIED})
 
 
 def awaits_national_admin(state: ComplaintState) -> bool:
-    """True when the complaint needs the national admin: not yet verified or disposed, or
-    escalated to the top of the hierarchy."""
+    """True when the complaint needs the national admin: not yet verified or disposed,
+    escalated to the top of the hierarchy, or an appeal it reviews."""
     if state.status in BEFORE_DISPOSITION or state.status is Status.AWAITING_REPORTER:
         return True
-    return state.status is Status.ESCALATED and state.agency_code is None
+    return state.status in (Status.ESCALATED, Status.APPEALED) and state.agency_code is None
+
+
+def on_national_admin_list(state: ComplaintState) -> bool:
+    """True for what the national admin's queue lists: what it must act on, and the referrals
+    whose Ombudsman findings it watches."""
+    return awaits_national_admin(state) or state.status is Status.REFERRED_TO_OMBUDSMAN
+
+
+_ADMIN_CLOCK = {
+    Status.ESCALATED: DeadlineKind.FOLLOW_UP,
+    Status.APPEALED: DeadlineKind.APPEAL_REVIEW,
+    Status.REFERRED_TO_OMBUDSMAN: DeadlineKind.OMBUDSMAN_FINDINGS,
+}
 
 
 def national_admin_due(state: ComplaintState) -> datetime | None:
-    """The national admin's own deadline on a complaint it holds: verification (and
-    re-disposition after a refusal), or the clock an escalation to the top set. None while the
+    """The national admin's own deadline on a complaint on its list: verification (and
+    re-disposition after a refusal), the clock an escalation to the top or an appeal set, or
+    the date the Ombudsman's findings are expected (flagged overdue after it). None while the
     clocks are paused or someone else holds it."""
-    if not awaits_national_admin(state) or state.clocks_paused:
+    if not on_national_admin_list(state) or state.clocks_paused:
         return None
-    if state.status is Status.ESCALATED:
-        return state.deadlines.get(DeadlineKind.FOLLOW_UP)
-    return state.deadlines.get(DeadlineKind.VERIFICATION)
+    return state.deadlines.get(_ADMIN_CLOCK.get(state.status, DeadlineKind.VERIFICATION))
 
 
 def _require(state: ComplaintState, allowed: frozenset[Status], action: str) -> None:
@@ -97,7 +109,8 @@ def decide_verify(
 
 def decide_archive(state: ComplaintState, reason: ArchiveReason, note: str | None) -> list[Event]:
     """The national admin archives a report that will not be handled, with the reason."""
-    if not awaits_national_admin(state):  # escalated to the top included
+    escalated_to_top = state.status is Status.ESCALATED and state.agency_code is None
+    if not escalated_to_top:
         _require(state, BEFORE_DISPOSITION | {Status.AWAITING_REPORTER}, "archive")
     return [ComplaintArchived(reason_code=reason, note=note)]
 
@@ -161,13 +174,16 @@ def decide_extend(
     ]
 
 
-def decide_confirm_resolution(state: ComplaintState) -> list[Event]:
+def decide_confirm_resolution(
+    state: ComplaintState, now: datetime, policy: DeadlinePolicy
+) -> list[Event]:
     """The national admin confirms a proposed resolution on the reporter's behalf (an
-    anonymous reporter without a token cannot): the agency's code stands."""
+    anonymous reporter without a token cannot): the agency's code stands; the closure may
+    still be appealed."""
     _require(state, frozenset({Status.RESOLVED}), "confirm the resolution of")
     return [
         Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="national_admin"),
-        ComplaintClosed(reason="resolved"),
+        ComplaintClosed(reason="resolved", appeal_until=policy.appeal_until(now)),
     ]
 
 
@@ -183,7 +199,8 @@ def decide_dispose(
     """Dispose a verified complaint (or one escalated to the national admin) to an agency."""
     if state.status in {Status.FILED, Status.DEFERRED, Status.AWAITING_REPORTER}:
         raise Refused("not_verified", "verify the complaint before disposing it")
-    if not (state.status is Status.VERIFIED or awaits_national_admin(state)):
+    escalated_to_top = state.status is Status.ESCALATED and state.agency_code is None
+    if not (state.status is Status.VERIFIED or escalated_to_top):
         _require(state, frozenset({Status.VERIFIED}), "dispose")
     agency = registry.get(agency_code)
     if agency is None:
@@ -194,6 +211,13 @@ def decide_dispose(
         raise Refused(
             "work_unit",
             "dispose to the agency; its coordinator forwards to a work unit",
+            field="agency_code",
+            kind=RefusalKind.INVALID,
+        )
+    if not registry.disposable(agency_code):
+        raise Refused(
+            "not_disposable",
+            "the Ombudsman receives referrals, not dispositions",
             field="agency_code",
             kind=RefusalKind.INVALID,
         )
@@ -278,7 +302,7 @@ def _redispose(
     suggested = registry.get(suggested_agency)
     if (
         suggested is not None
-        and suggested.kind != "work_unit"
+        and registry.disposable(suggested.code)
         and suggested.code not in state.refused_by
     ):
         return [

@@ -21,7 +21,8 @@ from events.state import ComplaintState, Status
 from routing import domain
 from routing.domain import ArchiveReason
 from routing.store import PutBack, SentItem
-from routing.work_items import build_work_item, reason_for
+from routing.work_items import build_work_item, reason_for, shares_contact
+from services.kernel.appeals import AppealOutcome, decide_appeal_review
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN
@@ -136,6 +137,15 @@ class Extend(AdminCommand):
 @dataclass(frozen=True, kw_only=True)
 class ConfirmResolution(AdminCommand):
     """Confirm a proposed resolution on the reporter's behalf."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideAppeal(AdminCommand):
+    """Uphold a closure under appeal, or reopen it with a new owner."""
+
+    outcome: AppealOutcome
+    reason: str
+    assign_to: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,7 +268,32 @@ async def extend(cmd: Extend, deps: RoutingDeps) -> dict[str, Any]:
 
 async def confirm_resolution(cmd: ConfirmResolution, deps: RoutingDeps) -> dict[str, Any]:
     """Confirm a proposed resolution for a reporter who cannot (anonymous, no token)."""
-    return await _run_admin(cmd, deps, domain.decide_confirm_resolution)
+    ports = deps.ports
+    return await _run_admin(
+        cmd, deps, lambda s: domain.decide_confirm_resolution(s, ports.clock.now(), ports.policy)
+    )
+
+
+async def decide_appeal(cmd: DecideAppeal, deps: RoutingDeps) -> dict[str, Any]:
+    """Review an appeal the national admin holds (appeals against agencies other than a
+    regency's or city's, and those a province let lie)."""
+    ports = deps.ports
+
+    def decide(state: ComplaintState) -> list[Event]:
+        return list(
+            decide_appeal_review(
+                state,
+                reviewer=None,
+                outcome=cmd.outcome,
+                reason=cmd.reason,
+                assign_to=cmd.assign_to,
+                registry=ports.registry,
+                now=ports.clock.now(),
+                policy=ports.policy,
+            )
+        )
+
+    return await _run_admin(cmd, deps, decide)
 
 
 async def dispose(cmd: Dispose, deps: RoutingDeps) -> dict[str, Any]:
@@ -315,6 +350,7 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
     RequestInformation: request_information,
     ConfirmResolution: confirm_resolution,
     Extend: extend,
+    DecideAppeal: decide_appeal,
     Dispose: dispose,
     ShowCaseFile: show_case_file,
     ListQueue: list_queue,
@@ -391,7 +427,7 @@ async def publish_work(reaction: Reaction, deps: RoutingDeps) -> None:
     owner = ports.registry.queue_owner(holder) if holder else NATIONAL_ADMIN
     queue = ports.settings.agency_topic(owner)
     reporter = None
-    if not at_event.anonymous and at_event.reporter_ref and not at_event.personal_data_erased:
+    if shares_contact(envelope.payload, at_event) and at_event.reporter_ref:
         try:
             read = ContactRead(f"routing for {owner}", f"work item {reason}", at_event.complaint_id)
             reporter = await ports.vault.get(at_event.reporter_ref, read=read)
@@ -446,6 +482,9 @@ EVENT_HANDLERS: dict[type[ev.Event], EventHandler] = {
     ev.Escalated: publish_work,
     ev.ComplaintReopened: publish_work,
     ev.ReporterReplied: publish_work,
+    ev.Appealed: publish_work,
+    ev.AppealDecided: publish_work,
+    ev.ReferredToOmbudsman: publish_work,
 }
 """What routing does for each event type; every other type only updates the queue table."""
 

@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from events.state import ComplaintState
-from routing.domain import awaits_national_admin, national_admin_due
+from routing.domain import national_admin_due, on_national_admin_list
 from services.platform.ports import Transaction
 
 
@@ -72,7 +72,7 @@ class QueueTable:
         transaction)."""
         if state.complaint_id is None:
             return
-        if not awaits_national_admin(state):
+        if not on_national_admin_list(state):
             await tx.execute(
                 "DELETE FROM routing_queue WHERE complaint_id = $1", state.complaint_id
             )
@@ -206,7 +206,7 @@ class InMemoryQueue:
         """Put the complaint in the queue, update it, or take it out."""
         if state.complaint_id is None:
             return
-        if not awaits_national_admin(state):
+        if not on_national_admin_list(state):
             self.rows.pop(state.complaint_id, None)
             return
         known = self.rows.get(state.complaint_id)

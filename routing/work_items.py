@@ -28,6 +28,12 @@ def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> W
         return "escalated"
     if isinstance(payload, ev.ComplaintReopened):
         return "reopened"
+    if isinstance(payload, ev.AppealDecided):
+        return "reopened" if payload.outcome == "reopened" else None
+    if isinstance(payload, ev.Appealed):
+        return "appealed"
+    if isinstance(payload, ev.ReferredToOmbudsman):
+        return "referred_to_ombudsman" if state.agency_code else None
     if isinstance(payload, ev.ReporterReplied) and payload.satisfied is None and payload.message:
         # A comment while an agency holds the complaint (an answer is followed by an event
         # of its own: resolved or reopened).
@@ -39,6 +45,14 @@ def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> W
         # Only published when no automatic re-disposition follows (routing decides that).
         return "needs_disposition"
     return None
+
+
+def shares_contact(payload: ev.Event, state: ComplaintState) -> bool:
+    """Whether the work item for `payload` may carry the reporter's contact: never for an
+    anonymous complaint, and to the Ombudsman only with the reporter's consent."""
+    if state.anonymous or not state.reporter_ref or state.personal_data_erased:
+        return False
+    return not (isinstance(payload, ev.ReferredToOmbudsman) and payload.consent_given_at is None)
 
 
 def build_work_item(

@@ -21,6 +21,8 @@ BY_NAME: dict[str, st.SearchStrategy[Any]] = {
     "from_agency_code": st.sampled_from(AGENCIES),
     "to_agency_code": st.sampled_from(AGENCIES),
     "suggested_agency_code": st.sampled_from(AGENCIES),
+    "reviewer_code": st.none() | st.sampled_from(["prov-31", "prov-32"]),
+    "ombudsman_code": st.none() | st.just("ombudsman-ri"),
     "region_code": st.sampled_from(["31", "31.71", "32.01.05", "33.74.02.1001"]),
     "reporter_ref": st.sampled_from(["rep_abcdefgh12", "rep_ZZZZZZZZ99"]),
     "tracking_id": st.from_regex(r"lpr-[a-z0-9]{6}", fullmatch=True),

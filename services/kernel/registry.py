@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from events.base import Tier
 
-AgencyKind = Literal["ministry", "agency", "province", "regency", "city", "work_unit"]
+AgencyKind = Literal["ministry", "agency", "province", "regency", "city", "work_unit", "ombudsman"]
 NATIONAL_ADMIN = "national-admin"
 """The principal (and queue name) of the national admin (KemenPANRB)."""
 
@@ -123,6 +123,27 @@ class Registry:
         if agency.kind in ("regency", "city") and parent is not None:
             return Tier.PROVINCE, parent.code
         return Tier.NATIONAL_ADMIN, None
+
+    def appeal_reviewer(self, agency_code: str | None) -> tuple[Tier, str | None]:
+        """Who reviews an appeal against a closure by `agency_code`: the province above a
+        regency or city, the national admin (None) for everyone else."""
+        agency = self.get(self.queue_owner(agency_code) if agency_code else None)
+        if agency is not None and agency.kind in ("regency", "city"):
+            province = self.get(agency.parent)
+            if province is not None and province.kind == "province":
+                return Tier.PROVINCE, province.code
+        return Tier.NATIONAL_ADMIN, None
+
+    @property
+    def ombudsman(self) -> str | None:
+        """The Ombudsman's principal (it receives referrals, never dispositions)."""
+        return next((a.code for a in self if a.kind == "ombudsman"), None)
+
+    def disposable(self, agency_code: str | None) -> bool:
+        """True for an agency a complaint may be disposed to (not a work unit, not the
+        Ombudsman)."""
+        agency = self.get(agency_code)
+        return agency is not None and agency.kind not in ("work_unit", "ombudsman")
 
     def queue_owner(self, agency_code: str) -> str:
         """The agency whose key acts for `agency_code`: a work unit acts through its agency."""

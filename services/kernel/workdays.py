@@ -64,6 +64,9 @@ class DeadlinePolicy:
         escalation_days: int = 5,
         silence_days: int = 10,
         resolution_days: int = 60,
+        appeal_days: int = 14,
+        appeal_review_days: int = 5,
+        findings_days: int = 30,
     ) -> None:
         self.calendar = calendar
         self.verify_days = verify_days
@@ -71,6 +74,9 @@ class DeadlinePolicy:
         self.escalation_days = escalation_days
         self.silence_days = silence_days
         self.resolution_days = resolution_days
+        self.appeal_days = appeal_days
+        self.appeal_review_days = appeal_review_days
+        self.findings_days = findings_days
 
     def verify_due(self, now: datetime) -> datetime:
         """When the national admin must have verified and disposed a new report."""
@@ -91,3 +97,15 @@ class DeadlinePolicy:
     def resolution_due(self, now: datetime) -> datetime:
         """The maximum resolution time (calendar days, per Perpres 76/2013 as summarised)."""
         return now + timedelta(days=self.resolution_days)
+
+    def appeal_until(self, closed_at: datetime) -> datetime:
+        """Until when the reporter may appeal a closure (calendar days)."""
+        return closed_at + timedelta(days=self.appeal_days)
+
+    def appeal_review_due(self, now: datetime) -> datetime:
+        """When the reviewer must uphold or reopen an appeal."""
+        return self.calendar.add_working_days(now, self.appeal_review_days)
+
+    def findings_due(self, now: datetime) -> datetime:
+        """When the national admin expects the Ombudsman's findings on a referral."""
+        return self.calendar.add_working_days(now, self.findings_days)

@@ -15,4 +15,7 @@ def deadline_policy(settings: PlatformSettings) -> DeadlinePolicy:
         escalation_days=settings.escalation_working_days,
         silence_days=settings.silence_working_days,
         resolution_days=settings.resolution_days,
+        appeal_days=settings.appeal_days,
+        appeal_review_days=settings.appeal_review_working_days,
+        findings_days=settings.ombudsman_findings_working_days,
     )

@@ -116,6 +116,15 @@ class PlatformSettings(BaseSettings):
     escalation_working_days: int = Field(5, ge=1, le=60, description="new clock after escalating")
     silence_working_days: int = Field(10, ge=1, le=120, description="auto-close after follow-up")
     resolution_days: int = Field(60, ge=1, le=365, description="calendar days to resolve")
+    appeal_days: int = Field(
+        14, ge=0, le=365, description="calendar days after a closure in which it may be appealed"
+    )
+    appeal_review_working_days: int = Field(
+        5, ge=1, le=60, description="the reviewer's clock on an appeal, then the national admin"
+    )
+    ombudsman_findings_working_days: int = Field(
+        30, ge=1, le=365, description="when the Ombudsman's findings are expected (watched)"
+    )
     max_refusals: int = Field(2, ge=1, le=10, description="then the national admin disposes")
     max_reopens: int = Field(
         3, ge=0, le=20, description="times a reporter's dispute reopens one complaint"

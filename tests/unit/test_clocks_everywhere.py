@@ -5,6 +5,7 @@ the deciders with generated sequences of commands."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -28,6 +29,7 @@ from routing.domain import (
     decide_verify,
     national_admin_due,
 )
+from services.kernel.appeals import AppealOutcome, decide_appeal_review
 from services.kernel.refusals import Refused
 from tests.unit.given import POLICY, REGISTRY, START, filed, given
 
@@ -67,9 +69,25 @@ def reporter(action: str, message: str | None = "Ini jawaban saya") -> Action:
             message=message,
             now=now,
             policy=POLICY,
+            registry=REGISTRY,
         )
 
     return act
+
+
+def admin_reviews(state: ComplaintState, now: datetime, outcome: AppealOutcome) -> list[Event]:
+    return list(
+        decide_appeal_review(
+            state,
+            reviewer=None,
+            outcome=outcome,
+            reason="Ditinjau ulang",
+            assign_to="kota-bandung",
+            registry=REGISTRY,
+            now=now,
+            policy=POLICY,
+        )
+    )
 
 
 ACTIONS: dict[str, Action] = {
@@ -89,6 +107,9 @@ ACTIONS: dict[str, Action] = {
     ),
     "admin disposes": lambda s, now: decide_dispose(
         s, agency_code="kota-bandung", registry=REGISTRY, now=now, policy=POLICY
+    ),
+    "admin disposes to a ministry": lambda s, now: decide_dispose(
+        s, agency_code="kemenkes", registry=REGISTRY, now=now, policy=POLICY
     ),
     "admin defers": lambda s, now: decide_defer(
         s, "tunda", date.fromordinal(now.date().toordinal() + 2), now
@@ -114,8 +135,17 @@ ACTIONS: dict[str, Action] = {
     "reporter not satisfied": reporter("not_satisfied"),
     "reporter asks for the ombudsman": reporter("refer_to_ombudsman", None),
     "reporter withdraws": reporter("withdraw", None),
-    "admin confirms the resolution": lambda s, now: decide_confirm_resolution(s),
+    "admin confirms the resolution": lambda s, now: decide_confirm_resolution(s, now, POLICY),
     "time passes": lambda s, now: decide_deadlines(s, now=now, registry=REGISTRY, policy=POLICY),
+    "reporter appeals": reporter("appeal", None),
+    "reviewer upholds": agency("uphold_closure", reason="Penutupan sudah tepat"),
+    "reviewer reopens": agency("reopen", reason="Belum tuntas", assign_to="kota-bandung"),
+    "admin upholds the appeal": lambda s, now: admin_reviews(s, now, "upheld"),
+    "admin reopens on appeal": lambda s, now: admin_reviews(s, now, "reopened"),
+    "ombudsman notes": agency("interim_findings", message="Pemeriksaan berjalan"),
+    "ombudsman concludes": agency(
+        "final_findings", message="Ditemukan maladministrasi", outcome="maladministration"
+    ),
 }
 NAMES = sorted(ACTIONS)
 
@@ -129,6 +159,8 @@ def clock_of(state: ComplaintState) -> tuple[str, datetime | None]:
     if scan_due is not None:
         answering = state.status in (Status.FOLLOWED_UP, Status.RESOLVED)
         owner = "reporter" if answering else "agency"
+        if state.status is Status.APPEALED:
+            owner = "province"
         return owner, scan_due
     return "nobody", None
 
@@ -145,17 +177,40 @@ def assert_accountable(state: ComplaintState, history: list[str]) -> None:
     assert owner != "nobody" and due is not None, (state.status, history)
 
 
-@settings(max_examples=600, deadline=None, derandomize=True)
+STARTS: dict[str, list[str]] = {
+    "filed": [],
+    "closed by a city": ["routing reacts", "agency follows up", "reporter satisfied"],
+    "closed by a ministry": [
+        "admin verifies",
+        "admin disposes to a ministry",
+        "agency follows up",
+        "reporter satisfied",
+    ],
+}
+"""Where walks begin: a new report, and closures that may be appealed (which random walks from
+a new report reach too rarely to test the appeal paths well)."""
+
+
+def begin(start: str) -> tuple[list[Event], datetime]:
+    payloads: list[Event] = [filed()]
+    now = START
+    for name in STARTS[start]:
+        now += timedelta(hours=1)
+        payloads += ACTIONS[name](given(*payloads), now)
+    return payloads, now
+
+
+@settings(max_examples=900, deadline=None, derandomize=True)
 @for_all(
+    st.sampled_from(sorted(STARTS)),
     st.lists(
         st.tuples(st.sampled_from(NAMES), st.integers(min_value=0, max_value=24 * 20)),
         max_size=30,
-    )
+    ),
 )
-def test_every_reachable_open_state_is_paused_or_has_an_owned_deadline(steps):
-    payloads: list[Event] = [filed()]
-    now = START
-    history = ["filed"]
+def test_every_reachable_open_state_is_paused_or_has_an_owned_deadline(start, steps):
+    payloads, now = begin(start)
+    history = [start]
     state = given(*payloads)
     assert_accountable(state, history)
     for name, hours in steps:
@@ -191,3 +246,41 @@ def test_the_clock_table():
     paused = given(filed(), verified, disposed, asked)
     assert paused.clocks_paused and paused.paused_from is Status.DISPOSED
     assert clock_of(paused) == ("nobody", None)
+
+
+def test_the_clock_table_after_closure():
+    """An appeal runs on its reviewer's clock; a referral on the date the national admin
+    expects the Ombudsman's findings."""
+    closed, at = begin("closed by a city")
+    [appeal] = reporter("appeal", None)(given(*closed), at)
+    appealed = given(*closed, appeal)
+    assert clock_of(appealed) == ("province", appeal.review_due)
+    late = appeal.review_due + timedelta(minutes=1)
+    [moved_up] = ACTIONS["time passes"](appealed, late)
+    at_the_top = given(*closed, appeal, moved_up)
+    assert at_the_top.status is Status.APPEALED
+    assert clock_of(at_the_top) == ("national admin", moved_up.new_due)
+    ministry, at = begin("closed by a ministry")
+    [appeal] = reporter("appeal", None)(given(*ministry), at)
+    assert clock_of(given(*ministry, appeal)) == ("national admin", appeal.review_due)
+    referred = ACTIONS["time passes"](given(filed()), START + timedelta(days=61))
+    assert clock_of(given(filed(), *referred)) == ("national admin", referred[0].findings_due)
+
+
+def test_the_walks_reach_every_open_state():
+    """The property above is only as good as the states its walks reach."""
+    rnd = random.Random(7)
+    reached: set[Status] = set()
+    for _ in range(400):
+        payloads, now = begin(rnd.choice(sorted(STARTS)))
+        state = given(*payloads)
+        for _ in range(30):
+            now += timedelta(hours=rnd.randint(0, 24 * 20))
+            try:
+                events = ACTIONS[rnd.choice(NAMES)](state, now)
+            except (Refused, ValidationError):
+                continue
+            payloads += events
+            state = given(*payloads)
+            reached.add(state.status)
+    assert {s for s in Status if s is not Status.NEW} <= reached

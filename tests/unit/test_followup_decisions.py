@@ -83,7 +83,13 @@ def reply(state, agency, action, **changes):
 
 def reporter(state, action, message=None, now=NOW, rating=None):
     return decide_reporter_reply(
-        state, action=action, message=message, now=now, policy=POLICY, rating=rating
+        state,
+        action=action,
+        message=message,
+        now=now,
+        policy=POLICY,
+        rating=rating,
+        registry=REGISTRY,
     )
 
 
@@ -194,7 +200,7 @@ def test_the_reporter_confirms_a_proposal_with_its_code():
     events = reporter(given(*PROPOSED), "satisfied")
     assert events[1:] == [
         Resolved(resolution_code="partially_fixed", confirmed_by="reporter"),
-        ComplaintClosed(reason="resolved"),
+        ComplaintClosed(reason="resolved", appeal_until=POLICY.appeal_until(NOW)),
     ]
 
 
@@ -209,7 +215,7 @@ def test_the_reporter_disputes_a_proposal_and_it_is_reopened():
 def test_silence_on_a_proposal_confirms_it():
     assert deadlines(given(*PROPOSED), SILENT) == [
         Resolved(resolution_code="partially_fixed", confirmed_by="reporter_silence"),
-        ComplaintClosed(reason="resolved"),
+        ComplaintClosed(reason="resolved", appeal_until=POLICY.appeal_until(SILENT)),
     ]
     assert next_due(given(*PROPOSED)) == REPLY_DUE
 
@@ -396,7 +402,7 @@ def test_satisfied_after_a_follow_up_resolves_and_closes():
     assert events == [
         ReporterReplied(satisfied=True, message="Terima kasih"),
         Resolved(resolution_code="fixed", confirmed_by="reporter"),
-        ComplaintClosed(reason="resolved"),
+        ComplaintClosed(reason="resolved", appeal_until=POLICY.appeal_until(NOW)),
     ]
     after = given(*FOLLOWED_UP, *events)
     assert (after.status, after.closed_reason) == (Status.CLOSED, "resolved")
@@ -467,7 +473,13 @@ def test_refer_to_the_ombudsman_before_the_resolution_deadline_is_too_early():
 def test_refer_to_the_ombudsman_after_the_resolution_deadline():
     later = START + timedelta(days=61)
     assert reporter(given(*AT_BANDUNG), "refer_to_ombudsman", now=later) == [
-        ReferredToOmbudsman(consent_given_at=later, days_open=61)
+        ReferredToOmbudsman(
+            reason="reporter_request",
+            consent_given_at=later,
+            days_open=61,
+            ombudsman_code="ombudsman-ri",
+            findings_due=POLICY.findings_due(later),
+        )
     ]
 
 
@@ -554,7 +566,9 @@ def test_a_reopened_complaint_escalates_when_the_new_follow_up_is_missed():
 
 
 def test_reporter_silence_after_a_follow_up_closes_the_complaint():
-    assert deadlines(given(*FOLLOWED_UP), SILENT) == [ComplaintClosed(reason="reporter_silence")]
+    assert deadlines(given(*FOLLOWED_UP), SILENT) == [
+        ComplaintClosed(reason="reporter_silence", appeal_until=POLICY.appeal_until(SILENT))
+    ]
     assert deadlines(given(*FOLLOWED_UP), REPLY_DUE) == []
     # The agency answered in time: its follow-up clock is stopped, nothing escalates.
     assert deadlines(given(*FOLLOWED_UP), LATE) == []
@@ -577,11 +591,13 @@ def test_closed_complaints_have_no_deadlines(ending):
 
 
 def test_next_due():
-    assert next_due(given(filed())) is None
+    # Before disposition the national admin's clock runs; the scan only watches the
+    # resolution limit (then the Ombudsman).
+    assert next_due(given(filed())) == POLICY.resolution_due(START)
     assert next_due(given(*AT_BANDUNG)) == FOLLOW_UP_DUE
     assert next_due(given(*FORWARDED)) == FOLLOW_UP_DUE
     assert next_due(given(*FOLLOWED_UP)) == REPLY_DUE
-    assert next_due(given(*AT_NATIONAL_ADMIN)) is None
+    assert next_due(given(*AT_NATIONAL_ADMIN)) == POLICY.resolution_due(START)
 
 
 @pytest.mark.parametrize("events", [AT_BANDUNG, FORWARDED, FOLLOWED_UP, AT_PROVINCE])
@@ -616,14 +632,16 @@ def test_a_reporter_comment_on_a_follow_up_restarts_the_silence_clock():
         message="Masih berlubang di sisi kiri",
         now=commented_at,
         policy=POLICY,
+        registry=REGISTRY,
     )
     assert isinstance(comment, ReporterReplied)
     assert comment.reply_due == POLICY.reply_due(commented_at) and comment.reply_due > SILENT
     state = given(*FOLLOWED_UP, comment)
     assert state.deadlines[DeadlineKind.REPORTER_REPLY] == comment.reply_due
     assert deadlines(state, SILENT) == []
-    assert deadlines(state, comment.reply_due + timedelta(minutes=1)) == [
-        ComplaintClosed(reason="reporter_silence")
+    later = comment.reply_due + timedelta(minutes=1)
+    assert deadlines(state, later) == [
+        ComplaintClosed(reason="reporter_silence", appeal_until=POLICY.appeal_until(later))
     ]
 
 
@@ -682,5 +700,11 @@ def test_reopens_are_bounded():
     assert reporter(state, "not_satisfied")  # the third is allowed with the default of 3
     with refused("reopen_limit"):
         decide_reporter_reply(
-            state, action="not_satisfied", message=None, now=NOW, policy=POLICY, max_reopens=2
+            state,
+            action="not_satisfied",
+            message=None,
+            now=NOW,
+            policy=POLICY,
+            max_reopens=2,
+            registry=REGISTRY,
         )

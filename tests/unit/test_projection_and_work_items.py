@@ -248,7 +248,7 @@ IGNORED: dict[type[ev.Event], str] = {
     ev.Resolved: "ComplaintClosed follows in the same decision",
     ev.Rated: "feeds the agency facts (reporting); nothing to route",
     ev.ComplaintClosed: "terminal: only the queue table changes",
-    ev.ReferredToOmbudsman: "Ombudsman RI takes over outside the backbone",
+    ev.OmbudsmanFindingsIssued: "the Ombudsman's own conclusion: nothing to route",
     ev.PersonalDataErased: "intake's vault concern; routing holds no personal data",
 }
 
@@ -268,12 +268,26 @@ def test_every_event_routing_publishes_work_for_has_a_work_reason():
         ev.Escalated: LIFE[6][1],
         ev.ComplaintReopened: ev.ComplaintReopened(reason="Belum", follow_up_due=FRIDAY),
         ev.ReporterReplied: ev.ReporterReplied(message="Tambahan"),
+        ev.Appealed: ev.Appealed(
+            reviewer_tier="province", reviewer_code="prov-jawa-barat", review_due=FRIDAY
+        ),
+        ev.AppealDecided: ev.AppealDecided(
+            outcome="reopened",
+            reviewer_tier="province",
+            reviewer_code="prov-jawa-barat",
+            reason="Belum tuntas",
+            agency_code="kota-bandung",
+            follow_up_due=FRIDAY,
+        ),
+        ev.ReferredToOmbudsman: ev.ReferredToOmbudsman(
+            reason="resolution_limit", days_open=61, ombudsman_code="ombudsman-ri"
+        ),
     }
     publishing = {t for t, h in EVENT_HANDLERS.items() if h is publish_work}
     assert publishing == set(samples)
-    held = given(filed(), verified(), disposed())
     for event_type, sample in samples.items():
-        assert reason_for(sample, 2, held) is not None, event_type
+        after = given(filed(), verified(), disposed(), sample)  # as routing sees it
+        assert reason_for(sample, 2, after) is not None, event_type
 
 
 def test_a_reporter_comment_reaches_the_agency_holding_the_complaint():
