@@ -139,23 +139,19 @@ def decide_reporter_reply(
     if action == "rate":
         return _rate(state, rating, message)
     if action == "appeal":
-        return decide_appeal(
-            state,
-            now=now,
-            policy=policy,
-            registry=registry,
-            max_reopens=max_reopens,
+        appeal = decide_appeal(
+            state, now=now, policy=policy, registry=registry, max_reopens=max_reopens
         )
+        if not message:
+            return appeal
+        _within_message_limit(state, max_messages)
+        # The reporter's words travel to the reviewer in the work item, never on the public
+        # timeline.
+        return [ReporterReplied(message=message), *appeal]
     if not state.is_open:
         raise Refused("closed", f"the complaint is {state.status.value}")
-    if message and state.reporter_messages >= max_messages:
-        raise Refused(
-            "message_limit_reached",
-            f"this complaint already holds {max_messages} messages from the reporter; "
-            "contact the agency through its own channel",
-            field="message",
-            kind=RefusalKind.CONFLICT,
-        )
+    if message:
+        _within_message_limit(state, max_messages)
     if action == "add_information":
         if not message:
             raise Refused(
@@ -238,3 +234,15 @@ def _rate(state: ComplaintState, rating: int | None, comment: str | None) -> lis
     if state.rating is not None:
         raise Refused("already_rated", "this complaint was already rated")
     return [Rated(rating=rating, comment=comment)]
+
+
+def _within_message_limit(state: ComplaintState, max_messages: int) -> None:
+    """What one reporter can make the platform carry is bounded."""
+    if state.reporter_messages >= max_messages:
+        raise Refused(
+            "message_limit_reached",
+            f"this complaint already holds {max_messages} messages from the reporter; "
+            "contact the agency through its own channel",
+            field="message",
+            kind=RefusalKind.CONFLICT,
+        )

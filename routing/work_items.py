@@ -37,7 +37,8 @@ def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> W
     if isinstance(payload, ev.ReporterReplied) and payload.satisfied is None and payload.message:
         # A comment while an agency holds the complaint (an answer is followed by an event
         # of its own: resolved or reopened).
-        return "reporter_replied" if state.agency_code else None
+        # (On a closed complaint the words go with the appeal that follows, to its reviewer.)
+        return "reporter_replied" if state.agency_code and state.is_open else None
     if isinstance(payload, ev.InformationSupplied) and state.agency_code:
         # The answer to an agency's question: back on its queue.
         return "reporter_replied"

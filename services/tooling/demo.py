@@ -137,24 +137,43 @@ def seed(urls: dict[str, str]) -> bool:
     """File the demo complaints unless they exist; True when it seeded now."""
     demo = Demo(urls)
     first = demo.file(
-        "late-unit",
-        title="Puskesmas Kenjeran sering tutup sebelum jam layanan",
-        category="kesehatan",
-        region_code="35.78",
+        "ombudsman", title="Izin usaha tidak diproses", category="perizinan", region_code="35.15"
     )
     if first["replayed"]:
         return False
+    _past_the_resolution_limit(demo)
     _missed_deadlines(demo)
     # Every other state, on the (moved) platform clock.
     _before_disposition(demo)
     _file_for_agencies(demo)
     _agencies_act(demo)
+    _appealed(demo)
     return True
 
 
+def _past_the_resolution_limit(demo: Demo) -> None:
+    """Nobody follows up for 61 days: the Ombudsman takes the complaint over by itself and
+    reports a first step."""
+    demo.wait("ombudsman", "disposed")
+    demo.advance(days=61)
+    demo.wait("ombudsman", "referred_to_ombudsman")
+    demo.agency(
+        "ombudsman",
+        "ombudsman-ri",
+        action="interim_findings",
+        message="Ombudsman RI meminta klarifikasi tertulis dari dinas terkait.",
+    )
+
+
 def _missed_deadlines(demo: Demo) -> None:
-    """Work that misses its deadlines once the demo clock moves 61 days on: follow-ups are
-    late, the silent reporter's 10 working days are over, the 60-day limit has passed."""
+    """Work that misses its deadlines once the demo clock moves 20 days on: follow-ups are
+    late, the silent reporter's 10 working days are over."""
+    demo.file(
+        "late-unit",
+        title="Puskesmas Kenjeran sering tutup sebelum jam layanan",
+        category="kesehatan",
+        region_code="35.78",
+    )
     demo.file(
         "late-city", title="Jalan Cibaduyut rusak parah", category="jalan", region_code="32.73"
     )
@@ -178,16 +197,10 @@ def _missed_deadlines(demo: Demo) -> None:
     )
     demo.wait("silent", "followed_up")
     demo.wait("late-unit", "forwarded_to_unit")
-    demo.file(
-        "ombudsman", title="Izin usaha tidak diproses", category="perizinan", region_code="35.15"
-    )
-    demo.wait("ombudsman", "disposed")
-    demo.advance(days=61)
+    demo.advance(days=20)
     demo.wait("late-unit", "escalated")
     demo.wait("late-city", "escalated")
     demo.wait("silent", "closed")
-    demo.wait("ombudsman", "escalated")
-    demo.reporter("ombudsman", "refer_to_ombudsman", "Saya setuju dilimpahkan ke Ombudsman.")
 
 
 def _before_disposition(demo: Demo) -> None:
@@ -329,3 +342,19 @@ def _agencies_act(demo: Demo) -> None:
         action="request_information",
         message="Di sisi jalan yang mana pohonnya?",
     )
+
+
+def _appealed(demo: Demo) -> None:
+    """A closure the reporter appeals: the province above the city reviews it."""
+    demo.file("appealed", title="Lampu jalan padam", category="jalan", region_code="32.73")
+    demo.agency(
+        "appealed",
+        "kota-bandung",
+        action="propose_resolution",
+        message="Lampu sudah diganti.",
+        resolution_code="fixed",
+    )
+    demo.wait("appealed", "resolved")
+    demo.reporter("appealed", "satisfied")
+    demo.wait("appealed", "closed")
+    demo.reporter("appealed", "appeal", "Lampu padam lagi sehari setelahnya.")

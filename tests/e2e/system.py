@@ -334,3 +334,41 @@ async def wait_status(
         return view if view["status"] in statuses else None
 
     return await poll_until(check, timeout_s=timeout_s, what=f"status {statuses}")
+
+
+async def wait_held(
+    client: httpx.AsyncClient, system: System, filed: dict[str, Any], agency: str
+) -> None:
+    """Until followup knows that `agency` holds the complaint."""
+    url = f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}"
+
+    async def check():
+        return (await client.get(url, headers=key(agency))).status_code == 200
+
+    await poll_until(check, what=f"{agency} holding the complaint")
+
+
+async def agency_reply(
+    client: httpx.AsyncClient, system: System, filed: dict[str, Any], agency: str, **body: Any
+) -> dict[str, Any]:
+    """An agency's reply over HTTP, once it holds the complaint; 200 or the test fails."""
+    await wait_held(client, system, filed, agency)
+    response = await client.post(
+        f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}/replies",
+        json=body,
+        headers=key(agency),
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def reporter_says(
+    client: httpx.AsyncClient, system: System, filed: dict[str, Any], **body: Any
+) -> httpx.Response:
+    """The reporter's reply with its access token (the response, whatever its status)."""
+    return await client.post(
+        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}/replies",
+        json=body,
+        headers={"X-Access-Token": filed["access_token"]},
+    )

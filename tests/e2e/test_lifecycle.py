@@ -17,15 +17,18 @@ from tests.e2e.system import (
     ADMIN,
     ROOT,
     TopicReader,
+    agency_reply,
     as_channel,
     complaint_body,
     file,
     key,
     poll_until,
     publish,
+    reporter_says,
     signed,
     started_system,
     status_of,
+    wait_held,
     wait_status,
 )
 
@@ -34,26 +37,6 @@ from tests.e2e.system import (
 def system():
     with started_system("e2e") as running:
         yield running
-
-
-async def wait_held(client, system, filed, agency):
-    url = f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}"
-
-    async def check():
-        return (await client.get(url, headers=key(agency))).status_code == 200
-
-    await poll_until(check, what=f"{agency} holding the complaint")
-
-
-async def agency_reply(client, system, filed, agency, **body):
-    await wait_held(client, system, filed, agency)
-    response = await client.post(
-        f"{system.url('followup')}/v1/agency/complaints/{filed['complaint_id']}/replies",
-        json=body,
-        headers=key(agency),
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def signed_reply(agency: str, **fields):
@@ -718,15 +701,6 @@ async def test_debians_kcat_files_on_the_intake_topic_and_reads_an_agency_queue(
     item = await poll_until(work_item, what="the work item read with kcat")
     assert item["reason"] == "disposed" and item["queue"] == system.topic("agency.kota-bandung")
     assert item["reporter"]["name"] == "Siti Rahayu"
-
-
-async def reporter_says(client, system, filed, **body):
-    response = await client.post(
-        f"{system.url('intake')}/v1/complaints/{filed['tracking_id']}/replies",
-        json=body,
-        headers={"X-Access-Token": filed["access_token"]},
-    )
-    return response
 
 
 async def test_a_proposed_resolution_rests_until_the_reporter_confirms_and_rates_it(system, client):

@@ -28,6 +28,8 @@ EVERY_STATE = {
     "followed_up",
     "in_follow_up",
     "escalated",
+    "resolved",
+    "appealed",
     "closed",
     "referred_to_ombudsman",
 }

@@ -15,6 +15,7 @@ from events.catalog import (
     InformationRequested,
     OmbudsmanFindingsIssued,
     ReferredToOmbudsman,
+    ReporterReplied,
 )
 from followup.domain import decide_agency_reply, decide_deadlines, next_due
 from intake.domain import decide_reporter_reply
@@ -309,3 +310,10 @@ def test_once_referred_the_agency_can_no_longer_act_and_nobody_disposes_to_the_o
             now=START,
             policy=POLICY,
         )
+
+
+def test_the_reporters_reason_for_an_appeal_reaches_the_reviewer_not_the_closed_agency():
+    said, appeal = reporter(given(*CLOSED), "appeal", message="Lubangnya muncul lagi")
+    assert said == ReporterReplied(message="Lubangnya muncul lagi") and appeal == TO_PROVINCE
+    assert reason_for(said, 2, given(*CLOSED, said)) is None  # no work item for the city
+    assert reason_for(appeal, 2, given(*CLOSED, said, appeal)) == "appealed"
