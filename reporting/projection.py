@@ -48,6 +48,17 @@ COMPLAINT_COLUMNS = (
     "last_event_at",
 )
 FACT_COLUMNS = ("complaint_id", "agency_code", "fact", "times")
+FACTS = (
+    "received",
+    "refused",
+    "escalated_from",
+    "extended",
+    "rated",
+    "rating_points",
+    "appealed",
+    "referred_to_ombudsman",
+)
+"""Every kind of agency fact (the read model's table checks the same list)."""
 UNKNOWN_PROVINCE = "unknown"
 
 
@@ -72,6 +83,7 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
     facts: dict[tuple[str, str], int] = {}
 
     def count(agency: str | None, fact: str) -> None:
+        assert fact in FACTS, fact
         if agency:
             facts[(agency, fact)] = facts.get((agency, fact), 0) + 1
 
@@ -92,8 +104,8 @@ def project(stream: list[Envelope], calendar: WorkingCalendar) -> Projected:
             # The reporter's rating goes to the agency that handled it: how many ratings, and
             # their sum (the average is one division away).
             count(state.agency_code, "rated")
-            key = (state.agency_code, "rating_points")
-            facts[key] = facts.get(key, 0) + payload.rating
+            for _ in range(payload.rating):
+                count(state.agency_code, "rating_points")
         elif isinstance(payload, ev.Appealed):
             count(state.agency_code, "appealed")  # against the agency that closed it
         elif isinstance(payload, ev.AppealDecided) and payload.outcome == "reopened":

@@ -323,3 +323,18 @@ def test_a_rating_feeds_the_facts_of_the_agency_that_handled_it():
     facts = {(agency, fact): times for _, agency, fact, times in projected.facts}
     assert facts[("kota-bandung", "rated")] == 1
     assert facts[("kota-bandung", "rating_points")] == 4
+
+
+def test_the_read_model_table_accepts_every_kind_of_agency_fact():
+    """PostgreSQL checks the fact kinds: the latest migration that sets the check names
+    exactly the kinds the projection records (or the consumer would dead-letter them)."""
+    import re
+    from pathlib import Path
+
+    from reporting.projection import FACTS
+
+    migrations = sorted((Path(__file__).parents[2] / "services/platform/migrations").glob("*.sql"))
+    latest = [m.read_text() for m in migrations if "fact IN" in m.read_text()][-1]
+    listed = re.search(r"fact IN \(([^)]*)\)", latest)
+    assert listed is not None
+    assert set(re.findall(r"'([a-z_]+)'", listed.group(1))) == set(FACTS)
