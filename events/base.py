@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +39,12 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2}(\.\d{2}(\
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 """A short machine-readable word: a category, channel, tag or reason code."""
+
+ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,128}$")]
+"""A connected system's own id for a complaint or a history step."""
+
+ImportStep = Literal["filed", "in_progress", "follow_up", "resolved", "closed", "rejected"]
+"""The national meaning of a connected system's own status word (its mapping says which)."""
 
 # No NUL characters: PostgreSQL's jsonb cannot store them, and no human text needs them.
 ShortText = Annotated[

@@ -16,6 +16,8 @@ from events.base import (
     ComplaintKind,
     DeadlineKind,
     Event,
+    ExternalId,
+    ImportStep,
     LongText,
     RegionCode,
     ReporterRef,
@@ -134,6 +136,11 @@ class Disposed(Event):
     agency_code: AgencyCode
     rule_id: Slug | None = None
     follow_up_due: UtcDatetime
+
+
+IMPORTED_RULE = "imported"
+"""The `rule_id` of a disposition made by an import: the connected system's own agency already
+has the complaint, so no work item goes to its queue."""
 
 
 class DispositionAcknowledged(Event):
@@ -336,6 +343,37 @@ class OmbudsmanFindingsIssued(Event):
     message: LongText
 
 
+class ComplaintImported(Event):
+    """intake, when a connected (regional) system brings in a complaint its citizens filed
+    locally: where it comes from. The lifecycle events that make it visible (filed, verified,
+    disposed to the system's agency) follow in the same append."""
+
+    event_type = "complaint.imported"
+
+    source_system: Slug
+    external_id: ExternalId
+    step_id: ExternalId = Field(description="the system's id of its filing step")
+    local_status: ShortText
+    original_at: UtcDatetime = Field(description="when it was filed in the system")
+    content_digest: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of what was filed: the same external id with other content is refused",
+    )
+
+
+class StepImported(Event):
+    """intake, when a connected system reports a later step of a complaint's history (its own
+    status word, its time); the lifecycle event it maps to follows in the same append."""
+
+    event_type = "complaint.step_imported"
+
+    source_system: Slug
+    step_id: ExternalId
+    step: ImportStep
+    local_status: ShortText
+    original_at: UtcDatetime
+
+
 class PersonalDataErased(Event):
     """intake, when the reporter's personal data is crypto-shredded; the log itself stays."""
 
@@ -368,6 +406,8 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     AppealDecided,
     ReferredToOmbudsman,
     OmbudsmanFindingsIssued,
+    ComplaintImported,
+    StepImported,
     PersonalDataErased,
 )
 """The current version of every event type, in lifecycle order."""

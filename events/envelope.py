@@ -27,6 +27,7 @@ ActorRole = Literal[
     "work_unit",
     "ombudsman",
     "system",
+    "connected_system",
 ]
 
 

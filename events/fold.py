@@ -331,6 +331,22 @@ def _(e: ev.OmbudsmanFindingsIssued, s: ComplaintState) -> Changes:
 
 
 @_apply.register
+def _(e: ev.ComplaintImported, s: ComplaintState) -> Changes:
+    return dict(
+        source_system=e.source_system,
+        external_id=e.external_id,
+        import_digest=e.content_digest,
+        imported_steps=s.imported_steps | {e.step_id},
+        last_imported_at=e.original_at,
+    )
+
+
+@_apply.register
+def _(e: ev.StepImported, s: ComplaintState) -> Changes:
+    return dict(imported_steps=s.imported_steps | {e.step_id}, last_imported_at=e.original_at)
+
+
+@_apply.register
 def _(e: ev.PersonalDataErased, s: ComplaintState) -> Changes:
     return dict(reporter_ref=None, personal_data_erased=True)
 
@@ -338,3 +354,9 @@ def _(e: ev.PersonalDataErased, s: ComplaintState) -> Changes:
 def handled_event_types() -> frozenset[type[Event]]:
     """The payload classes the fold interprets (checked against the catalogue by a test)."""
     return frozenset(cls for cls in _apply.registry if cls is not Event and cls is not object)
+
+
+def apply_payload(state: ComplaintState, event: Event) -> ComplaintState:
+    """The state after one more event not yet stored (no envelope: version and times stay):
+    for deciders that decide several steps in a row."""
+    return replace(state, **_apply(event, state))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from events.base import (
     AgencyCode,
     ComplaintKind,
+    ExternalId,
     LongText,
     RegionCode,
     ShortText,
@@ -221,3 +222,61 @@ class AgencyReplyMessage(AgencyReply):
     reply_id: ClientId = Field(description="the agency's id for it; a re-send is applied once")
     agency_code: AgencyCode
     complaint_id: UUID
+
+
+# -- connected (regional) systems ------------------------------------------------------------
+
+MAX_IMPORT_ITEMS = 200
+"""Complaints in one import batch (HTTP body or one topic message carries one)."""
+MAX_IMPORT_STEPS = 100
+"""History steps of one complaint in one import."""
+
+
+class ImportStepIn(BaseModel):
+    """One step of a complaint's history in a connected system, in its own words."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    step_id: ExternalId = Field(
+        description="the system's id of the step: re-sending it is harmless"
+    )
+    status: ShortText = Field(description="the system's own status word (mapped at registration)")
+    at: UtcDatetime = Field(description="when the step happened in the system")
+    message: LongText | None = Field(None, description="a follow-up's text, or why it was rejected")
+    resolution_code: Slug | None = Field(None, description="how it was resolved (resolved steps)")
+
+
+class ImportItem(BaseModel):
+    """A complaint filed in a connected system, with its history so far (oldest step first)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    external_id: ExternalId
+    agency_code: AgencyCode = Field(description="the system's agency that holds it")
+    kind: ComplaintKind = ComplaintKind.COMPLAINT
+    title: ShortText
+    description: LongText
+    category: Slug | None = None
+    region_code: RegionCode | None = None
+    confidential: bool = False
+    steps: list[ImportStepIn] = Field(min_length=1, max_length=MAX_IMPORT_STEPS)
+
+
+class ImportBatch(BaseModel):
+    """What a connected system sends to `POST /v1/systems/{code}/imports`."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    items: list[ImportItem] = Field(min_length=1, max_length=MAX_IMPORT_ITEMS)
+
+
+class ImportRejection(BaseModel):
+    """One step (or item) that was not imported, and why; the rest of the batch goes on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    external_id: str
+    step_id: str | None = None
+    error: str
+    field: str | None = None
+    problem: str

@@ -80,6 +80,11 @@ class ComplaintState:
     appeal_until: datetime | None = None  # a closure may be appealed until then (None: final)
     appeals: int = 0
     referral_reason: str | None = None  # why the Ombudsman has it
+    source_system: str | None = None  # a connected system it was imported from
+    external_id: str | None = None
+    import_digest: str | None = None
+    imported_steps: frozenset[str] = frozenset()  # the system's step ids applied
+    last_imported_at: datetime | None = None  # the latest step's time in the system
     filed_at: datetime | None = None
     last_event_at: datetime | None = None
 

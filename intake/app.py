@@ -6,7 +6,7 @@ import asyncio
 
 from fastapi import FastAPI
 
-from intake import agents, api
+from intake import agents, api, systems_api
 from intake.bootstrap import bootstrap
 from services.platform.consumer import InFlight
 from services.platform.faust_app import faust_worker
@@ -24,6 +24,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         description="Channels file complaints here; reporters follow them and reply.",
     )
     app.include_router(api.router(deps, rt.keyring))
+    app.include_router(systems_api.router(deps, rt.keyring))
     rt.ready["intake-topic"] = asyncio.Event()
     rt.progress["intake-topic"] = in_flight = InFlight()
     intake_topic = faust_worker(

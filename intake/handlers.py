@@ -18,6 +18,7 @@ from events.envelope import Actor, Envelope
 from events.fold import replay
 from events.messages import IntakeResult, Submission, TopicSubmission
 from events.state import ComplaintState
+from intake.connecting import CONNECTING_HANDLERS
 from intake.domain import (
     IntakeSecrets,
     ReporterAction,
@@ -29,6 +30,7 @@ from intake.domain import (
     tracking_id_for,
 )
 from intake.store import ReporterTokens, new_access_token
+from intake.systems import Systems
 from intake.timeline import public_timeline
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
@@ -48,6 +50,7 @@ class IntakeDeps:
     ports: Ports
     secrets: IntakeSecrets
     tokens: ReporterTokens
+    systems: Systems
 
 
 @dataclass(frozen=True)
@@ -421,8 +424,9 @@ COMMAND_HANDLERS: dict[type, Handler[IntakeDeps]] = {
     RevokeToken: revoke_token,
     ErasePersonalData: erase_personal_data,
     ListContactReads: list_contact_reads,
+    **CONNECTING_HANDLERS,
 }
-"""Every intake use case, by its command."""
+"""Every intake use case, by its command (the connected systems' ones included)."""
 
 
 async def handle(command: object, deps: IntakeDeps) -> Any:

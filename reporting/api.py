@@ -58,8 +58,14 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
         channel: str | None = Query(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10_000_000),
+        source: str | None = Query(
+            None,
+            pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+            description="only complaints imported from this connected system",
+        ),
     ) -> dict[str, Any]:
-        """Complaints with their current status (newest first)."""
+        """Complaints with their current status (newest first); imported ones carry the
+        connected system they came from (`source_system`)."""
         if not principal.is_admin:
             if agency not in (None, principal.id):
                 raise Refused(
@@ -69,7 +75,7 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
                 )
             agency = principal.id
         query = ListComplaints(
-            agency, status.value if status else None, province, channel, limit, offset
+            agency, status.value if status else None, province, channel, limit, offset, source
         )
         page: dict[str, Any] = await handle(query, deps)
         return page

@@ -75,6 +75,7 @@ class ListComplaints:
     channel: str | None = None
     limit: int = 100
     offset: int = 0
+    source: str | None = None  # a connected system's code: only what it imported
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ async def list_complaints(cmd: ListComplaints, deps: ReportingDeps) -> dict[str,
         channel=cmd.channel,
         limit=cmd.limit,
         offset=cmd.offset,
+        source=cmd.source,
     )
     return {"total": total, "items": rows, "limit": cmd.limit, "offset": cmd.offset}
 

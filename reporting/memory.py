@@ -40,6 +40,7 @@ class InMemoryReadModels:
             "status": query.get("status"),
             "province_code": query.get("province"),
             "channel": query.get("channel"),
+            "source_system": query.get("source"),
         }
         rows = [r for r in self._rows() if all(v is None or r[k] == v for k, v in wanted.items())]
         rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])), reverse=True)

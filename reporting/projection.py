@@ -46,6 +46,7 @@ COMPLAINT_COLUMNS = (
     "reply_due",
     "version",
     "last_event_at",
+    "source_system",
 )
 FACT_COLUMNS = ("complaint_id", "agency_code", "fact", "times")
 FACTS = (
@@ -176,4 +177,5 @@ def _row(
         ),
         state.version,
         state.last_event_at,
+        state.source_system,
     )

@@ -21,7 +21,8 @@ from events.state import ComplaintState
 def reason_for(payload: ev.Event, max_refusals: int, state: ComplaintState) -> WorkReason | None:
     """Which events put work on a queue."""
     if isinstance(payload, ev.Disposed):
-        return "disposed"
+        # An import's disposition: the connected system's agency has it already.
+        return None if payload.rule_id == ev.IMPORTED_RULE else "disposed"
     if isinstance(payload, ev.ForwardedToUnit):
         return "forwarded"
     if isinstance(payload, ev.Escalated):

@@ -16,10 +16,12 @@ import typer
 
 from services.platform.settings import PlatformSettings
 from services.tooling.embedded import ADMIN, ensure_infra, infra_status, redact, stop_infra
+from services.tooling.systems_cli import systems_app
 
 app = typer.Typer(help="lapor backbone platform commands", no_args_is_help=True)
 infra = typer.Typer(help="the embedded broker and PostgreSQL under var/", no_args_is_help=True)
 app.add_typer(infra, name="infra")
+app.add_typer(systems_app, name="systems")
 reporting_app = typer.Typer(
     help="lapor reporting: read models, dashboards and audit", no_args_is_help=True
 )
@@ -243,7 +245,7 @@ def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) ->
         )
 
 
-class _NoPublishing:
+class NoPublishing:
     """The Publisher port of a command that only appends (the relay publishes its events)."""
 
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
@@ -268,6 +270,7 @@ def erase_personal_data(
     from intake.bootstrap import wire
     from intake.handlers import ErasePersonalData, handle
     from intake.store import TokenTable
+    from intake.systems import SystemTable
     from services.kernel.refusals import Refused
     from services.kernel.registry import load_registry
     from services.platform.runtime import database_ports
@@ -277,7 +280,7 @@ def erase_personal_data(
     async def erase() -> dict[str, object]:
         async with database(settings) as pool:
             # Appends reach Kafka through the outbox: nothing to publish directly.
-            ports = database_ports(pool, settings, _NoPublishing(), load_registry())
+            ports = database_ports(pool, settings, NoPublishing(), load_registry())
             if complaint.startswith("lpr-"):
                 found = await ports.store.find_by_tracking_id(complaint)
                 if found is None:
@@ -286,7 +289,8 @@ def erase_personal_data(
             else:
                 complaint_id = UUID(complaint)
             command = ErasePersonalData(complaint_id, f"cli:{operator}")
-            done: dict[str, object] = await handle(command, wire(ports, TokenTable(pool)))
+            deps = wire(ports, TokenTable(pool), SystemTable(pool))
+            done: dict[str, object] = await handle(command, deps)
             return done
 
     try:

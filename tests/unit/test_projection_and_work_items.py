@@ -249,6 +249,8 @@ IGNORED: dict[type[ev.Event], str] = {
     ev.Rated: "feeds the agency facts (reporting); nothing to route",
     ev.ComplaintClosed: "terminal: only the queue table changes",
     ev.OmbudsmanFindingsIssued: "the Ombudsman's own conclusion: nothing to route",
+    ev.ComplaintImported: "provenance: the lifecycle events beside it are routed",
+    ev.StepImported: "provenance: the lifecycle events beside it are routed",
     ev.PersonalDataErased: "intake's vault concern; routing holds no personal data",
 }
 

@@ -1,0 +1,228 @@
+"""Connected systems' use cases over the ports: the national admin registers, rotates and
+suspends them (CONNECTING_HANDLERS); a system imports its complaints with their histories,
+and reads back what was refused."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from events.envelope import Actor
+from events.messages import ImportBatch, ImportItem, ImportRejection
+from intake.imports import ConnectedSystem, ImportDecision, complaint_id_of, decide_import
+from intake.systems import STEP_MEANINGS, SystemExists
+from services.kernel.refusals import RefusalKind, Refused
+from services.platform.commands import execute
+from services.platform.dispatch import Handler
+from services.platform.logs import get_logger
+
+if TYPE_CHECKING:
+    from intake.handlers import IntakeDeps
+
+log = get_logger("intake.connecting")
+IMPORT_CONCURRENCY = 8
+"""Items of one batch imported at once (independent streams; the pool bounds the rest)."""
+
+
+@dataclass(frozen=True)
+class RegisterSystem:
+    """Register a connected system (national admin)."""
+
+    code: str
+    name: str
+    agencies: tuple[str, ...]
+    status_map: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RotateSystemKey:
+    """A new key for a system; the old one stops working."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class SetSystemActive:
+    """Suspend (False) or resume (True) a system."""
+
+    code: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class ShowSystems:
+    """Every connected system (or one)."""
+
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportComplaints:
+    """A system's batch of complaints with their histories."""
+
+    system: ConnectedSystem
+    batch: ImportBatch
+
+
+@dataclass(frozen=True)
+class ListRejections:
+    """What was refused from a system, after a position."""
+
+    code: str
+    after: int = 0
+    limit: int = 100
+
+
+def check_registration(cmd: RegisterSystem, deps: IntakeDeps) -> ConnectedSystem:
+    """A registration names agencies the registry knows and maps every status word to a
+    national step, one of them the filing."""
+    registry = deps.ports.registry
+    unknown = [a for a in cmd.agencies if not registry.disposable(a)]
+    if unknown or not cmd.agencies:
+        raise Refused(
+            "unknown_agency",
+            f"name agencies (not work units) from the registry: {', '.join(unknown) or 'none'}",
+            field="agencies",
+            kind=RefusalKind.INVALID,
+        )
+    wrong = sorted(w for w, m in cmd.status_map.items() if m not in STEP_MEANINGS)
+    if wrong:
+        raise Refused(
+            "unknown_step",
+            f"map {', '.join(wrong)} to one of {', '.join(STEP_MEANINGS)}",
+            field="status_map",
+            kind=RefusalKind.INVALID,
+        )
+    if "filed" not in cmd.status_map.values():
+        raise Refused(
+            "no_filing_status",
+            "one status word must mean filed",
+            field="status_map",
+            kind=RefusalKind.INVALID,
+        )
+    return ConnectedSystem(cmd.code, cmd.name, cmd.agencies, dict(cmd.status_map))  # type: ignore[arg-type]
+
+
+async def register_system(cmd: RegisterSystem, deps: IntakeDeps) -> dict[str, Any]:
+    """Register; the answer carries the system's key, shown this once."""
+    system = check_registration(cmd, deps)
+    now = await deps.ports.clock.refresh()
+    try:
+        key = await deps.systems.register(system, now)
+    except SystemExists as exc:
+        raise Refused("system_exists", f"{cmd.code} is registered already", field="code") from exc
+    record = await deps.systems.get(cmd.code)
+    assert record is not None
+    return record.public() | {"key": key}
+
+
+async def rotate_system_key(cmd: RotateSystemKey, deps: IntakeDeps) -> dict[str, Any]:
+    """A new key, shown once; the old one is refused from now on."""
+    key = await deps.systems.rotate_key(cmd.code, await deps.ports.clock.refresh())
+    if key is None:
+        raise _unknown(cmd.code)
+    return {"code": cmd.code, "key": key}
+
+
+async def set_system_active(cmd: SetSystemActive, deps: IntakeDeps) -> dict[str, Any]:
+    """Suspend or resume a system (a suspended system's calls get 403)."""
+    if not await deps.systems.set_active(cmd.code, cmd.active):
+        raise _unknown(cmd.code)
+    record = await deps.systems.get(cmd.code)
+    assert record is not None
+    return record.public()
+
+
+async def show_systems(cmd: ShowSystems, deps: IntakeDeps) -> list[dict[str, Any]]:
+    """Every system (or one), without keys."""
+    records = await deps.systems.all()
+    found = [r.public() for r in records if cmd.code in (None, r.system.code)]
+    if cmd.code is not None and not found:
+        raise _unknown(cmd.code)
+    return found
+
+
+async def import_complaints(cmd: ImportComplaints, deps: IntakeDeps) -> dict[str, Any]:
+    """Import every item of the batch on its own (one refused step never stops the others);
+    refused steps are kept for the system to query."""
+    ports = deps.ports
+    now = await ports.clock.refresh()
+    gate = asyncio.Semaphore(IMPORT_CONCURRENCY)
+
+    async def one(item: ImportItem) -> ImportDecision:
+        async with gate:
+            return await _import_item(cmd.system, item, deps)
+
+    decisions = await asyncio.gather(*(one(item) for item in cmd.batch.items))
+    rejected = [d.rejected for d in decisions if d.rejected is not None]
+    await deps.systems.reject(cmd.system.code, rejected, now)
+    await deps.systems.touch(cmd.system.code, now)
+    applied = sum(len(d.applied) for d in decisions)
+    duplicates = sum(len(d.duplicates) for d in decisions)
+    log.info(
+        "import.batch",
+        system=cmd.system.code,
+        items=len(decisions),
+        applied=applied,
+        duplicates=duplicates,
+        rejected=len(rejected),
+    )
+    return {
+        "items": len(decisions),
+        "steps_applied": applied,
+        "steps_already_there": duplicates,
+        "rejected": [r.model_dump() for r in rejected],
+    }
+
+
+async def _import_item(
+    system: ConnectedSystem, item: ImportItem, deps: IntakeDeps
+) -> ImportDecision:
+    ports = deps.ports
+    decided: list[ImportDecision] = []
+
+    def decide(state):  # type: ignore[no-untyped-def]
+        decision = decide_import(
+            state, item, system, now=ports.clock.now(), policy=ports.policy, registry=ports.registry
+        )
+        decided.append(decision)  # the last attempt's decision is the one appended
+        return decision.events
+
+    try:
+        await execute(
+            ports.store,
+            complaint_id_of(system.code, item.external_id),
+            decide,
+            actor=Actor(role="connected_system", id=system.code),
+            now=ports.clock.now,
+        )
+    except Refused as refused:  # the store refused the append (e.g. an invalid event)
+        return ImportDecision(
+            rejected=ImportRejection(
+                external_id=item.external_id, error=refused.code, problem=refused.message
+            )
+        )
+    return decided[-1]
+
+
+async def list_rejections(cmd: ListRejections, deps: IntakeDeps) -> list[dict[str, Any]]:
+    """Refused steps, oldest first, after a position (resumable)."""
+    if await deps.systems.get(cmd.code) is None:
+        raise _unknown(cmd.code)
+    return await deps.systems.rejections(cmd.code, cmd.after, cmd.limit)
+
+
+def _unknown(code: str) -> Refused:
+    return Refused("unknown_system", f"no connected system {code}", kind=RefusalKind.NOT_FOUND)
+
+
+CONNECTING_HANDLERS: dict[type, Handler[IntakeDeps]] = {
+    RegisterSystem: register_system,
+    RotateSystemKey: rotate_system_key,
+    SetSystemActive: set_system_active,
+    ShowSystems: show_systems,
+    ImportComplaints: import_complaints,
+    ListRejections: list_rejections,
+}
+"""The connected systems' use cases (merged into intake's table)."""

@@ -1,0 +1,282 @@
+"""Importing a connected system's complaints, pure: each step of a history, in the system's own
+words, becomes a provenance event and the national lifecycle event its mapping names; a step
+already applied is skipped, a step that cannot be applied is named with the reason."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from events.base import DeadlineKind, Event, ImportStep
+from events.catalog import (
+    IMPORTED_RULE,
+    ComplaintClosed,
+    ComplaintFiled,
+    ComplaintImported,
+    ComplaintVerified,
+    Disposed,
+    DispositionAcknowledged,
+    DispositionRefused,
+    FollowUpPosted,
+    StepImported,
+)
+from events.fold import apply_payload
+from events.messages import ImportItem, ImportRejection, ImportStepIn
+from events.state import ComplaintState, Status
+from intake.domain import tracking_id_for
+from services.kernel.registry import Registry
+from services.kernel.resolutions import resolution_codes
+from services.kernel.workdays import DeadlinePolicy
+
+_IMPORTS = UUID("3f0b9a52-8d0e-4c1e-9a64-7f4b1c2d9e21")
+AT_AGENCY = frozenset(
+    {Status.DISPOSED, Status.FORWARDED_TO_UNIT, Status.IN_FOLLOW_UP, Status.ESCALATED}
+)
+
+
+@dataclass(frozen=True)
+class ConnectedSystem:
+    """A regional (or ministry) complaint system registered with the backbone."""
+
+    code: str
+    name: str
+    agencies: tuple[str, ...]
+    status_map: Mapping[str, ImportStep]
+    active: bool = True
+
+
+def complaint_id_of(system: str, external_id: str) -> UUID:
+    """The national id of a system's complaint: the same external id always lands on it."""
+    return uuid5(_IMPORTS, f"{system}\x00{external_id}")
+
+
+def content_digest(item: ImportItem) -> str:
+    """What makes an external id's complaint itself: re-sending it with other content is
+    refused rather than silently changing the record."""
+    content = item.model_dump(mode="json", exclude={"steps"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class ImportDecision:
+    """The events to append for one item, which steps they apply, which were there already,
+    and the first step refused (the steps after it wait for a corrected re-send)."""
+
+    events: list[Event] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    rejected: ImportRejection | None = None
+
+
+class _Reject(Exception):
+    def __init__(self, error: str, problem: str, field: str | None = None) -> None:
+        super().__init__(problem)
+        self.error, self.problem, self.field = error, problem, field
+
+
+def decide_import(
+    state: ComplaintState,
+    item: ImportItem,
+    system: ConnectedSystem,
+    *,
+    now: datetime,
+    policy: DeadlinePolicy,
+    registry: Registry,
+) -> ImportDecision:
+    """Decide every step of `item` not applied yet, in order, against the national record."""
+    decision = ImportDecision()
+    digest = content_digest(item)
+    for index, step in enumerate(item.steps):
+        try:
+            if state.import_digest is not None and state.import_digest != digest:
+                raise _Reject(
+                    "conflicting_content",
+                    f"{item.external_id} was imported with other content",
+                    "external_id",
+                )
+            if step.step_id in state.imported_steps:
+                decision.duplicates.append(step.step_id)
+                continue
+            events = _step(state, item, system, step, index, digest, now, policy, registry)
+        except _Reject as refused:
+            decision.rejected = ImportRejection(
+                external_id=item.external_id,
+                step_id=step.step_id,
+                error=refused.error,
+                field=refused.field,
+                problem=refused.problem,
+            )
+            return decision
+        for event in events:
+            state = apply_payload(state, event)
+        decision.events += events
+        decision.applied.append(step.step_id)
+    return decision
+
+
+def _step(
+    state: ComplaintState,
+    item: ImportItem,
+    system: ConnectedSystem,
+    step: ImportStepIn,
+    index: int,
+    digest: str,
+    now: datetime,
+    policy: DeadlinePolicy,
+    registry: Registry,
+) -> list[Event]:
+    where = f"steps.{index}"
+    meaning = system.status_map.get(step.status)
+    if meaning is None:
+        raise _Reject(
+            "unmapped_status",
+            f"{step.status!r} is not in {system.code}'s status mapping",
+            f"{where}.status",
+        )
+    if state.last_imported_at is not None and step.at < state.last_imported_at:
+        raise _Reject(
+            "out_of_order", "this step happened before one already imported", f"{where}.at"
+        )
+    if state.status is Status.NEW:
+        if meaning != "filed":
+            raise _Reject("out_of_order", "a history begins with its filing", f"{where}.status")
+        return _filed(item, system, step, digest, now, policy, registry)
+    if state.source_system not in (None, system.code):
+        raise _Reject("contradicts_national_record", "another system's complaint")
+    provenance = StepImported(
+        source_system=system.code,
+        step_id=step.step_id,
+        step=meaning,
+        local_status=step.status,
+        original_at=step.at,
+    )
+    return [provenance, *_national(state, system, step, meaning, where, now, policy, registry)]
+
+
+def _filed(
+    item: ImportItem,
+    system: ConnectedSystem,
+    step: ImportStepIn,
+    digest: str,
+    now: datetime,
+    policy: DeadlinePolicy,
+    registry: Registry,
+) -> list[Event]:
+    if item.agency_code not in system.agencies or not registry.disposable(item.agency_code):
+        raise _Reject(
+            "agency_not_yours",
+            f"{system.code} does not speak for {item.agency_code}",
+            "agency_code",
+        )
+    complaint_id = complaint_id_of(system.code, item.external_id)
+    # The national clocks start when the national side can see the complaint (now), not at
+    # the local filing: nobody could monitor it before.
+    return [
+        ComplaintImported(
+            source_system=system.code,
+            external_id=item.external_id,
+            step_id=step.step_id,
+            local_status=step.status,
+            original_at=step.at,
+            content_digest=digest,
+        ),
+        ComplaintFiled(
+            tracking_id=tracking_id_for(complaint_id),
+            kind=item.kind,
+            title=item.title,
+            description=item.description,
+            category=item.category,
+            region_code=item.region_code,
+            channel=f"system-{system.code}"[:64],
+            anonymous=False,
+            confidential=item.confidential,
+            verify_due=policy.verify_due(now),
+            resolution_due=policy.resolution_due(now),
+        ),
+        ComplaintVerified(
+            title=item.title,
+            category=item.category or "lainnya",
+            region_code=item.region_code,
+            anonymous=False,
+            confidential=item.confidential,
+        ),
+        Disposed(
+            agency_code=item.agency_code,
+            rule_id=IMPORTED_RULE,
+            follow_up_due=policy.follow_up_due(now),
+        ),
+    ]
+
+
+def _national(
+    state: ComplaintState,
+    system: ConnectedSystem,
+    step: ImportStepIn,
+    meaning: ImportStep,
+    where: str,
+    now: datetime,
+    policy: DeadlinePolicy,
+    registry: Registry,
+) -> list[Event]:
+    """The lifecycle event a later step means, if the national record allows it."""
+    holder = registry.queue_owner(state.agency_code) if state.agency_code else None
+    if meaning == "filed":
+        raise _Reject("out_of_order", "already filed", f"{where}.status")
+    if meaning == "closed":
+        if not state.is_open or state.status in (Status.APPEALED, Status.REFERRED_TO_OMBUDSMAN):
+            raise _Reject("contradicts_national_record", _is(state), f"{where}.status")
+        # The reporter confirmed (or not) in the system: no appeal window on the national side.
+        return [ComplaintClosed(reason="resolved")]
+    if holder not in system.agencies:
+        raise _Reject(
+            "contradicts_national_record",
+            f"{system.code} does not hold it nationally ({_is(state)})",
+            f"{where}.status",
+        )
+    at_agency = state.status in AT_AGENCY
+    agency = state.agency_code or holder
+    if meaning == "in_progress":
+        if not at_agency:
+            raise _Reject("contradicts_national_record", _is(state), f"{where}.status")
+        return [] if state.acknowledged else [DispositionAcknowledged(agency_code=agency)]
+    if meaning == "rejected":
+        if not at_agency:
+            raise _Reject("contradicts_national_record", _is(state), f"{where}.status")
+        # Another agency's: the national side re-disposes it.
+        return [
+            DispositionRefused(
+                agency_code=agency,
+                reason=(step.message or step.status)[:300],
+                verify_due=policy.verify_due(now),
+            )
+        ]
+    if not (at_agency or state.status is Status.FOLLOWED_UP):
+        raise _Reject("contradicts_national_record", _is(state), f"{where}.status")
+    if not step.message:
+        raise _Reject("message_required", "a follow-up needs its text", f"{where}.message")
+    resolved = meaning == "resolved"
+    if resolved and (step.resolution_code or "fixed") not in resolution_codes():
+        raise _Reject(
+            "unknown_resolution_code",
+            f"one of {', '.join(resolution_codes())}",
+            f"{where}.resolution_code",
+        )
+    return [
+        FollowUpPosted(
+            agency_code=agency,
+            message=step.message,
+            resolution_proposed=resolved,
+            resolution_code=(step.resolution_code or "fixed") if resolved else None,
+            reply_due=policy.reply_due(now),
+        )
+    ]
+
+
+def _is(state: ComplaintState) -> str:
+    due = state.deadlines.get(DeadlineKind.FOLLOW_UP)
+    clock = f", follow-up due {due.isoformat()}" if due else ""
+    return f"nationally it is {state.status.value}{clock}"

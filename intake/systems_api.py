@@ -1,0 +1,126 @@
+"""Connected systems' HTTP API on intake: the national admin registers, rotates and suspends
+them; a system (with its own key) imports its complaints in bulk and reads what was refused."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.base import AgencyCode, ImportStep, ShortText, Slug
+from events.messages import ImportBatch
+from intake.connecting import (
+    ImportComplaints,
+    ListRejections,
+    RegisterSystem,
+    RotateSystemKey,
+    SetSystemActive,
+    ShowSystems,
+)
+from intake.handlers import IntakeDeps, handle
+from intake.imports import ConnectedSystem
+from services.kernel.refusals import RefusalKind, Refused
+from services.platform.auth import DeclaredKey, KeyRing, admin_of, presented_key
+
+
+class Registration(BaseModel):
+    """A connected system: its code, name, the agencies it speaks for, and what each of its
+    status words means nationally."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    code: Slug
+    name: ShortText
+    agencies: list[AgencyCode] = Field(min_length=1, max_length=200)
+    status_map: dict[ShortText, ImportStep] = Field(
+        min_length=1,
+        max_length=100,
+        description="the system's status word -> filed, in_progress, follow_up, resolved, "
+        'closed or rejected (e.g. {"diterima": "filed", "diproses": "in_progress"})',
+    )
+
+
+def system_of(deps: IntakeDeps) -> Any:
+    """The FastAPI dependency of a connected system calling with its own key (401 without a
+    valid key, 403 when suspended or calling for another system)."""
+
+    async def caller(request: Request, code: str, _: DeclaredKey) -> ConnectedSystem:
+        system = await deps.systems.by_key(presented_key(request))
+        if system is None:
+            raise Refused(
+                "unauthenticated",
+                "a connected system's key is required (X-API-Key)",
+                kind=RefusalKind.UNAUTHENTICATED,
+            )
+        if system.code != code:
+            raise Refused("forbidden", "this key is another system's", kind=RefusalKind.FORBIDDEN)
+        if not system.active:
+            raise Refused(
+                "suspended",
+                f"{code} is suspended by the national admin",
+                kind=RefusalKind.FORBIDDEN,
+            )
+        return system
+
+    return Depends(caller)
+
+
+def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
+    """The connected systems' routes."""
+    api = APIRouter(prefix="/v1/systems", tags=["connected systems"])
+    admin = [admin_of(keyring)]
+    System = Annotated[ConnectedSystem, system_of(deps)]
+
+    @api.post("", status_code=201, dependencies=admin)
+    async def register(body: Registration) -> dict[str, Any]:
+        """Register a regional (or ministry) system; the answer carries its key, shown once."""
+        command = RegisterSystem(body.code, body.name, tuple(body.agencies), dict(body.status_map))
+        found: dict[str, Any] = await handle(command, deps)
+        return found
+
+    @api.get("", dependencies=admin)
+    async def systems() -> list[dict[str, Any]]:
+        """Every connected system (never a key)."""
+        found: list[dict[str, Any]] = await handle(ShowSystems(), deps)
+        return found
+
+    @api.post("/{code}/key", dependencies=admin)
+    async def rotate(code: Slug) -> dict[str, Any]:
+        """A new key for the system, shown once; the old one is refused from now on."""
+        found: dict[str, Any] = await handle(RotateSystemKey(code), deps)
+        return found
+
+    @api.post("/{code}/suspend", dependencies=admin)
+    async def suspend(code: Slug) -> dict[str, Any]:
+        """Refuse the system's calls (403 `suspended`) until resumed."""
+        found: dict[str, Any] = await handle(SetSystemActive(code, False), deps)
+        return found
+
+    @api.post("/{code}/resume", dependencies=admin)
+    async def resume(code: Slug) -> dict[str, Any]:
+        """Accept the system's calls again."""
+        found: dict[str, Any] = await handle(SetSystemActive(code, True), deps)
+        return found
+
+    @api.post("/{code}/imports")
+    async def imports(code: Slug, body: ImportBatch, system: System) -> dict[str, Any]:
+        """Import complaints filed in the system, each with its history (oldest step first).
+        Idempotent by (system, external id, step id): re-sending anything changes nothing.
+        Each refused step is named with the reason; the rest of the batch goes through, and
+        the refused steps stay queryable (`GET .../rejections`)."""
+        found: dict[str, Any] = await handle(ImportComplaints(system, body), deps)
+        return found
+
+    @api.get("/{code}/rejections")
+    async def rejections(
+        code: Slug,
+        system: System,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict[str, Any]]:
+        """The import steps refused, oldest first; page with `after` = the last position."""
+        found: list[dict[str, Any]] = await handle(ListRejections(code, after, limit), deps)
+        return found
+
+    return api

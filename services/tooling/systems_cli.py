@@ -1,0 +1,95 @@
+"""`python -m services systems ...`: register, list, rotate the key of, suspend and resume
+connected (regional) systems, straight on the database, as the national admin's API does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import typer
+
+from services.platform.settings import PlatformSettings
+
+systems_app = typer.Typer(
+    help="connected regional (and ministry) complaint systems", no_args_is_help=True
+)
+
+
+def _run(command: Callable[[Any], Awaitable[Any]]) -> None:
+    """Run one intake command over the database; print the answer, or the refusal (exit 2)."""
+    from intake.bootstrap import wire
+    from intake.handlers import handle
+    from intake.store import TokenTable
+    from intake.systems import SystemTable
+    from services.kernel.refusals import Refused
+    from services.kernel.registry import load_registry
+    from services.platform.runtime import database_ports
+    from services.tooling.cli import NoPublishing, database
+
+    settings = PlatformSettings()
+
+    async def run() -> Any:
+        async with database(settings) as pool:
+            ports = database_ports(pool, settings, NoPublishing(), load_registry())
+            deps = wire(ports, TokenTable(pool), SystemTable(pool))
+            return await command(lambda cmd: handle(cmd, deps))
+
+    try:
+        done = asyncio.run(run())
+    except Refused as refused:
+        typer.echo(f"refused ({refused.code}): {refused.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(done, indent=2, default=str))
+
+
+@systems_app.command("register")
+def register(
+    code: str,
+    name: Annotated[str, typer.Option(help="the system's name")],
+    agency: Annotated[list[str], typer.Option(help="an agency code it speaks for (repeat)")],
+    status: Annotated[
+        list[str],
+        typer.Option(help="WORD=STEP, e.g. diproses=in_progress (repeat for every word)"),
+    ],
+) -> None:
+    """Register a system; prints its key (shown once)."""
+    from intake.connecting import RegisterSystem
+
+    status_map = dict(pair.split("=", 1) for pair in status if "=" in pair)
+    if len(status_map) != len(status):
+        raise typer.BadParameter("give every status as WORD=STEP", param_hint="--status")
+    _run(lambda handle: handle(RegisterSystem(code, name, tuple(agency), status_map)))
+
+
+@systems_app.command("list")
+def list_systems() -> None:
+    """Every connected system (never a key)."""
+    from intake.connecting import ShowSystems
+
+    _run(lambda handle: handle(ShowSystems()))
+
+
+@systems_app.command("rotate-key")
+def rotate_key(code: str) -> None:
+    """A new key for the system (printed once); the old one stops working at once."""
+    from intake.connecting import RotateSystemKey
+
+    _run(lambda handle: handle(RotateSystemKey(code)))
+
+
+@systems_app.command("suspend")
+def suspend(code: str) -> None:
+    """Refuse the system's calls until it is resumed."""
+    from intake.connecting import SetSystemActive
+
+    _run(lambda handle: handle(SetSystemActive(code, False)))
+
+
+@systems_app.command("resume")
+def resume(code: str) -> None:
+    """Accept the system's calls again."""
+    from intake.connecting import SetSystemActive
+
+    _run(lambda handle: handle(SetSystemActive(code, True)))

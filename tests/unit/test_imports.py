@@ -1,0 +1,243 @@
+"""Importing a connected system's complaints: the pure decider (given a stream, when a history
+arrives, then events or a named refusal) and the use cases over the fakes (registration, keys,
+bulk import, idempotency, bad input kept for the system to query)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events import Status
+from events.catalog import (
+    ComplaintImported,
+    Disposed,
+    DispositionRefused,
+    FollowUpPosted,
+    StepImported,
+)
+from events.messages import ImportBatch, ImportItem
+from intake.bootstrap import bootstrap_fakes
+from intake.connecting import (
+    ImportComplaints,
+    ListRejections,
+    RegisterSystem,
+    RotateSystemKey,
+    SetSystemActive,
+)
+from intake.handlers import handle
+from intake.imports import ConnectedSystem, complaint_id_of, decide_import
+from routing.work_items import reason_for
+from services.kernel.refusals import Refused
+from tests.unit.given import POLICY, REGISTRY, START, given
+
+CITY = ConnectedSystem(
+    code="lapor-bandung",
+    name="Sistem Pengaduan Kota Bandung",
+    agencies=("kota-bandung", "prov-jawa-barat"),
+    status_map={
+        "diterima": "filed",
+        "diproses": "in_progress",
+        "ditanggapi": "follow_up",
+        "selesai": "resolved",
+        "ditutup": "closed",
+        "ditolak": "rejected",
+    },
+)
+T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
+
+
+def step(step_id, status, days=0, **fields):
+    return {"step_id": step_id, "status": status, "at": (T0 + timedelta(days=days)), **fields}
+
+
+def item(*steps, external_id="BDG-0001", **fields):
+    body = dict(
+        external_id=external_id,
+        agency_code="kota-bandung",
+        title="Lampu jalan padam di Jl. Braga",
+        description="Sudah seminggu padam.",
+        category="jalan",
+        region_code="32.73",
+        steps=list(steps) or [step("s1", "diterima")],
+    )
+    return ImportItem.model_validate({**body, **fields})
+
+
+def decide(state, history, system=CITY):
+    return decide_import(state, history, system, now=START, policy=POLICY, registry=REGISTRY)
+
+
+FULL = item(
+    step("s1", "diterima"),
+    step("s2", "diproses", 1),
+    step("s3", "ditanggapi", 2, message="Petugas sudah dijadwalkan"),
+    step("s4", "selesai", 5, message="Lampu diganti", resolution_code="fixed"),
+    step("s5", "ditutup", 6),
+)
+
+
+def test_a_whole_history_becomes_provenance_and_the_national_lifecycle():
+    decision = decide(given(), FULL)
+    assert decision.applied == ["s1", "s2", "s3", "s4", "s5"] and decision.rejected is None
+    imported = decision.events[0]
+    assert isinstance(imported, ComplaintImported)
+    assert (imported.source_system, imported.external_id, imported.original_at) == (
+        "lapor-bandung",
+        "BDG-0001",
+        T0,
+    )
+    state = given(*decision.events)
+    assert state.status is Status.CLOSED and state.closed_reason == "resolved"
+    assert state.source_system == "lapor-bandung" and state.agency_code == "kota-bandung"
+    assert state.resolution_code == "fixed"
+    provenance = [e for e in decision.events if isinstance(e, StepImported)]
+    assert [p.local_status for p in provenance] == ["diproses", "ditanggapi", "selesai", "ditutup"]
+
+
+def test_re_sending_anything_changes_nothing():
+    state = given(*decide(given(), FULL).events)
+    again = decide(state, FULL)
+    assert again.events == [] and again.duplicates == ["s1", "s2", "s3", "s4", "s5"]
+
+
+def test_an_open_imported_complaint_runs_on_the_national_clocks():
+    decision = decide(given(), item(step("s1", "diterima")))
+    disposed = decision.events[-1]
+    assert isinstance(disposed, Disposed) and disposed.follow_up_due == POLICY.follow_up_due(START)
+    state = given(*decision.events)
+    assert state.status is Status.DISPOSED
+    # The system's own agency has it already: no work item on its queue.
+    assert reason_for(disposed, 2, state) is None
+
+
+def test_later_steps_arrive_in_later_batches():
+    first = decide(given(), item(step("s1", "diterima")))
+    later = decide(
+        given(*first.events),
+        item(step("s1", "diterima"), step("s2", "ditanggapi", 3, message="Ok")),
+    )
+    assert later.duplicates == ["s1"] and later.applied == ["s2"]
+    assert isinstance(later.events[-1], FollowUpPosted)
+
+
+def test_a_local_rejection_hands_the_complaint_to_the_national_side():
+    decision = decide(given(), item(step("s1", "diterima"), step("s2", "ditolak", 1)))
+    refused = decision.events[-1]
+    assert isinstance(refused, DispositionRefused) and refused.agency_code == "kota-bandung"
+    assert given(*decision.events).status is Status.VERIFIED  # routing re-disposes it
+
+
+@pytest.mark.parametrize(
+    ("history", "error", "field", "applied"),
+    [
+        (item(step("s1", "antri")), "unmapped_status", "steps.0.status", []),
+        (item(step("s1", "diproses")), "out_of_order", "steps.0.status", []),
+        (
+            item(step("s1", "diterima", 5), step("s2", "diproses", 1)),
+            "out_of_order",
+            "steps.1.at",
+            ["s1"],
+        ),
+        (
+            item(step("s1", "diterima"), agency_code="kota-surabaya"),
+            "agency_not_yours",
+            "agency_code",
+            [],
+        ),
+        (
+            item(step("s1", "diterima"), step("s2", "ditanggapi", 1)),
+            "message_required",
+            "steps.1.message",
+            ["s1"],
+        ),
+        (
+            item(
+                step("s1", "diterima"),
+                step("s2", "ditutup", 1),
+                step("s3", "ditanggapi", 2, message="x"),
+            ),
+            "contradicts_national_record",
+            "steps.2.status",
+            ["s1", "s2"],
+        ),
+    ],
+)
+def test_bad_history_is_named_and_the_steps_before_it_go_through(history, error, field, applied):
+    decision = decide(given(), history)
+    assert decision.rejected is not None
+    assert (decision.rejected.error, decision.rejected.field) == (error, field)
+    assert decision.applied == applied
+
+
+def test_an_external_id_reused_with_other_content_is_refused():
+    state = given(*decide(given(), FULL).events)
+    changed = item(step("s6", "diterima", 9), title="Judul lain")
+    decision = decide(state, changed)
+    assert decision.rejected is not None and decision.rejected.error == "conflicting_content"
+    assert decision.events == []
+
+
+# -- through the use cases --------------------------------------------------------------------
+
+
+async def registered(deps, **changes):
+    fields = dict(
+        code="lapor-bandung",
+        name="Sistem Pengaduan Kota Bandung",
+        agencies=("kota-bandung",),
+        status_map=dict(CITY.status_map),
+    )
+    return await handle(RegisterSystem(**{**fields, **changes}), deps)
+
+
+async def test_registration_gives_a_key_once_and_checks_agencies_and_mapping():
+    deps = bootstrap_fakes()
+    answer = await registered(deps)
+    assert answer["key"] and answer["active"] is True
+    system = await deps.systems.by_key(answer["key"])
+    assert system is not None and system.code == "lapor-bandung"
+    with pytest.raises(Refused) as exists:
+        await registered(deps)
+    assert exists.value.code == "system_exists"
+    for changes, code in [
+        ({"code": "x1", "agencies": ("nowhere",)}, "unknown_agency"),
+        ({"code": "x2", "agencies": ("ombudsman-ri",)}, "unknown_agency"),
+        ({"code": "x3", "status_map": {"diterima": "filed", "aneh": "teleported"}}, "unknown_step"),
+        ({"code": "x4", "status_map": {"diproses": "in_progress"}}, "no_filing_status"),
+    ]:
+        with pytest.raises(Refused) as refused:
+            await registered(deps, **changes)
+        assert refused.value.code == code
+
+
+async def test_a_rotated_key_replaces_the_old_one_and_suspension_is_recorded():
+    deps = bootstrap_fakes()
+    old = (await registered(deps))["key"]
+    new = (await handle(RotateSystemKey("lapor-bandung"), deps))["key"]
+    assert await deps.systems.by_key(old) is None
+    assert (await deps.systems.by_key(new)).code == "lapor-bandung"
+    suspended = await handle(SetSystemActive("lapor-bandung", False), deps)
+    assert suspended["active"] is False
+    assert (await deps.systems.by_key(new)).active is False
+
+
+async def test_a_batch_imports_what_it_can_and_keeps_what_it_refused():
+    deps = bootstrap_fakes()
+    key = (await registered(deps))["key"]
+    system = await deps.systems.by_key(key)
+    batch = ImportBatch(items=[FULL, item(step("x", "antri"), external_id="BDG-0002")])
+    answer = await handle(ImportComplaints(system, batch), deps)
+    assert answer["steps_applied"] == 5 and answer["steps_already_there"] == 0
+    assert [(r["external_id"], r["error"]) for r in answer["rejected"]] == [
+        ("BDG-0002", "unmapped_status")
+    ]
+    again = await handle(ImportComplaints(system, batch), deps)
+    assert again["steps_applied"] == 0 and again["steps_already_there"] == 5
+    stream = await deps.ports.store.read_stream(complaint_id_of("lapor-bandung", "BDG-0001"))
+    assert stream[0].actor.role == "connected_system" and stream[0].actor.id == "lapor-bandung"
+    kept = await handle(ListRejections("lapor-bandung"), deps)
+    assert [r["error"] for r in kept] == ["unmapped_status", "unmapped_status"]
+    assert (
+        await handle(ListRejections("lapor-bandung", after=kept[0]["position"]), deps) == kept[1:]
+    )
