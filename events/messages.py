@@ -270,6 +270,24 @@ class ImportBatch(BaseModel):
     items: list[ImportItem] = Field(min_length=1, max_length=MAX_IMPORT_ITEMS)
 
 
+class StatusUpdate(BaseModel):
+    """A connected system's status change on a complaint the national side disposed to one of
+    its agencies (or imported from it): the step's status word is mapped as for imports."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    complaint_id: UUID
+    step: ImportStepIn
+
+
+class StatusUpdates(BaseModel):
+    """What a connected system sends to `POST /v1/systems/{code}/status-updates`."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    updates: list[StatusUpdate] = Field(min_length=1, max_length=MAX_IMPORT_ITEMS)
+
+
 class ImportRejection(BaseModel):
     """One step (or item) that was not imported, and why; the rest of the batch goes on."""
 

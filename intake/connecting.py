@@ -8,9 +8,25 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from events.base import Event
 from events.envelope import Actor
-from events.messages import ImportBatch, ImportItem, ImportRejection
-from intake.imports import ConnectedSystem, ImportDecision, complaint_id_of, decide_import
+from events.messages import (
+    ImportBatch,
+    ImportItem,
+    ImportRejection,
+    StatusUpdate,
+    StatusUpdates,
+)
+from events.state import ComplaintState
+from intake.imports import (
+    ConnectedSystem,
+    ImportDecision,
+    complaint_id_of,
+    concerns,
+    decide_import,
+    decide_update,
+    shown_to_system,
+)
 from intake.systems import STEP_MEANINGS, SystemExists
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
@@ -63,6 +79,23 @@ class ImportComplaints:
 
     system: ConnectedSystem
     batch: ImportBatch
+
+
+@dataclass(frozen=True)
+class ApplyStatusUpdates:
+    """A system's status changes on complaints it holds nationally."""
+
+    system: ConnectedSystem
+    updates: StatusUpdates
+
+
+@dataclass(frozen=True)
+class ReplayForSystem:
+    """Everything concerning a system's agencies after a position, from the event store."""
+
+    system: ConnectedSystem
+    after: int = 0
+    limit: int = 500
 
 
 @dataclass(frozen=True)
@@ -155,14 +188,21 @@ async def import_complaints(cmd: ImportComplaints, deps: IntakeDeps) -> dict[str
             return await _import_item(cmd.system, item, deps)
 
     decisions = await asyncio.gather(*(one(item) for item in cmd.batch.items))
+    return await _answer(cmd.system, list(decisions), deps, now)
+
+
+async def _answer(
+    system: ConnectedSystem, decisions: list[ImportDecision], deps: IntakeDeps, now: Any
+) -> dict[str, Any]:
+    """Keep what was refused, note the contact, and say what happened to each step."""
     rejected = [d.rejected for d in decisions if d.rejected is not None]
-    await deps.systems.reject(cmd.system.code, rejected, now)
-    await deps.systems.touch(cmd.system.code, now)
+    await deps.systems.reject(system.code, rejected, now)
+    await deps.systems.touch(system.code, now)
     applied = sum(len(d.applied) for d in decisions)
     duplicates = sum(len(d.duplicates) for d in decisions)
     log.info(
         "import.batch",
-        system=cmd.system.code,
+        system=system.code,
         items=len(decisions),
         applied=applied,
         duplicates=duplicates,
@@ -182,7 +222,7 @@ async def _import_item(
     ports = deps.ports
     decided: list[ImportDecision] = []
 
-    def decide(state):  # type: ignore[no-untyped-def]
+    def decide(state: ComplaintState) -> list[Event]:
         decision = decide_import(
             state, item, system, now=ports.clock.now(), policy=ports.policy, registry=ports.registry
         )
@@ -206,6 +246,75 @@ async def _import_item(
     return decided[-1]
 
 
+async def apply_status_updates(cmd: ApplyStatusUpdates, deps: IntakeDeps) -> dict[str, Any]:
+    """Apply each status change on its own, in order; refused ones are named and kept."""
+    now = await deps.ports.clock.refresh()
+    decisions = [await _apply_update(cmd.system, u, deps) for u in cmd.updates.updates]
+    return await _answer(cmd.system, decisions, deps, now)
+
+
+async def _apply_update(
+    system: ConnectedSystem, update: StatusUpdate, deps: IntakeDeps
+) -> ImportDecision:
+    ports = deps.ports
+    decided: list[ImportDecision] = []
+
+    def decide(state: ComplaintState) -> list[Event]:
+        decision = decide_update(
+            state,
+            update,
+            system,
+            now=ports.clock.now(),
+            policy=ports.policy,
+            registry=ports.registry,
+        )
+        decided.append(decision)  # the last attempt's decision is the one appended
+        return decision.events
+
+    await execute(
+        ports.store,
+        update.complaint_id,
+        decide,
+        actor=Actor(role="connected_system", id=system.code),
+        now=ports.clock.now,
+    )
+    return decided[-1]
+
+
+REPLAY_SETTLE_S = 5.0
+"""Replay pages stop before events recorded this recently (see EventStore.read_all)."""
+REPLAY_SCAN = 20_000
+"""Events of the whole log one replay page looks at, at most (its cursor moves past them)."""
+
+
+async def replay_for_system(cmd: ReplayForSystem, deps: IntakeDeps) -> dict[str, Any]:
+    """The events of every complaint that concerns the system (imported from it, or held by
+    one of its agencies at any time), in global order, from the event store (not Kafka
+    retention). Resumable: call again with `after` = `next_after`; `complete` once the page
+    reached the settled end of the log. Reporter references are left out."""
+    store, registry = deps.ports.store, deps.ports.registry
+    concerned: dict[Any, bool] = {}
+    found: list[dict[str, Any]] = []
+    cursor, scanned, complete = cmd.after, 0, False
+    while len(found) < cmd.limit and scanned < REPLAY_SCAN:
+        page = await store.read_all(cursor, 1000, settled_s=REPLAY_SETTLE_S)
+        if not page:
+            complete = True
+            break
+        for stored in page:
+            envelope = stored.envelope
+            if envelope.complaint_id not in concerned:
+                stream = await store.read_stream(envelope.complaint_id)
+                concerned[envelope.complaint_id] = concerns(stream, cmd.system, registry)
+            if concerned[envelope.complaint_id]:
+                found.append({"position": stored.global_position, **shown_to_system(envelope)})
+            cursor = stored.global_position
+            if len(found) >= cmd.limit:
+                break
+        scanned += len(page)
+    return {"events": found, "next_after": cursor, "complete": complete}
+
+
 async def list_rejections(cmd: ListRejections, deps: IntakeDeps) -> list[dict[str, Any]]:
     """Refused steps, oldest first, after a position (resumable)."""
     if await deps.systems.get(cmd.code) is None:
@@ -223,6 +332,8 @@ CONNECTING_HANDLERS: dict[type, Handler[IntakeDeps]] = {
     SetSystemActive: set_system_active,
     ShowSystems: show_systems,
     ImportComplaints: import_complaints,
+    ApplyStatusUpdates: apply_status_updates,
+    ReplayForSystem: replay_for_system,
     ListRejections: list_rejections,
 }
 """The connected systems' use cases (merged into intake's table)."""

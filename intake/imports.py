@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 from events.base import DeadlineKind, Event, ImportStep
@@ -24,8 +25,9 @@ from events.catalog import (
     FollowUpPosted,
     StepImported,
 )
+from events.envelope import Envelope
 from events.fold import apply_payload
-from events.messages import ImportItem, ImportRejection, ImportStepIn
+from events.messages import ImportItem, ImportRejection, ImportStepIn, StatusUpdate
 from events.state import ComplaintState, Status
 from intake.domain import tracking_id_for
 from services.kernel.registry import Registry
@@ -118,6 +120,49 @@ def decide_import(
     return decision
 
 
+def decide_update(
+    state: ComplaintState,
+    update: StatusUpdate,
+    system: ConnectedSystem,
+    *,
+    now: datetime,
+    policy: DeadlinePolicy,
+    registry: Registry,
+) -> ImportDecision:
+    """A status change from the system on a complaint it holds nationally (filed through the
+    backbone and disposed to one of its agencies, or imported from it)."""
+    decision = ImportDecision()
+    step = update.step
+    reference = str(update.complaint_id)
+    try:
+        if state.status is Status.NEW or (
+            state.source_system is None and not _held_by(state, system, registry)
+        ):
+            raise _Reject("not_found", "no such complaint held by this system", "complaint_id")
+        if step.step_id in state.imported_steps:
+            decision.duplicates.append(step.step_id)
+            return decision
+        events = _later(
+            state, system, step, _meaning(system, step, "step"), "step", now, policy, registry
+        )
+    except _Reject as refused:
+        decision.rejected = ImportRejection(
+            external_id=reference,
+            step_id=step.step_id,
+            error=refused.error,
+            field=refused.field,
+            problem=refused.problem,
+        )
+        return decision
+    decision.events, decision.applied = events, [step.step_id]
+    return decision
+
+
+def _held_by(state: ComplaintState, system: ConnectedSystem, registry: Registry) -> bool:
+    holder = registry.queue_owner(state.agency_code) if state.agency_code else None
+    return holder in system.agencies
+
+
 def _step(
     state: ComplaintState,
     item: ImportItem,
@@ -130,6 +175,15 @@ def _step(
     registry: Registry,
 ) -> list[Event]:
     where = f"steps.{index}"
+    meaning = _meaning(system, step, where)
+    if state.status is Status.NEW:
+        if meaning != "filed":
+            raise _Reject("out_of_order", "a history begins with its filing", f"{where}.status")
+        return _filed(item, system, step, digest, now, policy, registry)
+    return _later(state, system, step, meaning, where, now, policy, registry)
+
+
+def _meaning(system: ConnectedSystem, step: ImportStepIn, where: str) -> ImportStep:
     meaning = system.status_map.get(step.status)
     if meaning is None:
         raise _Reject(
@@ -137,14 +191,24 @@ def _step(
             f"{step.status!r} is not in {system.code}'s status mapping",
             f"{where}.status",
         )
+    return meaning
+
+
+def _later(
+    state: ComplaintState,
+    system: ConnectedSystem,
+    step: ImportStepIn,
+    meaning: ImportStep,
+    where: str,
+    now: datetime,
+    policy: DeadlinePolicy,
+    registry: Registry,
+) -> list[Event]:
+    """A step after the filing: in order, on this system's complaint, as the record allows."""
     if state.last_imported_at is not None and step.at < state.last_imported_at:
         raise _Reject(
             "out_of_order", "this step happened before one already imported", f"{where}.at"
         )
-    if state.status is Status.NEW:
-        if meaning != "filed":
-            raise _Reject("out_of_order", "a history begins with its filing", f"{where}.status")
-        return _filed(item, system, step, digest, now, policy, registry)
     if state.source_system not in (None, system.code):
         raise _Reject("contradicts_national_record", "another system's complaint")
     provenance = StepImported(
@@ -280,3 +344,29 @@ def _is(state: ComplaintState) -> str:
     due = state.deadlines.get(DeadlineKind.FOLLOW_UP)
     clock = f", follow-up due {due.isoformat()}" if due else ""
     return f"nationally it is {state.status.value}{clock}"
+
+
+_HOLDERS = ("agency_code", "to_agency_code", "unit_code", "reviewer_code")
+
+
+def concerns(stream: list[Envelope], system: ConnectedSystem, registry: Registry) -> bool:
+    """Whether a complaint concerns the system: imported from it, or held by one of its
+    agencies (or their work units) at any time."""
+    for envelope in stream:
+        payload = envelope.payload
+        if getattr(payload, "source_system", None) == system.code:
+            return True
+        for name in _HOLDERS:
+            code = getattr(payload, name, None)
+            if code and registry.queue_owner(code) in system.agencies:
+                return True
+    return False
+
+
+def shown_to_system(envelope: Envelope) -> dict[str, Any]:
+    """An event as a connected system gets it on replay: the stored record without the
+    pointer into the personal-data store."""
+    record = envelope.to_record()
+    if "reporter_ref" in record["payload"]:
+        record["payload"] = {**record["payload"], "reporter_ref": None}
+    return record

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import AgencyCode, ImportStep, ShortText, Slug
-from events.messages import ImportBatch
+from events.messages import ImportBatch, StatusUpdates
 from intake.connecting import (
+    ApplyStatusUpdates,
     ImportComplaints,
     ListRejections,
     RegisterSystem,
+    ReplayForSystem,
     RotateSystemKey,
     SetSystemActive,
     ShowSystems,
@@ -110,6 +112,27 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
         Each refused step is named with the reason; the rest of the batch goes through, and
         the refused steps stay queryable (`GET .../rejections`)."""
         found: dict[str, Any] = await handle(ImportComplaints(system, body), deps)
+        return found
+
+    @api.post("/{code}/status-updates")
+    async def status_updates(code: Slug, body: StatusUpdates, system: System) -> dict[str, Any]:
+        """Status changes (in the system's words) on complaints it holds nationally: filed
+        through the backbone and disposed to one of its agencies, or imported from it.
+        `rejected` hands a complaint back for re-disposition. Idempotent by step id."""
+        found: dict[str, Any] = await handle(ApplyStatusUpdates(system, body), deps)
+        return found
+
+    @api.get("/{code}/events")
+    async def replay(
+        code: Slug,
+        system: System,
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> dict[str, Any]:
+        """Replay from the event store (not Kafka retention): every event of every complaint
+        that concerns the system, in global order, after position `after` (0: from the
+        beginning). Call again with `after` = `next_after` until `complete`."""
+        found: dict[str, Any] = await handle(ReplayForSystem(system, after, limit), deps)
         return found
 
     @api.get("/{code}/rejections")

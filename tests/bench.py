@@ -3,8 +3,8 @@ HTTP, filing -> agency queue latency and the full rebuild of the read models, ea
 limit measured in the same run on the same engines. Prints figures and targets; asserts nothing.
 
 LAPOR_BENCH_SCALE=0.1 shrinks every size (quick check); LAPOR_BENCH_ONLY=rebuild,e2e picks
-benchmarks (store, relay, rebuild, intake, e2e). Every process and var dir it starts is removed
-again, also on failure or Ctrl-C."""
+benchmarks (store, relay, rebuild, intake, e2e, backfill). Every process and var dir it starts
+is removed again, also on failure or Ctrl-C."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ from tests.e2e.system import ROOT, System, as_channel, complaint_body, system_en
 
 SCALE = float(os.environ.get("LAPOR_BENCH_SCALE", "1"))
 """Multiplies every benchmark's size (0.1 for a quick check)."""
-GROUPS = ("store", "relay", "rebuild", "intake", "e2e")
+GROUPS = ("store", "relay", "rebuild", "intake", "e2e", "backfill")
 ONLY = {g.strip() for g in os.environ.get("LAPOR_BENCH_ONLY", ",".join(GROUPS)).split(",")} & set(
     GROUPS
 )
@@ -60,6 +60,10 @@ ONLY = {g.strip() for g in os.environ.get("LAPOR_BENCH_ONLY", ",".join(GROUPS)).
 
 def scaled(n: int, minimum: int = 1) -> int:
     return max(minimum, int(n * SCALE))
+
+
+BACKFILL_COMPLAINTS = scaled(100_000, 500)
+"""Historical complaints the backfill benchmark imports (the issue's minimum at scale 1)."""
 
 
 INTAKE_REQUESTS = scaled(3000, 200)
@@ -861,6 +865,11 @@ def run_system_benchmarks(report: Report) -> None:
     if ONLY & {"intake", "e2e"}:
         with running_system() as system:
             asyncio.run(bench_system(system, report, raw_intake))
+    if "backfill" in ONLY:
+        from tests.bench_backfill import bench_backfill
+
+        with running_system() as system:  # a system of its own: nothing else loads it
+            bench_backfill(system, report, BACKFILL_COMPLAINTS)
 
 
 if __name__ == "__main__":

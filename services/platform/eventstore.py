@@ -228,21 +228,33 @@ class PostgresEventStore:
             )
         return int(version or 0)
 
-    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+    async def read_all(
+        self, from_position: int = 0, limit: int = 1000, settled_s: float = 0.0
+    ) -> list[StoredEvent]:
         """Committed events with a global position above `from_position`, in global order.
 
         For replay, rebuild and audit. Positions are given at insert and become visible at
         commit, so a live follower must not use this alone; it consumes the Kafka topic, which
-        the outbox relay feeds without gaps.
+        the outbox relay feeds without gaps. With `settled_s`, the page stops before the first
+        event recorded (its transaction started) less than that long ago: a reader resuming
+        after the last position it got then misses nothing that commits later with a lower
+        position, since appends commit well within that time.
         """
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                f"SELECT global_position, {_COLUMNS} FROM events WHERE global_position > $1 "
+                f"SELECT global_position, recorded_at >= now() - make_interval(secs => $3) "
+                f"AS fresh, {_COLUMNS} FROM events WHERE global_position > $1 "
                 "ORDER BY global_position LIMIT $2",
                 from_position,
                 limit,
+                settled_s,
             )
-        return [StoredEvent(r["global_position"], envelope_from_row(r)) for r in rows]
+        settled = []
+        for row in rows:
+            if settled_s and row["fresh"]:
+                break
+            settled.append(StoredEvent(row["global_position"], envelope_from_row(row)))
+        return settled
 
     async def verify_chains(self, complaint_id: UUID | None = None) -> list[BrokenChain]:
         """Recompute every hash chain (or one complaint's); return where it breaks."""

@@ -123,8 +123,10 @@ class InMemoryEventStore:
         """The version a stream is at (0 if it has no events)."""
         return len(self._streams.get(complaint_id, []))
 
-    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        """Events after `from_position`, in global order."""
+    async def read_all(
+        self, from_position: int = 0, limit: int = 1000, settled_s: float = 0.0
+    ) -> list[StoredEvent]:
+        """Events after `from_position`, in global order (all settled: appends are atomic)."""
         return self._log[from_position : from_position + limit]
 
 

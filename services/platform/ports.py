@@ -112,8 +112,13 @@ class EventStore(Protocol):
         """The version a stream is at (0 if it has no events)."""
         ...
 
-    async def read_all(self, from_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        """Committed events after `from_position`, in global order."""
+    async def read_all(
+        self, from_position: int = 0, limit: int = 1000, settled_s: float = 0.0
+    ) -> list[StoredEvent]:
+        """Committed events after `from_position`, in global order; with `settled_s`, only up
+        to the first one recorded less than that long ago (a reader that resumes after the
+        last position it saw then misses nothing committed late with a lower position, as long
+        as appends commit within `settled_s`)."""
         ...
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -93,3 +95,50 @@ def resume(code: str) -> None:
     from intake.connecting import SetSystemActive
 
     _run(lambda handle: handle(SetSystemActive(code, True)))
+
+
+@systems_app.command("backfill")
+def backfill_command(
+    source: Annotated[Path, typer.Argument(help="JSON lines: one complaint with its history each")],
+    system: Annotated[str, typer.Option(help="the connected system's code")],
+    key: Annotated[str, typer.Option(envvar="LAPOR_SYSTEM_KEY", help="the system's key")],
+    url: Annotated[str, typer.Option(help="intake's base URL")] = "http://127.0.0.1:18020",
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="where progress is kept (default: SOURCE.checkpoint)")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=200)] = 100,
+) -> None:
+    """Import a system's whole history through the bulk endpoint, resumably: run it again
+    after any interruption and it goes on from the last acknowledged batch."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from services.tooling.backfill import Checkpoint, backfill
+
+    state = Checkpoint.load(checkpoint or source.with_suffix(source.suffix + ".checkpoint"), source)
+    with source.open() as lines:
+        total = sum(1 for _ in lines)
+    started = time.monotonic()
+    done_before = state.line
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=False) as progress:
+        task = progress.add_task("backfill", total=total, completed=state.line)
+        final = backfill(
+            source,
+            base_url=url,
+            system=system,
+            key=key,
+            checkpoint=state,
+            batch_size=batch_size,
+            on_batch=lambda n: progress.advance(task, n),
+        )
+    seconds = max(time.monotonic() - started, 1e-9)
+    summary = {
+        "lines": final.line,
+        "sent_now": final.line - done_before,
+        "per_second": round((final.line - done_before) / seconds, 1),
+        "steps_applied": final.applied,
+        "steps_already_there": final.already_there,
+        "rejected": final.rejected,
+        "checkpoint": str(final.path),
+    }
+    typer.echo(json.dumps(summary, indent=2))

@@ -241,3 +241,56 @@ async def test_a_batch_imports_what_it_can_and_keeps_what_it_refused():
     assert (
         await handle(ListRejections("lapor-bandung", after=kept[0]["position"]), deps) == kept[1:]
     )
+
+
+async def test_status_updates_move_a_national_complaint_the_system_holds_and_replay_has_it():
+    from events.messages import StatusUpdates
+    from intake.connecting import ApplyStatusUpdates, ReplayForSystem
+    from intake.handlers import FileComplaint
+    from tests.unit.fakes import fake_system, submission
+
+    fakes = fake_system()
+    deps = fakes.intake
+    system = await deps.systems.by_key((await registered(deps))["key"])
+    filing = await handle(FileComplaint(submission(), "web", "k1"), deps)
+    other = await handle(FileComplaint(submission(region_code="35.78"), "web", "k2"), deps)
+    await fakes.deliver(filing.complaint_id)  # the rules dispose it to kota-bandung
+    await fakes.deliver(other.complaint_id)  # and this one to kota-surabaya
+
+    def update(complaint_id, step_id, status, **fields):
+        return {
+            "complaint_id": str(complaint_id),
+            "step": {"step_id": step_id, "status": status, "at": T0, **fields},
+        }
+
+    body = StatusUpdates.model_validate(
+        {
+            "updates": [
+                update(filing.complaint_id, "u1", "diproses"),
+                update(filing.complaint_id, "u2", "ditanggapi", message="Sudah dijadwalkan"),
+                update(other.complaint_id, "u3", "diproses"),
+            ]
+        }
+    )
+    answer = await handle(ApplyStatusUpdates(system, body), deps)
+    assert answer["steps_applied"] == 2
+    assert [(r["step_id"], r["error"]) for r in answer["rejected"]] == [("u3", "not_found")]
+    stream = await fakes.store.read_stream(filing.complaint_id)
+    assert [e.event_type for e in stream][-4:] == [
+        "complaint.step_imported",
+        "complaint.disposition_acknowledged",
+        "complaint.step_imported",
+        "complaint.follow_up_posted",
+    ]
+    again = await handle(ApplyStatusUpdates(system, body), deps)
+    assert again["steps_applied"] == 0 and again["steps_already_there"] == 2
+
+    replayed = await handle(ReplayForSystem(system, 0, 1000), deps)
+    assert replayed["complete"] is True
+    assert {e["complaint_id"] for e in replayed["events"]} == {str(filing.complaint_id)}
+    assert all(e["payload"].get("reporter_ref") is None for e in replayed["events"])
+    positions = [e["position"] for e in replayed["events"]]
+    assert positions == sorted(positions)
+    half = await handle(ReplayForSystem(system, 0, 3), deps)
+    rest = await handle(ReplayForSystem(system, half["next_after"], 1000), deps)
+    assert half["events"] + rest["events"] == replayed["events"]  # resumable

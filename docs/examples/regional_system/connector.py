@@ -1,0 +1,177 @@
+"""The connector between the city's own system (app.py, its SQLite database) and the national
+backbone, both ways: the template a regional government's developer copies.
+
+    python docs/examples/regional_system/connector.py --db var/regional/bandung.db \
+        --backbone http://127.0.0.1:18020 --system lapor-bandung --key "$LAPOR_SYSTEM_KEY" [--once]
+
+Out: the city's outbox, drained in order. A step of a locally filed complaint goes to the bulk
+import (the whole history so far: the backbone skips what it has); a step on a national
+complaint goes to the status updates. A row is marked sent only once the backbone answered, so
+a crash re-sends it, which changes nothing (imports and updates are idempotent by step id).
+
+In: the replay of everything concerning the city's agencies, from the backbone's event store,
+after the last position seen (kept in the city's database, so a restart goes on where it
+stopped; a wiped mirror replays from the beginning). A complaint the national side disposed
+to the city becomes a local complaint of origin 'national'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from app import Database, history_item
+
+OUT_BATCH = 100
+
+
+class Connector:
+    def __init__(self, db: Database, backbone: str, system: str, key: str) -> None:
+        self.db = db
+        self.base = f"{backbone.rstrip('/')}/v1/systems/{system}"
+        self.http = httpx.Client(timeout=60, headers={"X-API-Key": key})
+
+    # -- out ---------------------------------------------------------------------------------
+
+    def push(self) -> int:
+        """Send unsent outbox rows, oldest first; returns how many were acknowledged."""
+        rows = self.db.query(
+            "SELECT o.seq, o.local_id, o.step_id, c.origin, c.national_id FROM outbox o "
+            "JOIN complaints c USING (local_id) WHERE o.sent_at IS NULL ORDER BY o.seq LIMIT ?",
+            OUT_BATCH,
+        )
+        if not rows:
+            return 0
+        local = sorted({r["local_id"] for r in rows if r["origin"] == "local"})
+        if local:
+            items = [history_item(self.db, i) for i in local]
+            self._post("/imports", {"items": items})
+        updates = [self._update(r) for r in rows if r["origin"] == "national"]
+        if updates:
+            self._post("/status-updates", {"updates": updates})
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET sent_at = datetime('now') WHERE seq = ?",
+                [(r["seq"],) for r in rows],
+            )
+        return len(rows)
+
+    def _update(self, row: Any) -> dict[str, Any]:
+        [step] = self.db.query("SELECT * FROM history WHERE step_id = ?", row["step_id"])
+        return {
+            "complaint_id": row["national_id"],
+            "step": {
+                "step_id": step["step_id"],
+                "status": step["status"],
+                "at": step["at"],
+                "message": step["message"],
+            },
+        }
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(self.base + path, json=body)
+        response.raise_for_status()  # 4xx: a bug here or a revoked key; 5xx: retried later
+        answer: dict[str, Any] = response.json()
+        for refused in answer.get("rejected", []):
+            # Refused steps stay queryable at GET .../rejections; a real connector alerts.
+            print(f"refused {refused['external_id']} {refused['step_id']}: {refused['error']}")
+        return answer
+
+    # -- in ----------------------------------------------------------------------------------
+
+    def pull(self) -> int:
+        """Apply the national events after the last position seen; returns how many."""
+        after = self._cursor()
+        response = self.http.get(self.base + "/events", params={"after": after, "limit": 500})
+        response.raise_for_status()
+        page = response.json()
+        with self.db.transaction() as conn:
+            for event in page["events"]:
+                self._apply(conn, event)
+            conn.execute(
+                "INSERT INTO connector_state (key, value) VALUES ('replay_after', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(page["next_after"]),),
+            )
+        return len(page["events"])
+
+    def _cursor(self) -> int:
+        rows = self.db.query("SELECT value FROM connector_state WHERE key = 'replay_after'")
+        return int(rows[0]["value"]) if rows else 0
+
+    def _apply(self, conn: Any, event: dict[str, Any]) -> None:
+        """Mirror a national complaint disposed to the city (its own imports it has)."""
+        payload, kind = event["payload"], event["event_type"]
+        national_id = event["complaint_id"]
+        if kind == "complaint.imported":
+            conn.execute(
+                "INSERT INTO connector_state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (f"imported:{national_id}", payload["external_id"]),
+            )
+            return
+        if kind == "complaint.filed":
+            conn.execute(
+                "INSERT INTO connector_state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"filed:{national_id}", f"{payload['title']}\n{payload['description']}"),
+            )
+            return
+        if kind != "complaint.disposed" or payload["rule_id"] == "imported":
+            return
+        known = conn.execute(
+            "SELECT 1 FROM complaints WHERE national_id = ?", (national_id,)
+        ).fetchone()
+        if known:
+            return
+        filed = conn.execute(
+            "SELECT value FROM connector_state WHERE key = ?", (f"filed:{national_id}",)
+        ).fetchone()
+        title, _, description = (filed["value"] if filed else "-\n-").partition("\n")
+        local_id = f"NAS-{national_id[:8]}"
+        at = event["occurred_at"]
+        conn.execute(
+            "INSERT INTO complaints (local_id, origin, national_id, title, description, "
+            "agency_code, status, filed_at, updated_at) VALUES (?, 'national', ?, ?, ?, ?, "
+            "'diterima', ?, ?)",
+            (local_id, national_id, title, description or "-", payload["agency_code"], at, at),
+        )
+        conn.execute(
+            "INSERT INTO history (step_id, local_id, status, at, message) "
+            "VALUES (?, ?, 'diterima', ?, NULL)",
+            (f"{local_id}/1", local_id, at),
+        )
+
+    def run(self, once: bool, interval: float) -> None:
+        while True:
+            try:
+                moved = self.push() + self.pull()
+            except httpx.HTTPError as failure:  # the backbone is away: try again later
+                print(f"connector: {failure}", file=sys.stderr)
+                moved = 0
+            if once:
+                return
+            if not moved:
+                time.sleep(interval)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", type=Path, default=Path("var/regional/bandung.db"))
+    parser.add_argument("--backbone", default="http://127.0.0.1:18020")
+    parser.add_argument("--system", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--once", action="store_true")
+    parser.add_argument("--interval", type=float, default=0.5)
+    args = parser.parse_args()
+    Connector(Database(args.db), args.backbone, args.system, args.key).run(args.once, args.interval)
+
+
+if __name__ == "__main__":
+    main()

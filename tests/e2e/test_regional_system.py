@@ -1,0 +1,225 @@
+"""A regional system connected both ways, end to end: the reference city system
+(docs/examples/regional_system: its own app, its own SQLite database) is registered, its
+5,000 historical complaints are backfilled through the CLI (killed with SIGKILL halfway, then
+resumed: nothing lost or doubled), its connector runs while citizens file locally and
+nationally, stops for a while and catches up, and a wiped mirror is replayed from the event
+store. Only public interfaces: HTTP, the CLI, the city's own API."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from services.tooling.embedded import free_port
+from tests.e2e.system import ADMIN, ROOT, file, poll_until, started_system, wait_status
+
+CODE = "lapor-bandung"
+HISTORY = 5_000
+STATUS_MAP = {
+    "diterima": "filed",
+    "diproses": "in_progress",
+    "ditanggapi": "follow_up",
+    "selesai": "resolved",
+    "ditutup": "closed",
+    "ditolak": "rejected",
+}
+APP = "docs/examples/regional_system/app.py"
+CONNECTOR = "docs/examples/regional_system/connector.py"
+
+
+@pytest.fixture(scope="module")
+def system():
+    with started_system("e2e-regional") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def city(system):
+    """The city's own system, with two years of history, on a port of its own."""
+    port = free_port()
+    db = system.var_dir / "regional" / "bandung.db"
+    process = subprocess.Popen(
+        [sys.executable, APP, "--db", str(db), "--port", str(port), "--seed-history", str(HISTORY)],
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/complaints", params={"origin": "national"}, timeout=2)
+            break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    yield {"url": url, "db": db}
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def connector(system, city, key):
+    return subprocess.Popen(
+        [
+            sys.executable,
+            CONNECTOR,
+            "--db",
+            str(city["db"]),
+            "--backbone",
+            system.url("intake"),
+            "--system",
+            CODE,
+            "--key",
+            key,
+            "--interval",
+            "0.2",
+        ],
+        cwd=ROOT,
+    )
+
+
+async def imported_total(client, system):
+    response = await client.get(
+        f"{system.url('reporting')}/v1/reports/complaints",
+        params={"source": CODE, "limit": 1},
+        headers=ADMIN,
+    )
+    return response.json()["total"]
+
+
+async def test_a_regional_system_connects_both_ways(system, city, client, tmp_path):
+    registered = await client.post(
+        f"{system.url('intake')}/v1/systems",
+        json={
+            "code": CODE,
+            "name": "Kota Bandung",
+            "agencies": ["kota-bandung"],
+            "status_map": STATUS_MAP,
+        },
+        headers=ADMIN,
+    )
+    assert registered.status_code == 201, registered.text
+    key = registered.json()["key"]
+
+    # Backfill the history with the CLI; kill it halfway (SIGKILL), then run it again.
+    export = tmp_path / "history.jsonl"
+    export.write_text((await client.get(f"{city['url']}/export.jsonl")).text)
+    assert sum(1 for _ in export.open()) == HISTORY
+    command = [
+        sys.executable,
+        "-m",
+        "services",
+        "systems",
+        "backfill",
+        str(export),
+        "--system",
+        CODE,
+        "--key",
+        key,
+        "--url",
+        system.url("intake"),
+        "--batch-size",
+        "100",
+    ]
+    checkpoint = tmp_path / "history.jsonl.checkpoint"
+    first = subprocess.Popen(command, cwd=ROOT, env=system.env, stdout=subprocess.DEVNULL)
+    poll_deadline = time.monotonic() + 120
+    while time.monotonic() < poll_deadline:
+        if checkpoint.exists() and json.loads(checkpoint.read_text())["line"] >= HISTORY // 3:
+            break
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    halfway = json.loads(checkpoint.read_text())["line"]
+    assert 0 < halfway < HISTORY
+    started = time.monotonic()
+    resumed = subprocess.run(command, cwd=ROOT, env=system.env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    summary = json.loads(resumed.stdout[resumed.stdout.index("{") :])
+    print(f"backfill resumed: {summary}, {time.monotonic() - started:.1f}s")
+    assert summary["lines"] == HISTORY and summary["rejected"] == 0
+
+    async def all_imported():
+        return await imported_total(client, system) == HISTORY or None
+
+    await poll_until(all_imported, timeout_s=240, what="5,000 imported complaints")
+
+    # Live, both ways: the connector runs; citizens file in the city and nationally.
+    running = connector(system, city, key)
+    try:
+        local = httpx.post(
+            f"{city['url']}/complaints",
+            json={"title": "Trotoar amblas", "description": "Di Jl. Riau"},
+        )
+        assert local.status_code == 201
+        national = await file(client, system, title="Drainase mampet", region_code="32.73")
+
+        async def both_sides():
+            mirrored = httpx.get(f"{city['url']}/complaints", params={"origin": "national"}).json()
+            there = {c["national_id"] for c in mirrored}
+            return national["complaint_id"] in there and (
+                await imported_total(client, system) == HISTORY + 1
+            )
+
+        await poll_until(both_sides, timeout_s=60, what="each side seeing the other's filing")
+        mirrored = httpx.get(f"{city['url']}/complaints", params={"origin": "national"}).json()
+        [copy] = [c for c in mirrored if c["national_id"] == national["complaint_id"]]
+        # The city answers in its own words; the national complaint moves on.
+        changed = httpx.post(
+            f"{city['url']}/complaints/{copy['local_id']}/status",
+            json={"status": "ditanggapi", "message": "Saluran sudah dibersihkan"},
+        )
+        assert changed.status_code == 200
+        followed = await wait_status(client, system, national, "followed_up")
+        assert any(e["event"] == "complaint.step_imported" for e in followed["timeline"])
+    finally:
+        running.terminate()
+        running.wait(timeout=30)
+
+    # The connector is down for a while; both sides go on filing.
+    later_local = [
+        httpx.post(f"{city['url']}/complaints", json={"title": f"Keluhan {i}", "description": "-"})
+        for i in range(3)
+    ]
+    assert all(r.status_code == 201 for r in later_local)
+    later_national = [
+        await file(client, system, title=f"Laporan nasional {i}", region_code="32.73")
+        for i in range(3)
+    ]
+    restarted = time.monotonic()
+    running = connector(system, city, key)
+    try:
+        wanted = {national["complaint_id"]} | {n["complaint_id"] for n in later_national}
+
+        async def caught_up():
+            mirrored = httpx.get(f"{city['url']}/complaints", params={"origin": "national"}).json()
+            ids = [c["national_id"] for c in mirrored]
+            return (
+                wanted <= set(ids) and await imported_total(client, system) == HISTORY + 4 and ids
+            )
+
+        ids = await poll_until(caught_up, timeout_s=90, what="catch-up after the outage")
+        print(f"converged {time.monotonic() - restarted:.1f}s after the connector restarted")
+        assert len(ids) == len(set(ids))  # nothing doubled in the mirror
+
+        # The city loses its mirror of national complaints: the connector replays it.
+        assert httpx.post(f"{city['url']}/admin/wipe-mirror").status_code == 204
+
+        async def replayed():
+            mirrored = httpx.get(f"{city['url']}/complaints", params={"origin": "national"}).json()
+            again = [c["national_id"] for c in mirrored]
+            return again if set(again) == set(ids) else None
+
+        again = await poll_until(replayed, timeout_s=90, what="the mirror replayed")
+        assert sorted(again) == sorted(ids)
+    finally:
+        running.terminate()
+        running.wait(timeout=30)
+    assert await imported_total(client, system) == HISTORY + 4  # and nothing doubled nationally
+    refused = await client.get(
+        f"{system.url('intake')}/v1/systems/{CODE}/rejections", headers={"X-API-Key": key}
+    )
+    assert refused.status_code == 200 and refused.json() == []
