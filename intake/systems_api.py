@@ -72,7 +72,9 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     """The connected systems' routes."""
     api = APIRouter(prefix="/v1/systems", tags=["connected systems"])
     admin = [admin_of(keyring)]
-    System = Annotated[ConnectedSystem, system_of(deps)]
+    # A default, not an Annotated alias: annotations are strings here, resolved in the
+    # module's namespace, where a local alias does not exist.
+    calling_system = system_of(deps)
 
     @api.post("", status_code=201, dependencies=admin)
     async def register(body: Registration) -> dict[str, Any]:
@@ -106,7 +108,9 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
         return found
 
     @api.post("/{code}/imports")
-    async def imports(code: Slug, body: ImportBatch, system: System) -> dict[str, Any]:
+    async def imports(
+        code: Slug, body: ImportBatch, system: ConnectedSystem = calling_system
+    ) -> dict[str, Any]:
         """Import complaints filed in the system, each with its history (oldest step first).
         Idempotent by (system, external id, step id): re-sending anything changes nothing.
         Each refused step is named with the reason; the rest of the batch goes through, and
@@ -115,7 +119,9 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
         return found
 
     @api.post("/{code}/status-updates")
-    async def status_updates(code: Slug, body: StatusUpdates, system: System) -> dict[str, Any]:
+    async def status_updates(
+        code: Slug, body: StatusUpdates, system: ConnectedSystem = calling_system
+    ) -> dict[str, Any]:
         """Status changes (in the system's words) on complaints it holds nationally: filed
         through the backbone and disposed to one of its agencies, or imported from it.
         `rejected` hands a complaint back for re-disposition. Idempotent by step id."""
@@ -125,7 +131,7 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     @api.get("/{code}/events")
     async def replay(
         code: Slug,
-        system: System,
+        system: ConnectedSystem = calling_system,
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> dict[str, Any]:
@@ -138,7 +144,7 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     @api.get("/{code}/rejections")
     async def rejections(
         code: Slug,
-        system: System,
+        system: ConnectedSystem = calling_system,
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:

@@ -294,3 +294,58 @@ async def test_status_updates_move_a_national_complaint_the_system_holds_and_rep
     half = await handle(ReplayForSystem(system, 0, 3), deps)
     rest = await handle(ReplayForSystem(system, half["next_after"], 1000), deps)
     assert half["events"] + rest["events"] == replayed["events"]  # resumable
+
+
+def test_the_http_api_authenticates_each_system_with_its_own_key():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from intake import systems_api
+    from services.platform.auth import KeyRing, demo_key
+    from services.platform.http import install_error_handlers
+
+    deps = bootstrap_fakes()
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(systems_api.router(deps, KeyRing(deps.ports.settings, deps.ports.registry)))
+    http = TestClient(app, raise_server_exceptions=False)
+    admin = {"X-API-Key": demo_key("national-admin")}
+    registration = {
+        "code": "lapor-bandung",
+        "name": "Kota Bandung",
+        "agencies": ["kota-bandung"],
+        "status_map": dict(CITY.status_map),
+    }
+    assert http.post("/v1/systems", json=registration).status_code == 401
+    assert (
+        http.post(
+            "/v1/systems", json=registration, headers={"X-API-Key": demo_key("kota-bandung")}
+        ).status_code
+        == 403
+    )
+    made = http.post("/v1/systems", json=registration, headers=admin)
+    assert made.status_code == 201 and "key" in made.json()
+    assert "key" not in http.get("/v1/systems", headers=admin).json()[0]
+    own = {"X-API-Key": made.json()["key"]}
+    body = {"items": [FULL.model_dump(mode="json")]}
+    imported = http.post("/v1/systems/lapor-bandung/imports", json=body, headers=own)
+    assert imported.status_code == 200 and imported.json()["steps_applied"] == 5
+    assert (
+        http.post("/v1/systems/lapor-bandung/imports", json=body, headers=admin).status_code == 401
+    )
+    assert http.post("/v1/systems/other/imports", json=body, headers=own).status_code == 403
+    bad = http.post(
+        "/v1/systems/lapor-bandung/imports", json={"items": [{"external_id": "x"}]}, headers=own
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("items.0")
+    assert http.get("/v1/systems/lapor-bandung/events", headers=own).json()["complete"] is True
+    assert http.post("/v1/systems/lapor-bandung/suspend", headers=admin).json()["active"] is False
+    suspended = http.post("/v1/systems/lapor-bandung/imports", json=body, headers=own)
+    assert suspended.status_code == 403 and suspended.json()["error"] == "suspended"
+    rotated = http.post("/v1/systems/lapor-bandung/key", headers=admin).json()["key"]
+    http.post("/v1/systems/lapor-bandung/resume", headers=admin)
+    assert http.get("/v1/systems/lapor-bandung/rejections", headers=own).status_code == 401
+    assert (
+        http.get("/v1/systems/lapor-bandung/rejections", headers={"X-API-Key": rotated}).json()
+        == []
+    )
