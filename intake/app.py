@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from fastapi import FastAPI
 
 from intake import agents, api, systems_api
 from intake.bootstrap import bootstrap
+from intake.connecting import Reconcile
+from intake.handlers import IntakeDeps, handle
 from services.platform.consumer import InFlight
+from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker
+from services.platform.logs import get_logger
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, service_app
+
+log = get_logger("intake")
 
 
 def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
@@ -34,4 +41,27 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         register=lambda faust_app: agents.register(faust_app, deps, rt.keyring, in_flight),
         ready=rt.ready["intake-topic"],
     )
-    return app, {"intake-topic": intake_topic}
+    workers: dict[str, Worker] = {"intake-topic": intake_topic}
+    if rt.settings.reconcile_interval_s:
+        workers["reconciliation"] = reconciler(deps, rt.settings.reconcile_interval_s)
+    return app, workers
+
+
+def reconciler(deps: IntakeDeps, interval_s: float) -> Worker:
+    """Reconcile every active system with a reconciliation endpoint, on an interval (a
+    failure is kept as that reconciliation's error and shown on the health view)."""
+
+    async def run(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+            if stopping.is_set():
+                return
+            for record in await deps.systems.all():
+                if record.system.active and record.system.reconciliation_url:
+                    try:
+                        await handle(Reconcile(record.system.code), deps)
+                    except TRANSIENT_ERRORS as exc:
+                        log.warning("reconciliation.retry_later", error=repr(exc))
+
+    return run

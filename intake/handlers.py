@@ -30,7 +30,7 @@ from intake.domain import (
     tracking_id_for,
 )
 from intake.store import ReporterTokens, new_access_token
-from intake.systems import Systems
+from intake.systems import JsonFetcher, Systems, fetch_json
 from intake.timeline import public_timeline
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
@@ -51,6 +51,7 @@ class IntakeDeps:
     secrets: IntakeSecrets
     tokens: ReporterTokens
     systems: Systems
+    fetch_json: JsonFetcher = fetch_json
 
 
 @dataclass(frozen=True)

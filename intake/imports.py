@@ -49,6 +49,7 @@ class ConnectedSystem:
     agencies: tuple[str, ...]
     status_map: Mapping[str, ImportStep]
     active: bool = True
+    reconciliation_url: str | None = None  # the system's documented endpoint (see README)
 
 
 def complaint_id_of(system: str, external_id: str) -> UUID:

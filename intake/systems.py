@@ -5,12 +5,13 @@ for unit tests. Keys are random and kept only as SHA-256 digests."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 import asyncpg
+import httpx
 
 from events.base import ImportStep
 from events.messages import ImportRejection
@@ -26,6 +27,8 @@ class SystemRecord:
     registered_at: datetime
     key_rotated_at: datetime
     last_contact_at: datetime | None = None
+    replay_after: int | None = None  # the position its last replay read up to
+    replayed_at: datetime | None = None
 
     def public(self) -> dict[str, Any]:
         """What the national admin and the system itself see (never the key)."""
@@ -36,10 +39,15 @@ class SystemRecord:
             "agencies": list(s.agencies),
             "status_map": dict(s.status_map),
             "active": s.active,
+            "reconciliation_url": s.reconciliation_url,
             "registered_at": self.registered_at.isoformat(),
             "key_rotated_at": self.key_rotated_at.isoformat(),
             "last_contact_at": self.last_contact_at.isoformat() if self.last_contact_at else None,
         }
+
+
+JsonFetcher = Callable[[str, dict[str, str]], Awaitable[Any]]
+"""GET a URL with query parameters, answer its JSON (a system's reconciliation endpoint)."""
 
 
 class SystemExists(Exception):
@@ -85,6 +93,22 @@ class Systems(Protocol):
         """Refused steps after a position, oldest first."""
         ...
 
+    async def rejected_count(self, code: str) -> int:
+        """How many steps were ever refused."""
+        ...
+
+    async def replayed(self, code: str, after: int, now: datetime) -> None:
+        """Record how far the system's last replay read."""
+        ...
+
+    async def keep_reconciliation(self, code: str, result: dict[str, Any]) -> None:
+        """Keep one comparison's result."""
+        ...
+
+    async def last_reconciliation(self, code: str) -> dict[str, Any] | None:
+        """The latest comparison's result."""
+        ...
+
 
 def _system(row: Mapping[str, Any]) -> ConnectedSystem:
     status_map = row["status_map"]
@@ -96,12 +120,18 @@ def _system(row: Mapping[str, Any]) -> ConnectedSystem:
         agencies=tuple(row["agencies"]),
         status_map=status_map,
         active=row["active"],
+        reconciliation_url=row["reconciliation_url"],
     )
 
 
 def _record(row: Mapping[str, Any]) -> SystemRecord:
     return SystemRecord(
-        _system(row), row["registered_at"], row["key_rotated_at"], row["last_contact_at"]
+        _system(row),
+        row["registered_at"],
+        row["key_rotated_at"],
+        row["last_contact_at"],
+        row["replay_after"],
+        row["replayed_at"],
     )
 
 
@@ -118,8 +148,8 @@ class SystemTable:
             async with self.pool.acquire() as conn:
                 await conn.execute(
                     "INSERT INTO connected_systems (code, name, agencies, status_map, "
-                    "key_digest, active, registered_at, key_rotated_at) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    "key_digest, active, registered_at, key_rotated_at, reconciliation_url) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
                     system.code,
                     system.name,
                     list(system.agencies),
@@ -127,6 +157,7 @@ class SystemTable:
                     token_digest(key),
                     system.active,
                     now,
+                    system.reconciliation_url,
                 )
         except asyncpg.UniqueViolationError as exc:
             raise SystemExists(system.code) from exc
@@ -208,6 +239,56 @@ class SystemTable:
             )
         return [dict(r) | {"rejected_at": r["rejected_at"].isoformat()} for r in rows]
 
+    async def rejected_count(self, code: str) -> int:
+        """How many steps were ever refused."""
+        async with self.pool.acquire() as conn:
+            found: int = await conn.fetchval(
+                "SELECT count(*) FROM import_rejections WHERE system_code = $1", code
+            )
+        return found
+
+    async def replayed(self, code: str, after: int, now: datetime) -> None:
+        """Record how far the system's last replay read."""
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE connected_systems SET replay_after = $2, replayed_at = $3 WHERE code = $1",
+                code,
+                after,
+                now,
+            )
+
+    async def keep_reconciliation(self, code: str, result: dict[str, Any]) -> None:
+        """Keep one comparison's result."""
+        async with self.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO reconciliations (system_code, reconciled_at, cells_compared, "
+                "cells_differing, drift, error) VALUES ($1, $2, $3, $4, $5, $6)",
+                code,
+                datetime.fromisoformat(result["reconciled_at"]),
+                result["cells_compared"],
+                result["cells_differing"],
+                json.dumps(result["drift"]),
+                result.get("error"),
+            )
+
+    async def last_reconciliation(self, code: str) -> dict[str, Any] | None:
+        """The latest comparison's result."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM reconciliations WHERE system_code = $1 "
+                "ORDER BY position DESC LIMIT 1",
+                code,
+            )
+        if row is None:
+            return None
+        return {
+            "reconciled_at": row["reconciled_at"].isoformat(),
+            "cells_compared": row["cells_compared"],
+            "cells_differing": row["cells_differing"],
+            "drift": json.loads(row["drift"]),
+            "error": row["error"],
+        }
+
 
 class InMemorySystems:
     """Connected systems in dicts (unit tests)."""
@@ -216,6 +297,7 @@ class InMemorySystems:
         self.records: dict[str, SystemRecord] = {}
         self.digests: dict[bytes, str] = {}
         self.refused: list[tuple[str, ImportRejection, datetime]] = []
+        self.reconciliations: dict[str, list[dict[str, Any]]] = {}
 
     async def register(self, system: ConnectedSystem, now: datetime) -> str:
         """Keep a new system; returns its key."""
@@ -275,6 +357,24 @@ class InMemorySystems:
         ]
         return found[:limit]
 
+    async def rejected_count(self, code: str) -> int:
+        """How many steps were ever refused."""
+        return sum(c == code for c, _, _ in self.refused)
+
+    async def replayed(self, code: str, after: int, now: datetime) -> None:
+        """Record how far the system's last replay read."""
+        if code in self.records:
+            self.records[code] = replace(self.records[code], replay_after=after, replayed_at=now)
+
+    async def keep_reconciliation(self, code: str, result: dict[str, Any]) -> None:
+        """Keep one comparison's result."""
+        self.reconciliations.setdefault(code, []).append(result)
+
+    async def last_reconciliation(self, code: str) -> dict[str, Any] | None:
+        """The latest comparison's result."""
+        kept = self.reconciliations.get(code)
+        return kept[-1] if kept else None
+
 
 STEP_MEANINGS: tuple[ImportStep, ...] = (
     "filed",
@@ -284,3 +384,22 @@ STEP_MEANINGS: tuple[ImportStep, ...] = (
     "closed",
     "rejected",
 )
+
+
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+"""The largest reconciliation answer read from a system (then refused as off-contract)."""
+
+
+async def fetch_json(url: str, params: dict[str, str]) -> Any:
+    """GET a system's reconciliation endpoint: JSON, bounded in time and size."""
+    async with (
+        httpx.AsyncClient(timeout=30, follow_redirects=False) as client,
+        client.stream("GET", url, params=params) as response,
+    ):
+        response.raise_for_status()
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > MAX_REPORT_BYTES:
+                raise ValueError(f"the answer of {url} exceeds {MAX_REPORT_BYTES} bytes")
+    return json.loads(body)

@@ -13,11 +13,14 @@ from events.messages import ImportBatch, StatusUpdates
 from intake.connecting import (
     ApplyStatusUpdates,
     ImportComplaints,
+    LastReconciliation,
     ListRejections,
+    Reconcile,
     RegisterSystem,
     ReplayForSystem,
     RotateSystemKey,
     SetSystemActive,
+    ShowHealth,
     ShowSystems,
 )
 from intake.handlers import IntakeDeps, handle
@@ -40,6 +43,12 @@ class Registration(BaseModel):
         max_length=100,
         description="the system's status word -> filed, in_progress, follow_up, resolved, "
         'closed or rejected (e.g. {"diterima": "filed", "diproses": "in_progress"})',
+    )
+    reconciliation_url: str | None = Field(
+        None,
+        max_length=2000,
+        pattern=r"^https?://\S+$",
+        description="the system's reconciliation endpoint (README: Connecting a regional system)",
     )
 
 
@@ -79,8 +88,28 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     @api.post("", status_code=201, dependencies=admin)
     async def register(body: Registration) -> dict[str, Any]:
         """Register a regional (or ministry) system; the answer carries its key, shown once."""
-        command = RegisterSystem(body.code, body.name, tuple(body.agencies), dict(body.status_map))
+        command = RegisterSystem(
+            body.code,
+            body.name,
+            tuple(body.agencies),
+            dict(body.status_map),
+            body.reconciliation_url,
+        )
         found: dict[str, Any] = await handle(command, deps)
+        return found
+
+    @api.get("/health", dependencies=admin)
+    async def health() -> list[dict[str, Any]]:
+        """The integration-health view: per system, last contact, lag, replay backlog, the
+        latest reconciliation's drift, and refused steps."""
+        found: list[dict[str, Any]] = await handle(ShowHealth(), deps)
+        return found
+
+    @api.post("/{code}/reconcile", dependencies=admin)
+    async def reconcile(code: Slug) -> dict[str, Any]:
+        """Compare now: the system's cells (from its reconciliation endpoint) with the
+        national record's; every drifting complaint is listed (also run on a schedule)."""
+        found: dict[str, Any] = await handle(Reconcile(code), deps)
         return found
 
     @api.get("", dependencies=admin)
@@ -139,6 +168,15 @@ def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
         that concerns the system, in global order, after position `after` (0: from the
         beginning). Call again with `after` = `next_after` until `complete`."""
         found: dict[str, Any] = await handle(ReplayForSystem(system, after, limit), deps)
+        return found
+
+    @api.get("/{code}/reconciliation")
+    async def reconciliation(
+        code: Slug, system: ConnectedSystem = calling_system
+    ) -> dict[str, Any]:
+        """The system's latest reconciliation with every drifting complaint: what its
+        connector re-sends (or replays) to repair."""
+        found: dict[str, Any] = await handle(LastReconciliation(code), deps)
         return found
 
     @api.get("/{code}/rejections")

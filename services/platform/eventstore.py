@@ -228,6 +228,12 @@ class PostgresEventStore:
             )
         return int(version or 0)
 
+    async def last_position(self) -> int:
+        """The global position of the latest committed event (0 for an empty store)."""
+        async with self.pool.acquire() as conn:
+            found = await conn.fetchval("SELECT max(global_position) FROM events")
+        return int(found or 0)
+
     async def read_all(
         self, from_position: int = 0, limit: int = 1000, settled_s: float = 0.0
     ) -> list[StoredEvent]:

@@ -123,6 +123,10 @@ class InMemoryEventStore:
         """The version a stream is at (0 if it has no events)."""
         return len(self._streams.get(complaint_id, []))
 
+    async def last_position(self) -> int:
+        """The global position of the latest event."""
+        return len(self._log)
+
     async def read_all(
         self, from_position: int = 0, limit: int = 1000, settled_s: float = 0.0
     ) -> list[StoredEvent]:

@@ -112,6 +112,10 @@ class EventStore(Protocol):
         """The version a stream is at (0 if it has no events)."""
         ...
 
+    async def last_position(self) -> int:
+        """The global position of the latest event (0 for an empty store)."""
+        ...
+
     async def read_all(
         self, from_position: int = 0, limit: int = 1000, settled_s: float = 0.0
     ) -> list[StoredEvent]:

@@ -136,6 +136,12 @@ class PlatformSettings(BaseSettings):
         10, ge=1, le=60, description="the longest extension the rule grants, in working days"
     )
     deadline_scan_interval_s: float = Field(1.0, gt=0)
+    reconcile_interval_s: float = Field(
+        3600.0,
+        ge=0,
+        description="how often intake reconciles every connected system with a reconciliation "
+        "endpoint (0: only on demand)",
+    )
     adjustable_clock: bool | None = Field(
         None,
         description="allow the demo command that moves time forward (default: not in production)",

@@ -55,6 +55,9 @@ def register(
         list[str],
         typer.Option(help="WORD=STEP, e.g. diproses=in_progress (repeat for every word)"),
     ],
+    reconciliation_url: Annotated[
+        str | None, typer.Option(help="the system's reconciliation endpoint")
+    ] = None,
 ) -> None:
     """Register a system; prints its key (shown once)."""
     from intake.connecting import RegisterSystem
@@ -62,7 +65,8 @@ def register(
     status_map = dict(pair.split("=", 1) for pair in status if "=" in pair)
     if len(status_map) != len(status):
         raise typer.BadParameter("give every status as WORD=STEP", param_hint="--status")
-    _run(lambda handle: handle(RegisterSystem(code, name, tuple(agency), status_map)))
+    command = RegisterSystem(code, name, tuple(agency), status_map, reconciliation_url)
+    _run(lambda handle: handle(command))
 
 
 @systems_app.command("list")
@@ -71,6 +75,22 @@ def list_systems() -> None:
     from intake.connecting import ShowSystems
 
     _run(lambda handle: handle(ShowSystems()))
+
+
+@systems_app.command("reconcile")
+def reconcile(code: str) -> None:
+    """Compare the system's report with the national record now; print the drift."""
+    from intake.connecting import Reconcile
+
+    _run(lambda handle: handle(Reconcile(code)))
+
+
+@systems_app.command("health")
+def health() -> None:
+    """Per system: last contact, lag, replay backlog, drift, refused steps."""
+    from intake.connecting import ShowHealth
+
+    _run(lambda handle: handle(ShowHealth()))
 
 
 @systems_app.command("rotate-key")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -98,6 +99,7 @@ async def test_a_regional_system_connects_both_ways(system, city, client, tmp_pa
             "name": "Kota Bandung",
             "agencies": ["kota-bandung"],
             "status_map": STATUS_MAP,
+            "reconciliation_url": f"{city['url']}/reconciliation",
         },
         headers=ADMIN,
     )
@@ -223,3 +225,51 @@ async def test_a_regional_system_connects_both_ways(system, city, client, tmp_pa
         f"{system.url('intake')}/v1/systems/{CODE}/rejections", headers={"X-API-Key": key}
     )
     assert refused.status_code == 200 and refused.json() == []
+
+    # Reconciliation: both sides agree; then a complaint the city never sent is found, the
+    # connector repairs, and they agree again.
+    reconcile = f"{system.url('intake')}/v1/systems/{CODE}/reconcile"
+    agreed = (await client.post(reconcile, headers=ADMIN)).json()
+    assert agreed.get("error") is None and agreed["drift"] == [], agreed
+    assert agreed["cells_compared"] > 100
+    with sqlite3.connect(city["db"]) as db:  # filed while the outbox was broken, say
+        db.execute(
+            "INSERT INTO complaints (local_id, origin, title, description, agency_code, status, "
+            "filed_at, updated_at) VALUES ('BDG-LOST-1', 'local', 'Hilang', '-', "
+            "'kota-bandung', 'diterima', '2026-01-05T01:00:00+00:00', "
+            "'2026-01-05T01:00:00+00:00')"
+        )
+        db.execute(
+            "INSERT INTO history (step_id, local_id, status, at) VALUES "
+            "('BDG-LOST-1/1', 'BDG-LOST-1', 'diterima', '2026-01-05T01:00:00+00:00')"
+        )
+    found = (await client.post(reconcile, headers=ADMIN)).json()
+    assert found["drift"] == [
+        {"id": "BDG-LOST-1", "day": "2026-01-05", "national": None, "system": "diterima"}
+    ]
+    repair = subprocess.run(
+        [
+            sys.executable,
+            CONNECTOR,
+            "--db",
+            str(city["db"]),
+            "--backbone",
+            system.url("intake"),
+            "--system",
+            CODE,
+            "--key",
+            key,
+            "--repair",
+            "--once",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert repair.returncode == 0 and "repairing 1" in repair.stdout, repair.stderr
+    repaired = (await client.post(reconcile, headers=ADMIN)).json()
+    assert repaired["drift"] == [] and repaired["cells_differing"] == 0
+    [health] = (await client.get(f"{system.url('intake')}/v1/systems/health", headers=ADMIN)).json()
+    assert health["code"] == CODE and health["last_reconciliation"]["drift"] == 0
+    assert health["rejected_steps"] == 0 and health["last_contact_at"] is not None

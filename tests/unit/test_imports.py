@@ -349,3 +349,72 @@ def test_the_http_api_authenticates_each_system_with_its_own_key():
         http.get("/v1/systems/lapor-bandung/rejections", headers={"X-API-Key": rotated}).json()
         == []
     )
+
+
+async def test_reconciliation_lists_each_drifting_complaint_and_feeds_the_health_view():
+    from dataclasses import replace as changed
+
+    from intake.connecting import LastReconciliation, Reconcile, ShowHealth
+    from intake.reconciliation import digest
+
+    deps = bootstrap_fakes()
+    await registered(deps, reconciliation_url="http://127.0.0.1:9/reconciliation")
+    system = (await deps.systems.get("lapor-bandung")).system
+    second = item(step("b1", "diterima", 3), external_id="BDG-0002")
+    await handle(ImportComplaints(system, ImportBatch(items=[FULL, second])), deps)
+    # The city holds both, with the words of their latest steps.
+    city = {"BDG-0001": ("2025-03-01", "ditutup"), "BDG-0002": ("2025-03-04", "diterima")}
+
+    async def city_answers(url, params):
+        assert url == "http://127.0.0.1:9/reconciliation"
+        if "day" in params:
+            return {
+                "complaints": [
+                    {"id": i, "status": w} for i, (d, w) in city.items() if d == params["day"]
+                ]
+            }
+        cells = {}
+        for i, cell in city.items():
+            cells.setdefault(cell, []).append(i)
+        return {
+            "cells": [
+                {"day": d, "status": w, "count": len(ids), "digest": digest(ids)}
+                for (d, w), ids in cells.items()
+            ]
+        }
+
+    deps = changed(deps, fetch_json=city_answers)
+    clean = await handle(Reconcile("lapor-bandung"), deps)
+    assert (clean["cells_differing"], clean["drift"]) == (0, [])
+    city["BDG-0002"] = ("2025-03-04", "diproses")  # a step the backbone never got
+    del city["BDG-0001"]  # and a complaint the city lost
+    found = await handle(Reconcile("lapor-bandung"), deps)
+    assert found["drift"] == [
+        {"id": "BDG-0001", "day": "2025-03-01", "national": "ditutup", "system": None},
+        {"id": "BDG-0002", "day": "2025-03-04", "national": "diterima", "system": "diproses"},
+    ]
+    assert (await handle(LastReconciliation("lapor-bandung"), deps))["drift"] == found["drift"]
+    [health] = await handle(ShowHealth(), deps)
+    assert health["last_reconciliation"]["drift"] == 2 and health["rejected_steps"] == 0
+    assert health["last_contact_at"] is not None
+
+
+async def test_an_unreachable_system_is_recorded_as_a_failed_reconciliation():
+    from dataclasses import replace as changed
+
+    import httpx
+
+    from intake.connecting import Reconcile
+
+    deps = bootstrap_fakes()
+    await registered(deps, reconciliation_url="http://127.0.0.1:9/reconciliation")
+
+    async def unreachable(url, params):
+        raise httpx.ConnectError("connection refused")
+
+    result = await handle(Reconcile("lapor-bandung"), changed(deps, fetch_json=unreachable))
+    assert "connection refused" in result["error"] and result["drift"] == []
+    with pytest.raises(Refused) as refused:
+        await registered(deps, code="tanpa-url")
+        await handle(Reconcile("tanpa-url"), deps)
+    assert refused.value.code == "no_reconciliation_url"

@@ -242,13 +242,22 @@ def create_app(db: Database) -> FastAPI:
         return PlainTextResponse("\n".join(lines) + "\n")
 
     @app.get("/reconciliation")
-    def reconciliation() -> dict[str, Any]:
-        """What the city holds, per filing day and status: a count and a digest of the ids,
-        for the backbone to compare with its own record."""
+    def reconciliation(day: str | None = None) -> dict[str, Any]:
+        """The endpoint the backbone's reconciliation calls (its documented contract): per
+        filing day (UTC) and status, a count and the SHA-256 of the sorted ids joined by
+        newlines; with `?day=`, that day's complaints one by one. An id is the national
+        complaint id for a complaint that came from the national side, the local id
+        otherwise."""
         rows = db.query(
             "SELECT substr(filed_at, 1, 10) AS day, status, coalesce(national_id, local_id) AS id "
             "FROM complaints ORDER BY id"
         )
+        if day is not None:
+            return {
+                "complaints": [
+                    {"id": r["id"], "status": r["status"]} for r in rows if r["day"] == day
+                ]
+            }
         cells: dict[tuple[str, str], list[str]] = {}
         for r in rows:
             cells.setdefault((r["day"], r["status"]), []).append(r["id"])

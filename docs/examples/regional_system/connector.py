@@ -123,6 +123,32 @@ class Connector:
                 (f"filed:{national_id}", f"{payload['title']}\n{payload['description']}"),
             )
             return
+        if kind == "complaint.step_imported":
+            # The city's own earlier status changes on a national complaint: after a wiped
+            # mirror, the replay brings them back too.
+            row = conn.execute(
+                "SELECT local_id FROM complaints WHERE national_id = ? AND origin = 'national'",
+                (national_id,),
+            ).fetchone()
+            seen = conn.execute(
+                "SELECT 1 FROM history WHERE step_id = ?", (payload["step_id"],)
+            ).fetchone()
+            if row and not seen:
+                conn.execute(
+                    "INSERT INTO history (step_id, local_id, status, at, message) "
+                    "VALUES (?, ?, ?, ?, NULL)",
+                    (
+                        payload["step_id"],
+                        row["local_id"],
+                        payload["local_status"],
+                        payload["original_at"],
+                    ),
+                )
+                conn.execute(
+                    "UPDATE complaints SET status = ?, updated_at = ? WHERE local_id = ?",
+                    (payload["local_status"], payload["original_at"], row["local_id"]),
+                )
+            return
         if kind != "complaint.disposed" or payload["rule_id"] == "imported":
             return
         known = conn.execute(
@@ -148,6 +174,40 @@ class Connector:
             (f"{local_id}/1", local_id, at),
         )
 
+    # -- repair ------------------------------------------------------------------------------
+
+    def repair(self) -> int:
+        """Act on the latest reconciliation: re-send the histories of local complaints the
+        national record lacks or has behind, re-send the status changes of national ones, and
+        replay from the beginning when a national complaint is missing here. Returns how
+        many complaints it acted on."""
+        response = self.http.get(self.base + "/reconciliation")
+        response.raise_for_status()
+        drifting = response.json()["drift"]
+        local, national, missing_here = [], [], False
+        for entry in drifting:
+            rows = self.db.query(
+                "SELECT local_id, origin FROM complaints WHERE local_id = ? OR national_id = ?",
+                entry["id"],
+                entry["id"],
+            )
+            if not rows:
+                missing_here = True
+            elif rows[0]["origin"] == "local":
+                local.append(rows[0]["local_id"])
+            else:
+                national.append(rows[0]["local_id"])
+        for start in range(0, len(local), OUT_BATCH):
+            chunk = local[start : start + OUT_BATCH]
+            self._post("/imports", {"items": [history_item(self.db, i) for i in chunk]})
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET sent_at = NULL WHERE local_id = ?", [(i,) for i in national]
+            )
+            if missing_here:
+                conn.execute("DELETE FROM connector_state WHERE key = 'replay_after'")
+        return len(drifting)
+
     def run(self, once: bool, interval: float) -> None:
         while True:
             try:
@@ -168,9 +228,13 @@ def main() -> None:
     parser.add_argument("--system", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--once", action="store_true")
+    parser.add_argument("--repair", action="store_true", help="act on the latest reconciliation")
     parser.add_argument("--interval", type=float, default=0.5)
     args = parser.parse_args()
-    Connector(Database(args.db), args.backbone, args.system, args.key).run(args.once, args.interval)
+    connector = Connector(Database(args.db), args.backbone, args.system, args.key)
+    if args.repair:
+        print(f"repairing {connector.repair()} drifting complaints")
+    connector.run(args.once, args.interval)
 
 
 if __name__ == "__main__":
