@@ -93,6 +93,9 @@ class PlatformSettings(BaseSettings):
     routing_port: int = Field(18030, ge=1, le=65535, description="routing HTTP API")
     followup_port: int = Field(18040, ge=1, le=65535, description="followup HTTP API")
     reporting_port: int = Field(18050, ge=1, le=65535, description="reporting HTTP API")
+    regional_demo_port: int = Field(
+        18060, ge=1, le=65535, description="the reference regional system `make run` starts"
+    )
     public_base_url: str = Field(
         "",
         pattern=r"^(https?://[^/?#\s]+(/[^?#\s]*)?)?$",

@@ -30,6 +30,7 @@ from services.tooling.embedded import (
     ensure_infra,
     free_port,
 )
+from services.tooling.regional_demo import RegionalDemo, start_regional_demo
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,23 @@ def seed_demo(document: dict[str, object]) -> None:
     )
 
 
+def start_regional(settings: PlatformSettings, document: dict[str, object]) -> RegionalDemo | None:
+    """The reference regional system beside the backbone (demo data only)."""
+    intake = document["services"]["intake"]["base_url"]  # type: ignore[index]
+    print("reference regional system ...", end=" ", flush=True)
+    try:
+        regional = start_regional_demo(settings, intake)
+    except Exception as exc:  # the backbone runs on; say what went wrong
+        print(f"could not start: {exc!r}", flush=True)
+        return None
+    print(
+        f"{regional.url} (its own app and database; connected as 'lapor-bandung', "
+        "history backfilled, connector running)\n",
+        flush=True,
+    )
+    return regional
+
+
 def run(settings: PlatformSettings) -> None:
     """`make run`: start everything, print where to look, stop everything on Ctrl-C."""
     launcher = Launcher(settings)
@@ -337,16 +355,20 @@ def run(settings: PlatformSettings) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    regional: RegionalDemo | None = None
     try:
         document = launcher.start()
         print_endpoints(document, settings.var_dir)
         if settings.demo_data:
             seed_demo(document)
+            regional = start_regional(settings, document)
         while not stop["now"]:
             for line in launcher.supervise():
                 print(line, flush=True)
             time.sleep(0.2)
     finally:
         print("stopping ...", flush=True)
+        if regional is not None:
+            regional.stop()
         launcher.stop()
         print("stopped.")

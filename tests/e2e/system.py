@@ -74,6 +74,7 @@ def system_env(var_dir: Path, **extra: str) -> dict[str, str]:
             "LAPOR_ROUTING_PORT": str(free_port()),
             "LAPOR_FOLLOWUP_PORT": str(free_port()),
             "LAPOR_REPORTING_PORT": str(free_port()),
+            "LAPOR_REGIONAL_DEMO_PORT": str(free_port()),
             "LAPOR_TOPIC_PREFIX": f"e{uuid.uuid4().hex[:8]}",
             "LAPOR_SESSION_TIMEOUT_S": "4",
             "LAPOR_DEADLINE_SCAN_INTERVAL_S": "0.3",

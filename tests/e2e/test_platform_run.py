@@ -64,6 +64,19 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
                 await poll_until(statuses, timeout_s=120, what="demo complaints in every state")
             except AssertionError as missing:
                 raise AssertionError(system.stop()[-4000:]) from missing
+            # The reference regional system runs beside it, its history imported.
+            city = f"http://127.0.0.1:{system.env['LAPOR_REGIONAL_DEMO_PORT']}"
+
+            async def city_imported():
+                imported = await client.get(
+                    f"{system.url('reporting')}/v1/reports/complaints",
+                    params={"source": "lapor-bandung", "limit": 1},
+                    headers=ADMIN,
+                )
+                return imported.json()["total"] == 200
+
+            await poll_until(city_imported, timeout_s=120, what="the city's history imported")
+            assert (await client.get(f"{city}/complaints")).status_code == 200
             demo_count = (
                 await client.get(f"{system.url('reporting')}/v1/reports/complaints", headers=ADMIN)
             ).json()["total"]
@@ -84,6 +97,7 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
             )
         first_output = system.stop()
         assert "filed in" in first_output and "stopped." in first_output, first_output[-3000:]
+        assert "reference regional system ... http://127.0.0.1:" in first_output
         assert "routing exited with -9; restarting in 1s" in first_output
         assert "routing restarted" in first_output
         assert "demo-national-admin" in first_output
