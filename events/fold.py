@@ -7,7 +7,7 @@ exactly the state the live system had. Only the deciders (`decide_*`) validate.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import fields
 from datetime import datetime
 from functools import singledispatch
 from types import MappingProxyType
@@ -39,7 +39,7 @@ _NONE: Deadlines = MappingProxyType({})
 def evolve(state: ComplaintState, envelope: Envelope) -> ComplaintState:
     """Apply one stored event to a complaint's state; total over every event type."""
     # One `replace` per event: replay speed is rebuild speed.
-    return replace(
+    return _replace(
         state,
         **_apply(envelope.payload, state),
         complaint_id=envelope.complaint_id,
@@ -47,6 +47,21 @@ def evolve(state: ComplaintState, envelope: Envelope) -> ComplaintState:
         last_event_at=envelope.occurred_at,
         filed_at=state.filed_at or envelope.occurred_at,
     )
+
+
+_FIELDS = tuple(f.name for f in fields(ComplaintState))
+_SET = object.__setattr__
+
+
+def _replace(state: ComplaintState, **changes: Any) -> ComplaintState:
+    """`dataclasses.replace` without re-running `__init__` (twice as fast; the fold runs once
+    per event on every replay and rebuild). `changes` name fields only: the handlers below."""
+    new = object.__new__(ComplaintState)
+    for name in _FIELDS:
+        _SET(new, name, getattr(state, name))
+    for name, value in changes.items():
+        _SET(new, name, value)
+    return new
 
 
 def replay(envelopes: Iterable[Envelope], state: ComplaintState | None = None) -> ComplaintState:
@@ -359,4 +374,4 @@ def handled_event_types() -> frozenset[type[Event]]:
 def apply_payload(state: ComplaintState, event: Event) -> ComplaintState:
     """The state after one more event not yet stored (no envelope: version and times stay):
     for deciders that decide several steps in a row."""
-    return replace(state, **_apply(event, state))
+    return _replace(state, **_apply(event, state))
