@@ -418,3 +418,30 @@ async def test_an_unreachable_system_is_recorded_as_a_failed_reconciliation():
         await registered(deps, code="tanpa-url")
         await handle(Reconcile("tanpa-url"), deps)
     assert refused.value.code == "no_reconciliation_url"
+
+
+def test_an_overdue_imported_complaint_escalates_to_the_province_like_any_other():
+    from followup.domain import decide_deadlines
+
+    decision = decide(given(), item(step("s1", "diterima"), step("s2", "diproses", 1)))
+    state = given(*decision.events)
+    late = POLICY.follow_up_due(START) + timedelta(minutes=1)
+    [escalated] = decide_deadlines(state, now=late, registry=REGISTRY, policy=POLICY)
+    assert (escalated.to_tier, escalated.to_agency_code) == ("province", "prov-jawa-barat")
+
+
+def test_a_local_rejection_of_an_imported_complaint_is_re_disposed_by_the_rules():
+    from routing.domain import decide_auto_disposition
+
+    decision = decide(
+        given(),
+        item(step("s1", "diterima"), step("s2", "ditolak", 1, message="Jalan provinsi")),
+    )
+    state = given(*decision.events)
+    assert state.status is Status.VERIFIED and "kota-bandung" in state.refused_by
+    # No other rule answers for a city road: it waits for the national admin (never back to
+    # the city that refused it).
+    assert (
+        decide_auto_disposition(state, registry=REGISTRY, now=START, policy=POLICY, max_refusals=2)
+        == []
+    )
