@@ -27,6 +27,7 @@ from intake.handlers import IntakeDeps, handle
 from intake.imports import ConnectedSystem
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.auth import DeclaredKey, KeyRing, admin_of, presented_key
+from services.platform.ratelimit import RateLimits
 
 
 class Registration(BaseModel):
@@ -54,7 +55,9 @@ class Registration(BaseModel):
 
 def system_of(deps: IntakeDeps) -> Any:
     """The FastAPI dependency of a connected system calling with its own key (401 without a
-    valid key, 403 when suspended or calling for another system)."""
+    valid key, 403 when suspended or calling for another system, 429 past
+    LAPOR_AGENCY_RATE_PER_KEY)."""
+    limits = RateLimits({"system-per-key": deps.ports.settings.agency_rate_per_key})
 
     async def caller(request: Request, code: str, _: DeclaredKey) -> ConnectedSystem:
         system = await deps.systems.by_key(presented_key(request))
@@ -72,6 +75,7 @@ def system_of(deps: IntakeDeps) -> Any:
                 f"{code} is suspended by the national admin",
                 kind=RefusalKind.FORBIDDEN,
             )
+        limits.hit("system-per-key", system.code)
         return system
 
     return Depends(caller)

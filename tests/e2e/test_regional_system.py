@@ -62,24 +62,25 @@ def city(system):
     process.wait(timeout=30)
 
 
+def connector_argv(system, city, key, *extra):
+    """The reference connector's command line against this system and city."""
+    return [
+        sys.executable,
+        CONNECTOR,
+        "--db",
+        str(city["db"]),
+        "--backbone",
+        system.url("intake"),
+        "--system",
+        CODE,
+        "--key",
+        key,
+        *extra,
+    ]
+
+
 def connector(system, city, key):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            CONNECTOR,
-            "--db",
-            str(city["db"]),
-            "--backbone",
-            system.url("intake"),
-            "--system",
-            CODE,
-            "--key",
-            key,
-            "--interval",
-            "0.2",
-        ],
-        cwd=ROOT,
-    )
+    return subprocess.Popen(connector_argv(system, city, key, "--interval", "0.2"), cwd=ROOT)
 
 
 async def imported_total(client, system):
@@ -248,20 +249,7 @@ async def test_a_regional_system_connects_both_ways(system, city, client, tmp_pa
         {"id": "BDG-LOST-1", "day": "2026-01-05", "national": None, "system": "diterima"}
     ]
     repair = subprocess.run(
-        [
-            sys.executable,
-            CONNECTOR,
-            "--db",
-            str(city["db"]),
-            "--backbone",
-            system.url("intake"),
-            "--system",
-            CODE,
-            "--key",
-            key,
-            "--repair",
-            "--once",
-        ],
+        connector_argv(system, city, key, "--repair", "--once"),
         cwd=ROOT,
         capture_output=True,
         text=True,
