@@ -10,7 +10,7 @@ import sys
 import uuid
 
 from intake.domain import tracking_id_for
-from tests.integration.helpers import event_for
+from tests.integration.helpers import bypass_append_only, event_for
 
 
 async def verify(infra, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,6 +40,7 @@ async def test_verify_names_the_tampered_complaint_and_exits_non_zero(infra, sto
     assert str(complaint) in json.loads(heads.read_text())
 
     async with store.pool.acquire() as conn:
+        await bypass_append_only(conn)  # what only a superuser can do
         await conn.execute(
             "UPDATE events SET occurred_at = occurred_at - interval '1 day' "
             "WHERE complaint_id = $1 AND version = 1",
@@ -53,5 +54,6 @@ async def test_verify_names_the_tampered_complaint_and_exits_non_zero(infra, sto
         assert named in tampered.stdout
     finally:
         async with store.pool.acquire() as conn:
+            await bypass_append_only(conn)  # what only a superuser can do
             for table in ("outbox", "events", "streams"):
                 await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", complaint)

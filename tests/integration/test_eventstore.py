@@ -12,7 +12,7 @@ from services.platform.eventstore import PostgresEventStore
 from services.platform.migrate import load_migrations, migrate
 from services.platform.ports import ConcurrencyError
 from tests.eventstore_contract import EventStoreContract
-from tests.integration.helpers import event_for
+from tests.integration.helpers import bypass_append_only, event_for
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +54,7 @@ async def test_a_tampered_event_row_is_detected(store: PostgresEventStore):
     await store.append(complaint, 0, [event_for(complaint, v) for v in (1, 2, 3)])
     assert await store.verify_chains(complaint) == []
     async with store.pool.acquire() as conn:
+        await bypass_append_only(conn)  # what only a superuser can do
         await conn.execute(
             "UPDATE events SET payload = jsonb_set(payload, '{message}', $1::jsonb) "
             "WHERE complaint_id = $2 AND version = 2",
@@ -65,6 +66,7 @@ async def test_a_tampered_event_row_is_detected(store: PostgresEventStore):
     assert "hash" in broken.reason
     assert complaint in {b.complaint_id for b in await store.verify_chains()}
     async with store.pool.acquire() as conn:  # leave the shared database intact for later tests
+        await bypass_append_only(conn)  # what only a superuser can do
         await conn.execute("DELETE FROM outbox WHERE complaint_id = $1", complaint)
         await conn.execute("DELETE FROM events WHERE complaint_id = $1", complaint)
         await conn.execute("DELETE FROM streams WHERE complaint_id = $1", complaint)
@@ -74,10 +76,12 @@ async def test_a_deleted_event_row_is_detected(store: PostgresEventStore):
     complaint = uuid.uuid4()
     await store.append(complaint, 0, [event_for(complaint, v) for v in (1, 2, 3)])
     async with store.pool.acquire() as conn:
+        await bypass_append_only(conn)  # what only a superuser can do
         await conn.execute("DELETE FROM events WHERE complaint_id = $1 AND version = 3", complaint)
     [broken] = await store.verify_chains(complaint)
     assert broken.version == 3 and "head" in broken.reason
     async with store.pool.acquire() as conn:
+        await bypass_append_only(conn)  # what only a superuser can do
         await conn.execute("DELETE FROM outbox WHERE complaint_id = $1", complaint)
         await conn.execute("DELETE FROM events WHERE complaint_id = $1", complaint)
         await conn.execute("DELETE FROM streams WHERE complaint_id = $1", complaint)
@@ -106,6 +110,7 @@ async def test_anchors_catch_history_rewritten_with_recomputed_hashes(store: Pos
     assert await store.check_anchors(anchors) == []
 
     async with store.pool.acquire() as conn, conn.transaction():
+        await bypass_append_only(conn)  # what only a superuser can do
         await conn.execute(
             "UPDATE events SET payload = jsonb_set(payload, '{message}', '\"ditulis ulang\"') "
             "WHERE complaint_id = $1 AND version = 2",
@@ -132,5 +137,26 @@ async def test_anchors_catch_history_rewritten_with_recomputed_hashes(store: Pos
     [broken] = await store.check_anchors(anchors)
     assert broken.complaint_id == complaint and "rewritten" in broken.reason
     async with store.pool.acquire() as conn:  # leave the shared database intact
+        await bypass_append_only(conn)  # what only a superuser can do
         for table in ("outbox", "events", "streams"):
             await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", complaint)
+
+
+async def test_the_log_refuses_update_delete_and_truncate(store: PostgresEventStore):
+    """What the services (and anyone on their connection) can do to a stored event: nothing."""
+    import asyncpg
+
+    complaint = uuid.uuid4()
+    await store.append(complaint, 0, [event_for(complaint, v) for v in (1, 2)])
+    for statement in (
+        "UPDATE events SET event_type = 'complaint.forged' WHERE complaint_id = $1",
+        "DELETE FROM events WHERE complaint_id = $1",
+    ):
+        async with store.pool.acquire() as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await conn.execute(statement, complaint)
+    async with store.pool.acquire() as conn:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute("TRUNCATE events CASCADE")
+    assert [e.version for e in await store.read_stream(complaint)] == [1, 2]
+    assert await store.verify_chains(complaint) == []
