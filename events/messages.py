@@ -3,6 +3,7 @@ back, what an agency finds on its queue, and what it replies. Part of the publis
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -298,3 +299,28 @@ class ImportRejection(BaseModel):
     error: str
     field: str | None = None
     problem: str
+
+
+# -- the log's signed checkpoints -----------------------------------------------------------
+
+
+class SignedCheckpoint(BaseModel):
+    """A signed statement of the whole log at one global position, on
+    `<prefix>.checkpoints.v1` and `GET /v1/audit/checkpoints` (reporting): `root` is the SHA-256
+    over every stream's head at `log_position` (one line "<complaint id> <version> <hash>\\n" per
+    stream, sorted by complaint id); `signature` is Ed25519 over `body()` by `public_key`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    log_position: int = Field(ge=0)
+    streams: int = Field(ge=0)
+    root: str = Field(pattern=r"^[0-9a-f]{64}$")
+    made_at: UtcDatetime
+    previous_root: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signature: str = Field(pattern=r"^[0-9a-f]{128}$")
+
+    def body(self) -> bytes:
+        """The exact bytes signed: canonical JSON of every field but the signature."""
+        fields = self.model_dump(mode="json", exclude={"signature"})
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()

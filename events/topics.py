@@ -9,7 +9,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from events.messages import AgencyReplyMessage, IntakeResult, ReplyNotice, TopicSubmission, WorkItem
+from events.messages import (
+    AgencyReplyMessage,
+    IntakeResult,
+    ReplyNotice,
+    SignedCheckpoint,
+    TopicSubmission,
+    WorkItem,
+)
 
 VERSION_SUFFIX = "v1"
 EVENTS = "complaint-events"
@@ -18,6 +25,7 @@ INTAKE = "intake"
 INTAKE_RESULTS = "intake-results.{channel}"
 AGENCY_REPLIES = "agency-replies"
 AGENCY_QUEUE = "agency.{agencyCode}"
+CHECKPOINTS = "checkpoints"
 
 
 def address(prefix: str, name: str) -> str:
@@ -121,6 +129,15 @@ SERVICE_MESSAGES: tuple[Message, ...] = (
             "lapor_signature": {"type": "string", "description": "hex HMAC-SHA256 of the value"}
         },
     ),
+    Message(
+        "SignedCheckpoint",
+        "audit.checkpoint",
+        "A signed statement of the whole log at one global position",
+        "Ed25519 over the canonical JSON of every field but the signature; keep them outside "
+        "the system and check the log against them (`python -m services verify`).",
+        SignedCheckpoint,
+        "checkpoint",
+    ),
 )
 """The messages of the services' topics, beside the complaint events."""
 
@@ -199,6 +216,19 @@ TOPICS: tuple[Topic, ...] = (
                 "send",
                 "Agencies acknowledge, forward, follow up, refuse, propose resolution.",
             ),
+        ),
+    ),
+    Topic(
+        "checkpoints",
+        CHECKPOINTS,
+        ("SignedCheckpoint",),
+        (
+            Operation(
+                "publishCheckpoints",
+                "send",
+                "reporting signs a checkpoint of the log periodically.",
+            ),
+            Operation("readCheckpoints", "receive", "Auditors keep them, outside the system."),
         ),
     ),
 )

@@ -78,6 +78,7 @@ events="$prefix.complaint-events.v1"
 intake="$prefix.intake.v1"
 results_prefix="$prefix.intake-results." # one results topic per channel: <prefix>.intake-results.<name>.v1
 replies="$prefix.agency-replies.v1"
+checkpoints="$prefix.checkpoints.v1"
 dead_letter="$prefix.dead-letter.v1"
 
 client_args=(--bootstrap-server "${bootstrap:-BOOTSTRAP}")
@@ -146,7 +147,7 @@ done
 # broker that lost its topics lost its users and ACLs too, and is provisioned again as a whole);
 # the relay then puts the history back as usual.
 queues="$prefix.agency." # every agency queue: only the platform writes them (prefixed ACL)
-platform_topics=("$events" "$intake" "$replies" "$dead_letter")
+platform_topics=("$events" "$intake" "$replies" "$dead_letter" "$checkpoints")
 describe_platform_topics() {
   for topic in "${platform_topics[@]}"; do allow "$1" Describe --topic "$topic"; done
 }
@@ -193,6 +194,7 @@ describe_platform_topics "$reporting_user"
 allow "$reporting_user" Read --topic "$events"
 allow "$reporting_user" Read --group "$prefix-reporting"
 allow "$reporting_user" Write --topic "$dead_letter"
+allow "$reporting_user" Write --topic "$checkpoints"
 
 # --- Auditors ------------------------------------------------------------------------------------
 # Read the full history, with their own consumer group.
@@ -200,6 +202,7 @@ for name in "${auditors[@]}"; do
   valid_name "$name"
   principal="User:auditor-$name"
   allow "$principal" Read --topic "$events"
+  allow "$principal" Read --topic "$checkpoints"
   allow "$principal" Read --group "auditor-$name"
 done
 

@@ -163,6 +163,7 @@ def platform_topics(settings: PlatformSettings) -> dict[str, int]:
         settings.dead_letter_topic: 1,
         settings.intake_topic: settings.event_partitions,
         settings.agency_replies_topic: settings.event_partitions,
+        settings.checkpoints_topic: 1,
     } | {
         **{settings.agency_topic(code): settings.agency_partitions for code in owners},
         # One small topic per channel: a result per submission, read by that channel alone.

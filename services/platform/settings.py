@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events import topics
 
 DEV_MASTER_KEY = "dev-only-master-key-change-me"
+DEV_CHECKPOINT_KEY = "6465762d6f6e6c792d636865636b706f696e742d6b65792d6368616e67652d6d"
+"""The development Ed25519 seed of checkpoint signatures (hex of 32 bytes): refused in
+production."""
 """The placeholder secret; refused outside development."""
 
 DEMO_CHANNELS = ("web", "mobile", "sms", "whatsapp", "call-center")
@@ -212,6 +215,13 @@ class PlatformSettings(BaseSettings):
     db_pool_max: int = Field(10, ge=1, le=200)
 
     master_key: SecretStr = SecretStr(DEV_MASTER_KEY)
+    checkpoint_signing_key: SecretStr = Field(
+        SecretStr(DEV_CHECKPOINT_KEY),
+        description="hex of the 32-byte Ed25519 seed that signs the log's checkpoints",
+    )
+    checkpoint_interval_s: float = Field(
+        300.0, ge=0, description="how often reporting signs a checkpoint of the log (0: never)"
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
 
@@ -262,6 +272,13 @@ class PlatformSettings(BaseSettings):
             and self.master_key.get_secret_value() == DEV_MASTER_KEY
         ):
             raise ValueError(f"LAPOR_MASTER_KEY must be set to a real secret in production{unset}")
+        if (
+            self.environment == "production"
+            and self.checkpoint_signing_key.get_secret_value() == DEV_CHECKPOINT_KEY
+        ):
+            raise ValueError(
+                f"LAPOR_CHECKPOINT_SIGNING_KEY must be set to a real key in production{unset}"
+            )
         if self.environment == "production" and (self.demo_keys or self.adjustable_clock):
             raise ValueError(f"demo keys and the adjustable clock are refused in production{unset}")
         development = self.environment != "production"
@@ -320,6 +337,11 @@ class PlatformSettings(BaseSettings):
         are on. Each has its own results topic."""
         demo = DEMO_CHANNELS if self.demo_keys else ()
         return sorted(set(self.channel_keys) | set(demo))
+
+    @property
+    def checkpoints_topic(self) -> str:
+        """The log's signed checkpoints (reporting publishes, auditors read)."""
+        return self.topic(topics.CHECKPOINTS)
 
     @property
     def agency_replies_topic(self) -> str:

@@ -131,38 +131,82 @@ def advance_clock(
 def verify(
     export_heads: Path | None = typer.Option(None, help="write the current stream heads here"),
     against: Path | None = typer.Option(None, help="anchors written earlier by --export-heads"),
+    checkpoints: Path | None = typer.Option(
+        None, help="signed checkpoints kept outside (a JSON list, as GET /v1/audit/checkpoints)"
+    ),
+    public_key: str | None = typer.Option(
+        None, help="the trusted Ed25519 public key (hex; default: the configured signer's)"
+    ),
 ) -> None:
-    """Check every complaint's hash chain; exit 1 and name the complaint when one is broken.
+    """Check every complaint's hash chain, and the whole log against every signed checkpoint
+    (those kept here, or --checkpoints kept outside); exit 1 naming what is broken.
 
     Keep the file from --export-heads outside this system (an auditor's store): checking
-    --against it later also catches history rewritten with recomputed hashes.
+    --against it later also catches history rewritten with recomputed hashes. Checkpoints catch
+    a whole complaint deleted, or a stream rewound, even without such a file.
     """
+    from events.messages import SignedCheckpoint
+    from services.platform.checkpoints import CheckpointTable, public_hex, signer_of
     from services.platform.eventstore import PostgresEventStore
 
+    settings = PlatformSettings()
     anchors = None
     if against is not None:
         anchors = {k: (int(v[0]), str(v[1])) for k, v in json.loads(against.read_text()).items()}
+    outside = None
+    if checkpoints is not None:
+        outside = [SignedCheckpoint.model_validate(c) for c in json.loads(checkpoints.read_text())]
+    trusted = public_key or public_hex(
+        signer_of(settings.checkpoint_signing_key.get_secret_value())
+    )
 
-    async def check() -> tuple[list, dict, dict]:  # type: ignore[type-arg]
-        async with database(PlatformSettings()) as pool:
+    async def check() -> tuple[list, dict, dict, list]:  # type: ignore[type-arg]
+        async with database(settings) as pool:
             store = PostgresEventStore(pool)
             broken = await store.verify_chains()
             if anchors:
                 broken += await store.check_anchors(anchors)
             names = await store.tracking_ids([b.complaint_id for b in broken])
-            return broken, await store.stream_heads(), names
+            faults = await CheckpointTable(pool).check(trusted, outside)
+            return broken, await store.stream_heads(), names, faults
 
-    broken, heads, names = asyncio.run(check())
+    broken, heads, names, faults = asyncio.run(check())
     for fault in broken:
         typer.echo(
             f"BROKEN complaint {fault.complaint_id} ({names.get(fault.complaint_id, '?')}) "
             f"at version {fault.version}: {fault.reason}"
         )
-    typer.echo(f"{len(heads)} complaint streams checked, {len(broken)} broken")
+    for checkpoint in faults:
+        typer.echo(
+            f"BROKEN log at checkpoint position {checkpoint.log_position}: {checkpoint.reason}"
+        )
+    typer.echo(
+        f"{len(heads)} complaint streams checked, {len(broken)} broken; "
+        f"{len(faults)} checkpoint(s) broken"
+    )
     if export_heads is not None:
         export_heads.write_text(json.dumps(heads, indent=1, sort_keys=True))
         typer.echo(f"anchors for {len(heads)} streams written to {export_heads}")
-    raise typer.Exit(1 if broken else 0)
+    raise typer.Exit(1 if broken or faults else 0)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign a checkpoint of the log now (reporting does so every LAPOR_CHECKPOINT_INTERVAL_S);
+    print it."""
+    from datetime import UTC, datetime
+
+    from services.platform.checkpoints import CheckpointTable, signer_of
+
+    settings = PlatformSettings()
+    key = signer_of(settings.checkpoint_signing_key.get_secret_value())
+
+    async def make() -> object:
+        async with database(settings) as pool:
+            return await CheckpointTable(pool).make(key, datetime.now(UTC))
+
+    made = asyncio.run(make())
+    typer.echo(made.model_dump_json(indent=1) if made else "the log has not moved: none made")
 
 
 @reporting_app.command()

@@ -130,6 +130,7 @@ def endpoints_document(
             "intake_results_pattern": settings.intake_results_topic("<channel>"),
             "agency_replies": settings.agency_replies_topic,
             "agency_queue_pattern": settings.agency_topic("<agency-code>"),
+            "checkpoints": settings.checkpoints_topic,
         },
         "services": urls,
     }

@@ -37,7 +37,7 @@ EVERY_STATE = {
 
 async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it():
     var_dir = ROOT / "var" / f"run-{uuid.uuid4().hex[:8]}"
-    system = System(var_dir, system_env(var_dir))
+    system = System(var_dir, system_env(var_dir, LAPOR_CHECKPOINT_INTERVAL_S="1"))
     try:
         system.start()
         endpoints = system.endpoints
@@ -77,6 +77,7 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
 
             await poll_until(city_imported, timeout_s=120, what="the city's history imported")
             assert (await client.get(f"{city}/complaints")).status_code == 200
+            await signed_checkpoints_are_served(client, system)
             demo_count = (
                 await client.get(f"{system.url('reporting')}/v1/reports/complaints", headers=ADMIN)
             ).json()["total"]
@@ -150,3 +151,24 @@ def ready(system: System, service: str) -> bool:
             return bool(json.loads(response.read())["ready"])
     except OSError:
         return False
+
+
+async def signed_checkpoints_are_served(client: httpx.AsyncClient, system: System) -> None:
+    """reporting signs checkpoints of the log on its own and serves them to auditors."""
+    from events.messages import SignedCheckpoint
+    from services.platform.checkpoints import signature_holds
+
+    auditor = {"X-API-Key": "demo-auditor-bpk"}
+    audit = f"{system.url('reporting')}/v1/audit/checkpoints"
+
+    async def some():
+        found = (await client.get(audit, headers=auditor)).json()
+        return found or None
+
+    [first, *_] = await poll_until(some, timeout_s=60, what="a signed checkpoint")
+    key = (await client.get(f"{audit}/public-key", headers=auditor)).json()["public_key"]
+    checkpoint = SignedCheckpoint.model_validate(
+        {k: v for k, v in first.items() if k != "position"}
+    )
+    assert signature_holds(checkpoint, key) and checkpoint.streams > 0
+    assert (await client.get(audit, headers={"X-API-Key": "demo-kota-bandung"})).status_code == 403

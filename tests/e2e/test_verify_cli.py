@@ -57,3 +57,58 @@ async def test_verify_names_the_tampered_complaint_and_exits_non_zero(infra, sto
             await bypass_append_only(conn)  # what only a superuser can do
             for table in ("outbox", "events", "streams"):
                 await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", complaint)
+
+
+async def test_checkpoints_catch_a_deleted_complaint_even_when_their_rows_are_erased(
+    infra, store, tmp_path
+):
+    """Per-complaint chains cannot see a whole complaint vanish; a signed checkpoint can, and
+    one kept outside still does after the attacker erased the checkpoints table too."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": infra.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+    }
+    kept, doomed = uuid.uuid4(), uuid.uuid4()
+    await store.append(kept, 0, [event_for(kept, v) for v in (1, 2)])
+    await store.append(doomed, 0, [event_for(doomed, v) for v in (1, 2, 3)])
+    await asyncio.sleep(5.5)  # checkpoints cover settled events only
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services", "checkpoint"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    outside = tmp_path / "checkpoints.json"
+    outside.write_text(json.dumps([json.loads(made.stdout)]))
+    try:
+        clean = await verify(infra)
+        assert clean.returncode == 0 and "0 checkpoint(s) broken" in clean.stdout, clean.stdout
+        async with store.pool.acquire() as conn:
+            await bypass_append_only(conn)  # what only a superuser can do
+            for table in ("outbox", "events", "streams"):
+                await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", doomed)
+        chains_only = await store.verify_chains()
+        assert doomed not in {b.complaint_id for b in chains_only}  # the chains see nothing
+        caught = await verify(infra)
+        assert caught.returncode == 1 and "BROKEN log at checkpoint position" in caught.stdout
+        async with store.pool.acquire() as conn:
+            await bypass_append_only(conn)
+            await conn.execute("DELETE FROM checkpoints")  # the evidence erased...
+        assert (await verify(infra)).returncode == 0
+        from_outside = await verify(infra, "--checkpoints", str(outside))  # ...kept outside
+        assert from_outside.returncode == 1 and "a complaint deleted" in from_outside.stdout
+        forged = json.loads(made.stdout) | {"root": "0" * 64}
+        outside.write_text(json.dumps([forged]))
+        refused = await verify(infra, "--checkpoints", str(outside))
+        assert "signature does not hold" in refused.stdout
+    finally:
+        async with store.pool.acquire() as conn:
+            await bypass_append_only(conn)
+            await conn.execute("DELETE FROM checkpoints")
+            for complaint in (kept, doomed):
+                for table in ("outbox", "events", "streams"):
+                    await conn.execute(f"DELETE FROM {table} WHERE complaint_id = $1", complaint)

@@ -229,6 +229,7 @@ def test_the_settings_fail_closed_without_an_environment(monkeypatch):
         PlatformSettings(
             _env_file=None,
             master_key="a-real-secret",
+            checkpoint_signing_key="42" * 32,
             demo_keys=True,
             kafka_bootstrap_servers="127.0.0.1:1",
             database_url="postgresql://127.0.0.1:1/x",

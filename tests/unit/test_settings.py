@@ -26,13 +26,19 @@ def test_external_engines_from_the_standard_variables(monkeypatch):
     assert not settings.embedded_broker and not settings.embedded_database
 
 
+SIGNER = {"checkpoint_signing_key": "42" * 32}
+"""A production Ed25519 seed (hex) for checkpoints: the placeholder is refused there."""
+
+
 def test_production_refuses_the_placeholder_master_key(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/lapor")
     with pytest.raises(ValidationError, match="LAPOR_MASTER_KEY"):
         PlatformSettings(_env_file=None, environment="production")
+    with pytest.raises(ValidationError, match="LAPOR_CHECKPOINT_SIGNING_KEY"):
+        PlatformSettings(_env_file=None, environment="production", master_key="s3cret-from-vault")
     assert PlatformSettings(
-        _env_file=None, environment="production", master_key="s3cret-from-vault"
+        _env_file=None, environment="production", master_key="s3cret-from-vault", **SIGNER
     )
 
 
@@ -40,7 +46,7 @@ def test_production_needs_external_engines(monkeypatch):
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(ValidationError, match="KAFKA_BOOTSTRAP_SERVERS"):
-        PlatformSettings(_env_file=None, environment="production", master_key="real")
+        PlatformSettings(_env_file=None, environment="production", master_key="real", **SIGNER)
 
 
 def test_database_passwords_are_redacted_for_files_and_screens():
@@ -57,12 +63,16 @@ def test_database_passwords_are_redacted_for_files_and_screens():
 def test_production_refuses_demo_keys_and_the_adjustable_clock(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@127.0.0.1/lapor")
-    real = PlatformSettings(_env_file=None, environment="production", master_key="real")
+    real = PlatformSettings(_env_file=None, environment="production", master_key="real", **SIGNER)
     assert real.demo_keys is False and real.adjustable_clock is False
     for flag in ("demo_keys", "adjustable_clock"):
         with pytest.raises(ValidationError, match="refused in production"):
             PlatformSettings(
-                _env_file=None, environment="production", master_key="real", **{flag: True}
+                _env_file=None,
+                environment="production",
+                master_key="real",
+                **SIGNER,
+                **{flag: True},
             )
     development = PlatformSettings(_env_file=None)
     assert development.demo_keys is True and development.adjustable_clock is True

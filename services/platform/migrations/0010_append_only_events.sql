@@ -3,7 +3,7 @@
 -- triggers off; this stops every ordinary mistake and every service bug outright.
 CREATE FUNCTION events_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'the event log is append-only: % on events is refused', TG_OP
+    RAISE EXCEPTION 'the log is append-only: % on % is refused', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
