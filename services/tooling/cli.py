@@ -190,6 +190,32 @@ def verify(
     raise typer.Exit(1 if broken or faults else 0)
 
 
+@app.command("reconcile")
+def reconcile_command(
+    wait: float = typer.Option(0, min=0, help="seconds to let the copies catch up first"),
+) -> None:
+    """Compare the event store (the record) with the complaints read model and the
+    complaint-events topic; name every complaint missing, behind, or present without a stream
+    in either copy, and exit 1 if there is one."""
+    from services.platform.kafka import client_auth
+    from services.tooling.consistency import reconcile_until
+
+    settings = PlatformSettings()
+    bootstrap = ensure_infra(settings, principal=ADMIN).kafka_bootstrap_servers
+
+    async def check() -> list:  # type: ignore[type-arg]
+        async with database(settings) as pool:
+            return await reconcile_until(
+                pool, bootstrap, settings.events_topic, client_auth(settings), wait
+            )
+
+    found = asyncio.run(check())
+    for difference in found:
+        typer.echo(f"DIFFERS {difference.where}: {difference.complaint_id} {difference.problem}")
+    typer.echo(f"{len(found)} difference(s) between the record and its copies")
+    raise typer.Exit(1 if found else 0)
+
+
 @app.command()
 def checkpoint() -> None:
     """Sign a checkpoint of the log now (reporting does so every LAPOR_CHECKPOINT_INTERVAL_S);
