@@ -61,15 +61,15 @@ async def read_model_versions(conn: asyncpg.Connection) -> dict[UUID, int]:
 async def topic_versions(bootstrap: str, topic: str, auth: dict[str, Any]) -> dict[UUID, int]:
     """The highest version of each complaint on the topic, read to its current end."""
     ends = await end_offsets(bootstrap, topic, auth=auth)
+    found: dict[UUID, int] = {}
+    partitions = [TopicPartition(topic, p) for p, end in ends.items() if end > 0]
+    if not partitions:
+        return found
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest", **auth
     )
     await consumer.start()
-    found: dict[UUID, int] = {}
     try:
-        partitions = [TopicPartition(topic, p) for p, end in ends.items() if end > 0]
-        if not partitions:
-            return found
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         remaining = {tp for tp in partitions}
@@ -77,17 +77,29 @@ async def topic_versions(bootstrap: str, topic: str, auth: dict[str, Any]) -> di
             batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
             for tp, records in batch.items():
                 for record in records:
-                    complaint = UUID(record.key.decode())
-                    version = int(dict(record.headers).get("ce_sequence", b"0") or 0)
-                    found[complaint] = max(found.get(complaint, 0), version)
+                    seen = _complaint_version(record)
+                    if seen is not None:  # anything else on the topic is not an event
+                        complaint, version = seen
+                        found[complaint] = max(found.get(complaint, 0), version)
                 if records and records[-1].offset + 1 >= ends[tp.partition]:
                     remaining.discard(tp)
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp.partition]:
                     remaining.discard(tp)
     finally:
-        await consumer.stop()
+        await _stop(consumer)
     return found
+
+
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    """Stop the consumer; aiokafka may let its own cancelled housekeeping task's
+    CancelledError out of `stop()`: swallowed unless this task itself is being cancelled."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
 
 
 async def reconcile_stores(
@@ -112,3 +124,11 @@ async def reconcile_until(
         if not found or asyncio.get_running_loop().time() >= deadline:
             return found
         await asyncio.sleep(1)
+
+
+def _complaint_version(record: Any) -> tuple[UUID, int] | None:
+    """(complaint id, version) of an event record; None for a record that is not one."""
+    try:
+        return UUID(record.key.decode()), int(dict(record.headers)["ce_sequence"])
+    except (AttributeError, KeyError, ValueError):
+        return None
