@@ -1,8 +1,6 @@
 """The log's signed checkpoints over HTTP (auditors and the national admin): to keep them
 outside the system and check the log against them later."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query

@@ -119,8 +119,8 @@ class CheckpointTable:
             last = await conn.fetchrow(
                 "SELECT log_position, root FROM checkpoints ORDER BY position DESC LIMIT 1"
             )
-            if last is not None and last["log_position"] >= position:
-                return None
+            if position == 0 or (last is not None and last["log_position"] >= position):
+                return None  # nothing settled yet, or nothing new since the last one
             heads = await heads_at(conn, position)
             checkpoint = sign_checkpoint(
                 key,

@@ -35,3 +35,34 @@ def test_a_checkpoint_holds_only_under_the_trusted_key_and_unchanged():
     forged = sign_checkpoint(other, heads=HEADS, log_position=42, made_at=NOW, previous_root=None)
     assert not signature_holds(forged, trusted)  # signed, but by someone else
     assert signature_holds(forged, public_hex(other))
+
+
+def test_auditors_and_the_national_admin_read_the_checkpoints_over_http():
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from reporting import checkpoints_api
+    from services.kernel.registry import load_registry
+    from services.platform.auth import KeyRing, demo_key
+    from services.platform.http import install_error_handlers
+    from services.platform.settings import PlatformSettings
+
+    signed = sign_checkpoint(KEY, heads=HEADS, log_position=7, made_at=NOW, previous_root=None)
+
+    class Kept:
+        async def listed(self, after, limit):  # type: ignore[no-untyped-def]
+            return [{"position": 1} | signed.model_dump(mode="json")][after:limit]
+
+    app = FastAPI()
+    install_error_handlers(app)
+    keyring = KeyRing(PlatformSettings(_env_file=None), load_registry())
+    app.include_router(checkpoints_api.router(Kept(), keyring, public_hex(KEY)))  # type: ignore[arg-type]
+    http = TestClient(app, raise_server_exceptions=False)
+    for key in (demo_key("bpk", "auditor"), demo_key("national-admin")):
+        [found] = http.get("/v1/audit/checkpoints", headers={"X-API-Key": key}).json()
+        assert found["root"] == signed.root
+        answer = http.get("/v1/audit/checkpoints/public-key", headers={"X-API-Key": key})
+        assert answer.json()["public_key"] == public_hex(KEY)
+    assert http.get("/v1/audit/checkpoints").status_code == 401
+    agency = {"X-API-Key": demo_key("kota-bandung")}
+    assert http.get("/v1/audit/checkpoints", headers=agency).status_code == 403
