@@ -36,6 +36,11 @@ TERMINAL = frozenset({Status.ARCHIVED, Status.CLOSED})
 """States from which no clock runs and no further work is expected (a closed complaint may
 still be appealed within its window, which opens a new chapter)."""
 
+AT_AGENCY = frozenset(
+    {Status.DISPOSED, Status.FORWARDED_TO_UNIT, Status.IN_FOLLOW_UP, Status.ESCALATED}
+)
+"""States in which the agency holding the complaint owes a follow-up."""
+
 _NO_DEADLINES: Mapping[DeadlineKind, datetime] = MappingProxyType({})
 
 

@@ -4,7 +4,6 @@ replies, the deadline scan)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from fastapi import FastAPI
 
@@ -13,12 +12,11 @@ from followup.bootstrap import bootstrap
 from followup.handlers import FollowupDeps, ScanDeadlines, handle, on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.consumer import InFlight
-from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker
 from services.platform.logs import get_logger
 from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
-from services.platform.serving import Worker, service_app
+from services.platform.serving import Worker, periodic, service_app
 
 log = get_logger("followup")
 
@@ -26,17 +24,12 @@ log = get_logger("followup")
 def deadline_scanner(deps: FollowupDeps, interval_s: float) -> Worker:
     """Scan on an interval until stopped (any number of instances may run: the expected
     version makes a second escalation of the same miss impossible)."""
-
-    async def scan(stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await handle(ScanDeadlines(), deps)
-            except TRANSIENT_ERRORS as exc:
-                log.warning("deadline.scan_retry", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
-
-    return scan
+    return periodic(
+        lambda: handle(ScanDeadlines(), deps),
+        interval_s,
+        retry_event="deadline.scan_retry",
+        at_start=True,
+    )
 
 
 def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:

@@ -22,18 +22,13 @@ from events.catalog import (
     Resolved,
 )
 from events.messages import AgencyAction
-from events.state import ComplaintState, Status
+from events.state import AT_AGENCY, ComplaintState, Status
 from services.kernel.appeals import AppealOutcome, decide_appeal_review, decide_findings, referral
 from services.kernel.clocks import resume_instant, resumed_deadlines
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
 from services.kernel.resolutions import resolution_codes
 from services.kernel.workdays import DeadlinePolicy
-
-AT_AGENCY = frozenset(
-    {Status.DISPOSED, Status.FORWARDED_TO_UNIT, Status.IN_FOLLOW_UP, Status.ESCALATED}
-)
-"""States in which the agency holding the complaint owes a follow-up."""
 
 
 def holder(state: ComplaintState, registry: Registry) -> str | None:

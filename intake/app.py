@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from fastapi import FastAPI
 
@@ -16,7 +15,7 @@ from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker
 from services.platform.logs import get_logger
 from services.platform.runtime import Runtime
-from services.platform.serving import Worker, service_app
+from services.platform.serving import Worker, periodic, service_app
 
 log = get_logger("intake")
 
@@ -51,17 +50,12 @@ def reconciler(deps: IntakeDeps, interval_s: float) -> Worker:
     """Reconcile every active system with a reconciliation endpoint, on an interval (a
     failure is kept as that reconciliation's error and shown on the health view)."""
 
-    async def run(stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
-            if stopping.is_set():
-                return
-            for record in await deps.systems.all():
-                if record.system.active and record.system.reconciliation_url:
-                    try:
-                        await handle(Reconcile(record.system.code), deps)
-                    except TRANSIENT_ERRORS as exc:
-                        log.warning("reconciliation.retry_later", error=repr(exc))
+    async def every_system() -> None:
+        for record in await deps.systems.all():
+            if record.system.active and record.system.reconciliation_url:
+                try:
+                    await handle(Reconcile(record.system.code), deps)
+                except TRANSIENT_ERRORS as exc:  # the next system all the same
+                    log.warning("reconciliation.retry_later", error=repr(exc))
 
-    return run
+    return periodic(every_system, interval_s, retry_event="reconciliation.retry_later")

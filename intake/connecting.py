@@ -5,8 +5,10 @@ and reads back what was refused."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +38,7 @@ from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
 from services.platform.dispatch import Handler
 from services.platform.logs import get_logger
+from services.platform.ports import SETTLE_S
 
 if TYPE_CHECKING:
     from intake.handlers import IntakeDeps
@@ -253,22 +256,15 @@ async def _import_item(
     system: ConnectedSystem, item: ImportItem, deps: IntakeDeps
 ) -> ImportDecision:
     ports = deps.ports
-    decided: list[ImportDecision] = []
 
-    def decide(state: ComplaintState) -> list[Event]:
-        decision = decide_import(
+    def decide(state: ComplaintState) -> ImportDecision:
+        return decide_import(
             state, item, system, now=ports.clock.now(), policy=ports.policy, registry=ports.registry
         )
-        decided.append(decision)  # the last attempt's decision is the one appended
-        return decision.events
 
     try:
-        await execute(
-            ports.store,
-            complaint_id_of(system.code, item.external_id),
-            decide,
-            actor=Actor(role="connected_system", id=system.code),
-            now=ports.clock.now,
+        return await _append_decision(
+            system, complaint_id_of(system.code, item.external_id), decide, deps
         )
     except Refused as refused:  # the store refused the append (e.g. an invalid event)
         return ImportDecision(
@@ -276,6 +272,30 @@ async def _import_item(
                 external_id=item.external_id, error=refused.code, problem=refused.message
             )
         )
+
+
+async def _append_decision(
+    system: ConnectedSystem,
+    complaint_id: UUID,
+    decide: Callable[[ComplaintState], ImportDecision],
+    deps: IntakeDeps,
+) -> ImportDecision:
+    """Append, as the system, the events `decide` decides for one complaint (decided again
+    on a concurrent append: the last attempt's decision is the one appended)."""
+    ports = deps.ports
+    decided: list[ImportDecision] = []
+
+    def events_of(state: ComplaintState) -> list[Event]:
+        decided.append(decide(state))
+        return decided[-1].events
+
+    await execute(
+        ports.store,
+        complaint_id,
+        events_of,
+        actor=Actor(role="connected_system", id=system.code),
+        now=ports.clock.now,
+    )
     return decided[-1]
 
 
@@ -290,10 +310,9 @@ async def _apply_update(
     system: ConnectedSystem, update: StatusUpdate, deps: IntakeDeps
 ) -> ImportDecision:
     ports = deps.ports
-    decided: list[ImportDecision] = []
 
-    def decide(state: ComplaintState) -> list[Event]:
-        decision = decide_update(
+    def decide(state: ComplaintState) -> ImportDecision:
+        return decide_update(
             state,
             update,
             system,
@@ -301,21 +320,10 @@ async def _apply_update(
             policy=ports.policy,
             registry=ports.registry,
         )
-        decided.append(decision)  # the last attempt's decision is the one appended
-        return decision.events
 
-    await execute(
-        ports.store,
-        update.complaint_id,
-        decide,
-        actor=Actor(role="connected_system", id=system.code),
-        now=ports.clock.now,
-    )
-    return decided[-1]
+    return await _append_decision(system, update.complaint_id, decide, deps)
 
 
-REPLAY_SETTLE_S = 5.0
-"""Replay pages stop before events recorded this recently (see EventStore.read_all)."""
 REPLAY_SCAN = 20_000
 """Events of the whole log one replay page looks at, at most (its cursor moves past them)."""
 
@@ -330,7 +338,7 @@ async def replay_for_system(cmd: ReplayForSystem, deps: IntakeDeps) -> dict[str,
     found: list[dict[str, Any]] = []
     cursor, scanned, complete = cmd.after, 0, False
     while len(found) < cmd.limit and scanned < REPLAY_SCAN:
-        page = await store.read_all(cursor, 1000, settled_s=REPLAY_SETTLE_S)
+        page = await store.read_all(cursor, 1000, settled_s=SETTLE_S)
         if not page:
             complete = True
             break

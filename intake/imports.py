@@ -28,16 +28,13 @@ from events.catalog import (
 from events.envelope import Envelope
 from events.fold import apply_payload
 from events.messages import ImportItem, ImportRejection, ImportStepIn, StatusUpdate
-from events.state import ComplaintState, Status
+from events.state import AT_AGENCY, ComplaintState, Status
 from intake.domain import tracking_id_for
 from services.kernel.registry import Registry
 from services.kernel.resolutions import resolution_codes
 from services.kernel.workdays import DeadlinePolicy
 
 _IMPORTS = UUID("3f0b9a52-8d0e-4c1e-9a64-7f4b1c2d9e21")
-AT_AGENCY = frozenset(
-    {Status.DISPOSED, Status.FORWARDED_TO_UNIT, Status.IN_FOLLOW_UP, Status.ESCALATED}
-)
 
 
 @dataclass(frozen=True)
@@ -350,18 +347,24 @@ def _is(state: ComplaintState) -> str:
 _HOLDERS = ("agency_code", "to_agency_code", "unit_code", "reviewer_code")
 
 
+def hands_to_system(payload: Event, system: ConnectedSystem, registry: Registry) -> bool:
+    """Whether an event puts the complaint with one of the system's agencies (or their work
+    units): disposed, forwarded, escalated or sent for review there."""
+    for name in _HOLDERS:
+        code = getattr(payload, name, None)
+        if code and registry.queue_owner(code) in system.agencies:
+            return True
+    return False
+
+
 def concerns(stream: list[Envelope], system: ConnectedSystem, registry: Registry) -> bool:
     """Whether a complaint concerns the system: imported from it, or held by one of its
     agencies (or their work units) at any time."""
-    for envelope in stream:
-        payload = envelope.payload
-        if getattr(payload, "source_system", None) == system.code:
-            return True
-        for name in _HOLDERS:
-            code = getattr(payload, name, None)
-            if code and registry.queue_owner(code) in system.agencies:
-                return True
-    return False
+    return any(
+        getattr(e.payload, "source_system", None) == system.code
+        or hands_to_system(e.payload, system, registry)
+        for e in stream
+    )
 
 
 def shown_to_system(envelope: Envelope) -> dict[str, Any]:

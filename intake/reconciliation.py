@@ -16,12 +16,11 @@ from uuid import UUID
 
 from events import catalog as ev
 from events.envelope import Envelope
-from intake.imports import ConnectedSystem
+from intake.imports import ConnectedSystem, hands_to_system
 from services.kernel.registry import Registry
 
 Cell = tuple[str, str]
 """(filing day YYYY-MM-DD, the system's status word)."""
-_HOLDERS = ("agency_code", "to_agency_code", "unit_code", "reviewer_code")
 
 
 @dataclass
@@ -57,7 +56,7 @@ class NationalView:
                 )
             return
         if seen is None:
-            if self._held_by_system(payload):
+            if hands_to_system(payload, self.system, self.registry):
                 self.complaints[envelope.complaint_id] = _Seen(
                     str(envelope.complaint_id),
                     envelope.occurred_at.date().isoformat(),
@@ -66,13 +65,6 @@ class NationalView:
             return
         if isinstance(payload, ev.StepImported) and payload.source_system == self.system.code:
             seen.word = payload.local_status
-
-    def _held_by_system(self, payload: ev.Event) -> bool:
-        for name in _HOLDERS:
-            code = getattr(payload, name, None)
-            if code and self.registry.queue_owner(code) in self.system.agencies:
-                return True
-        return False
 
     def entries(self) -> dict[str, Cell]:
         """id -> (day, word) for every complaint concerning the system."""

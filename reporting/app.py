@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
@@ -13,11 +10,10 @@ from reporting.bootstrap import bootstrap
 from reporting.handlers import consumer_name, on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.checkpoints import CheckpointTable, public_hex, signer_of
-from services.platform.db import TRANSIENT_ERRORS
 from services.platform.logs import get_logger
 from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
-from services.platform.serving import Worker, service_app
+from services.platform.serving import Worker, periodic, service_app
 
 log = get_logger("reporting")
 
@@ -57,23 +53,16 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
 
 def checkpointer(rt: Runtime, table: CheckpointTable, key: Ed25519PrivateKey) -> Worker:
     """Sign a checkpoint of the log on an interval (when it moved) and publish it."""
-    interval = rt.settings.checkpoint_interval_s
 
-    async def run(stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=interval)
-            if stopping.is_set():
-                return
-            try:
-                made = await table.make(key, await rt.ports.clock.refresh())
-                if made is not None:
-                    value = made.model_dump_json().encode()
-                    headers = {"lapor_type": "checkpoint"}
-                    await rt.ports.publisher.publish(
-                        rt.settings.checkpoints_topic, "checkpoint", value, headers
-                    )
-            except TRANSIENT_ERRORS as exc:
-                log.warning("checkpoint.retry_later", error=repr(exc))
+    async def sign_and_publish() -> None:
+        made = await table.make(key, await rt.ports.clock.refresh())
+        if made is not None:
+            value = made.model_dump_json().encode()
+            headers = {"lapor_type": "checkpoint"}
+            await rt.ports.publisher.publish(
+                rt.settings.checkpoints_topic, "checkpoint", value, headers
+            )
 
-    return run
+    return periodic(
+        sign_and_publish, rt.settings.checkpoint_interval_s, retry_event="checkpoint.retry_later"
+    )

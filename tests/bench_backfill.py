@@ -18,15 +18,9 @@ from pathlib import Path
 import httpx
 
 from services.platform.db import create_pool
+from services.tooling.regional_demo import STATUS_MAP
 from tests.e2e.system import ADMIN, ROOT, System
 
-STATUS_MAP = {
-    "diterima": "filed",
-    "diproses": "in_progress",
-    "ditanggapi": "follow_up",
-    "selesai": "resolved",
-    "ditutup": "closed",
-}
 PATHS = (
     ("diproses", "ditanggapi", "selesai", "ditutup"),
     ("diproses", "ditanggapi", "ditutup"),

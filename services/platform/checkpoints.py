@@ -17,12 +17,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from events.messages import SignedCheckpoint
+from services.platform.ports import SETTLE_S
 
 Head = tuple[str, int, str]
 """(complaint id, version, hash hex) of one stream at a position."""
-SETTLE_S = 5.0
-"""A checkpoint covers only events recorded this long ago (appends commit well within it), so
-that no event can later appear below its position."""
 
 
 def root_of(heads: Iterable[Head]) -> str:
@@ -144,19 +142,20 @@ class CheckpointTable:
 
     async def listed(self, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """Checkpoints after a position of this table, oldest first."""
+        return [
+            {"position": position} | checkpoint.model_dump(mode="json")
+            for position, checkpoint in await self._kept(after, limit)
+        ]
+
+    async def _kept(self, after: int, limit: int) -> list[tuple[int, SignedCheckpoint]]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT * FROM checkpoints WHERE position > $1 ORDER BY position LIMIT $2",
                 after,
                 limit,
             )
-        return [
-            {"position": r["position"]}
-            | SignedCheckpoint(**{k: r[k] for k in SignedCheckpoint.model_fields}).model_dump(
-                mode="json"
-            )
-            for r in rows
-        ]
+        fields = SignedCheckpoint.model_fields
+        return [(r["position"], SignedCheckpoint(**{k: r[k] for k in fields})) for r in rows]
 
     async def check(
         self, trusted_public_key: str, checkpoints: list[SignedCheckpoint] | None = None
@@ -165,10 +164,7 @@ class CheckpointTable:
         outside): each must carry the trusted signature, and the log as of its position must
         still have its root."""
         if checkpoints is None:
-            kept = await self.listed(0, 1_000_000)
-            checkpoints = [
-                SignedCheckpoint(**{k: c[k] for k in SignedCheckpoint.model_fields}) for c in kept
-            ]
+            checkpoints = [checkpoint for _, checkpoint in await self._kept(0, 1_000_000)]
         faults = []
         async with self.pool.acquire() as conn:
             for checkpoint in checkpoints:

@@ -98,7 +98,7 @@ class _RestartFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
                 await self.consumer.seek_to_beginning(tp)
 
 
-async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+async def stop_quietly(consumer: AIOKafkaConsumer) -> None:
     """Stop a client whose broker may be gone. aiokafka can raise its fetcher's cancellation
     out of `stop()`; that is not ours to propagate unless this task itself is being cancelled."""
     try:
@@ -260,7 +260,7 @@ class DeadLetteringConsumer(Generic[T]):
                         )
                         return
         finally:
-            await _stop_quietly(consumer)
+            await stop_quietly(consumer)
 
     async def _broker_forgot(
         self, consumer: AIOKafkaConsumer, committed: dict[TopicPartition, int | None]

@@ -20,6 +20,11 @@ Transaction = Any
 """An open unit of work (an asyncpg connection inside a transaction, or a fake's token): the
 writes that receive it commit or roll back together."""
 
+SETTLE_S = 5.0
+"""Appends commit well within this many seconds: a reader of the global order that stops
+before events recorded more recently never has an event appear later below a position it
+passed (regional replay, signed checkpoints)."""
+
 Anchors = dict[str, tuple[int, str]]
 """complaint id -> (version, hex hash) of its stream head, kept outside the system by auditors."""
 

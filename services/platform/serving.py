@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 import uvicorn
 from fastapi import FastAPI
 
+from services.platform.db import TRANSIENT_ERRORS
 from services.platform.health import Check, health_router_app
 from services.platform.http import install_error_handlers, install_http_safety
 from services.platform.logs import get_logger
@@ -26,6 +27,34 @@ Build = Callable[[Runtime], tuple[FastAPI, dict[str, Worker]]]
 """A service's `create_app`: its HTTP app and its workers, over an open runtime."""
 
 log = get_logger("serving")
+
+
+def periodic(
+    job: Callable[[], Awaitable[object]],
+    interval_s: float,
+    *,
+    retry_event: str,
+    at_start: bool = False,
+) -> Worker:
+    """A worker that runs `job` every `interval_s` until stopped (the first time at once with
+    `at_start`, else after one interval); a transient storage error is logged as
+    `retry_event` and the next round tries again."""
+
+    async def run(stopping: asyncio.Event) -> None:
+        wait = not at_start
+        while not stopping.is_set():
+            if wait:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+                if stopping.is_set():
+                    return
+            wait = True
+            try:
+                await job()
+            except TRANSIENT_ERRORS as exc:
+                log.warning(retry_event, error=repr(exc))
+
+    return run
 
 
 async def serve(

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import typer
 
-from services.platform.settings import PlatformSettings
+from services.platform.settings import Endpoints, PlatformSettings
 from services.tooling.embedded import ADMIN, ensure_infra, infra_status, redact, stop_infra
 from services.tooling.systems_cli import systems_app
 
@@ -28,12 +28,15 @@ reporting_app = typer.Typer(
 
 
 @asynccontextmanager
-async def database(settings: PlatformSettings) -> AsyncIterator[asyncpg.Pool]:
-    """A small pool on the (started, migrated) database, closed afterwards."""
+async def database(
+    settings: PlatformSettings, infra: Endpoints | None = None
+) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on the (started, migrated) database, closed afterwards; `infra` when the
+    caller has already ensured the engines."""
     from services.platform.db import create_pool
     from services.platform.migrate import migrate_database
 
-    url = ensure_infra(settings, principal=ADMIN).database_url
+    url = (infra or ensure_infra(settings, principal=ADMIN)).database_url
     await migrate_database(url)
     pool = await create_pool(url, max_size=2)
     try:
@@ -201,12 +204,16 @@ def reconcile_command(
     from services.tooling.consistency import reconcile_until
 
     settings = PlatformSettings()
-    bootstrap = ensure_infra(settings, principal=ADMIN).kafka_bootstrap_servers
+    infra = ensure_infra(settings, principal=ADMIN)
 
     async def check() -> list:  # type: ignore[type-arg]
-        async with database(settings) as pool:
+        async with database(settings, infra) as pool:
             return await reconcile_until(
-                pool, bootstrap, settings.events_topic, client_auth(settings), wait
+                pool,
+                infra.kafka_bootstrap_servers,
+                settings.events_topic,
+                client_auth(settings),
+                wait,
             )
 
     found = asyncio.run(check())

@@ -5,7 +5,6 @@ missing from a copy, at another version there, or present in a copy with no stre
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from uuid import UUID
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from services.platform.consumer import stop_quietly
 from services.platform.kafka import end_offsets
 
 Versions = Mapping[UUID, int]
@@ -87,43 +87,8 @@ async def topic_versions(bootstrap: str, topic: str, auth: dict[str, Any]) -> di
                 if await consumer.position(tp) >= ends[tp.partition]:
                     remaining.discard(tp)
     finally:
-        await _stop(consumer)
+        await stop_quietly(consumer)
     return found
-
-
-async def _stop(consumer: AIOKafkaConsumer) -> None:
-    """Stop the consumer; aiokafka may let its own cancelled housekeeping task's
-    CancelledError out of `stop()`: swallowed unless this task itself is being cancelled."""
-    try:
-        await consumer.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-
-
-async def reconcile_stores(
-    pool: asyncpg.Pool, bootstrap: str, topic: str, auth: dict[str, Any]
-) -> list[Difference]:
-    """Compare the record with the read model and the topic once."""
-    async with pool.acquire() as conn:
-        record = await record_versions(conn)
-        projected = await read_model_versions(conn)
-    published = await topic_versions(bootstrap, topic, auth)
-    return compare(record, {"read model rm_complaints": projected, f"topic {topic}": published})
-
-
-async def reconcile_until(
-    pool: asyncpg.Pool, bootstrap: str, topic: str, auth: dict[str, Any], wait_s: float
-) -> list[Difference]:
-    """Compare until the copies agree or `wait_s` passed (they follow the record within
-    seconds: only what still differs then is reported)."""
-    deadline = asyncio.get_running_loop().time() + wait_s
-    while True:
-        found = await reconcile_stores(pool, bootstrap, topic, auth)
-        if not found or asyncio.get_running_loop().time() >= deadline:
-            return found
-        await asyncio.sleep(1)
 
 
 def _complaint_version(record: Any) -> tuple[UUID, int] | None:

@@ -18,18 +18,10 @@ import httpx
 import pytest
 
 from services.tooling.embedded import free_port
+from services.tooling.regional_demo import CODE, STATUS_MAP
 from tests.e2e.system import ADMIN, ROOT, file, poll_until, started_system, wait_status
 
-CODE = "lapor-bandung"
 HISTORY = 5_000
-STATUS_MAP = {
-    "diterima": "filed",
-    "diproses": "in_progress",
-    "ditanggapi": "follow_up",
-    "selesai": "resolved",
-    "ditutup": "closed",
-    "ditolak": "rejected",
-}
 APP = "docs/examples/regional_system/app.py"
 CONNECTOR = "docs/examples/regional_system/connector.py"
 

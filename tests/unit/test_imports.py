@@ -29,20 +29,14 @@ from intake.handlers import handle
 from intake.imports import ConnectedSystem, complaint_id_of, decide_import
 from routing.work_items import reason_for
 from services.kernel.refusals import Refused
+from services.tooling.regional_demo import STATUS_MAP
 from tests.unit.given import POLICY, REGISTRY, START, given
 
 CITY = ConnectedSystem(
     code="lapor-bandung",
     name="Sistem Pengaduan Kota Bandung",
     agencies=("kota-bandung", "prov-jawa-barat"),
-    status_map={
-        "diterima": "filed",
-        "diproses": "in_progress",
-        "ditanggapi": "follow_up",
-        "selesai": "resolved",
-        "ditutup": "closed",
-        "ditolak": "rejected",
-    },
+    status_map=STATUS_MAP,  # the reference city's words
 )
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
