@@ -5,6 +5,7 @@ missing from a copy, at another version there, or present in a copy with no stre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,30 @@ async def topic_versions(bootstrap: str, topic: str, auth: dict[str, Any]) -> di
     finally:
         await stop_quietly(consumer)
     return found
+
+
+async def reconcile_stores(
+    pool: asyncpg.Pool, bootstrap: str, topic: str, auth: dict[str, Any]
+) -> list[Difference]:
+    """Compare the record with the read model and the topic once."""
+    async with pool.acquire() as conn:
+        record = await record_versions(conn)
+        projected = await read_model_versions(conn)
+    published = await topic_versions(bootstrap, topic, auth)
+    return compare(record, {"read model rm_complaints": projected, f"topic {topic}": published})
+
+
+async def reconcile_until(
+    pool: asyncpg.Pool, bootstrap: str, topic: str, auth: dict[str, Any], wait_s: float
+) -> list[Difference]:
+    """Compare until the copies agree or `wait_s` passed (they follow the record within
+    seconds: only what still differs then is reported)."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        found = await reconcile_stores(pool, bootstrap, topic, auth)
+        if not found or asyncio.get_running_loop().time() >= deadline:
+            return found
+        await asyncio.sleep(1)
 
 
 def _complaint_version(record: Any) -> tuple[UUID, int] | None:
