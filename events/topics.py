@@ -4,6 +4,7 @@ this one table."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 
 from events.messages import (
     AgencyReplyMessage,
+    ImportItem,
     IntakeResult,
     ReplyNotice,
     SignedCheckpoint,
@@ -26,6 +28,7 @@ INTAKE_RESULTS = "intake-results.{channel}"
 AGENCY_REPLIES = "agency-replies"
 AGENCY_QUEUE = "agency.{agencyCode}"
 CHECKPOINTS = "checkpoints"
+SYSTEM_IMPORTS = "imports.{systemCode}"
 
 
 def address(prefix: str, name: str) -> str:
@@ -42,6 +45,18 @@ def intake_results(prefix: str, channel: str) -> str:
     """The results topic of one channel: only that channel may read it (it carries reporters'
     access tokens), e.g. `lapor.intake-results.sms.v1`."""
     return address(prefix, f"intake-results.{channel}")
+
+
+def system_imports(prefix: str, system_code: str) -> str:
+    """The import topic of one connected system: only its own principal (`system-<code>`) may
+    write it, e.g. `lapor.imports.lapor-bandung.v1`."""
+    return address(prefix, f"imports.{system_code}")
+
+
+def system_imports_pattern(prefix: str) -> re.Pattern[str]:
+    """Every connected system's import topic; the group is the system's code."""
+    code = r"([a-z0-9][a-z0-9_-]{0,63})"
+    return re.compile(rf"^{re.escape(prefix)}\.imports\.{code}\.{VERSION_SUFFIX}$")
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,17 @@ SERVICE_MESSAGES: tuple[Message, ...] = (
         headers={
             "lapor_signature": {"type": "string", "description": "hex HMAC-SHA256 of the value"}
         },
+    ),
+    Message(
+        "ImportItem",
+        "system.import",
+        "A complaint filed in a connected system, with its history so far",
+        "The same item as in the bulk endpoint's `items`, one per message. Idempotent by "
+        "(system, external id, step id); refused steps are kept and listed at "
+        "GET /v1/systems/{code}/rejections; a message that is not an item goes to the "
+        "dead-letter topic with the reason.",
+        ImportItem,
+        "the external id",
     ),
     Message(
         "SignedCheckpoint",
@@ -217,6 +243,24 @@ TOPICS: tuple[Topic, ...] = (
                 "Agencies acknowledge, forward, follow up, refuse, propose resolution.",
             ),
         ),
+    ),
+    Topic(
+        "systemImports",
+        SYSTEM_IMPORTS,
+        ("ImportItem",),
+        (
+            Operation(
+                "importComplaints",
+                "send",
+                "A connected system imports its complaints (only its own principal may write).",
+            ),
+        ),
+        {
+            "systemCode": {
+                "description": "the connected system's code (its principal is system-<code>; "
+                "`python -m services systems open-topic CODE` opens the topic)"
+            }
+        },
     ),
     Topic(
         "checkpoints",

@@ -10,6 +10,7 @@ from intake import agents, api, systems_api
 from intake.bootstrap import bootstrap
 from intake.connecting import Reconcile
 from intake.handlers import IntakeDeps, handle
+from intake.topic_imports import topic_import_consumer
 from services.platform.consumer import InFlight
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker
@@ -40,7 +41,10 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         register=lambda faust_app: agents.register(faust_app, deps, rt.keyring, in_flight),
         ready=rt.ready["intake-topic"],
     )
-    workers: dict[str, Worker] = {"intake-topic": intake_topic}
+    imports = topic_import_consumer(rt.settings, rt.endpoints.kafka_bootstrap_servers, deps)
+    # Not a readiness condition: with no import topic opened yet it has nothing assigned.
+    rt.progress["system-imports"] = imports.progress
+    workers: dict[str, Worker] = {"intake-topic": intake_topic, "system-imports": imports.run}
     if rt.settings.reconcile_interval_s:
         workers["reconciliation"] = reconciler(deps, rt.settings.reconcile_interval_s)
     return app, workers

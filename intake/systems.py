@@ -213,13 +213,13 @@ class SystemTable:
             )
 
     async def reject(self, code: str, rejections: list[ImportRejection], now: datetime) -> None:
-        """Keep refused steps."""
+        """Keep refused steps, each (step, reason) once."""
         if not rejections:
             return
         async with self.pool.acquire() as conn:
             await conn.executemany(
                 "INSERT INTO import_rejections (system_code, external_id, step_id, error, field, "
-                "problem, rejected_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "problem, rejected_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
                 [
                     (code, r.external_id, r.step_id, r.error, r.field, r.problem, now)
                     for r in rejections
@@ -345,8 +345,12 @@ class InMemorySystems:
             self.records[code] = replace(self.records[code], last_contact_at=now)
 
     async def reject(self, code: str, rejections: list[ImportRejection], now: datetime) -> None:
-        """Keep refused steps."""
-        self.refused += [(code, r, now) for r in rejections]
+        """Keep refused steps, each (step, reason) once."""
+        kept = {(c, r) for c, r, _ in self.refused}
+        for r in rejections:
+            if (code, r) not in kept:
+                self.refused.append((code, r, now))
+                kept.add((code, r))
 
     async def rejections(self, code: str, after: int, limit: int) -> list[dict[str, Any]]:
         """Refused steps after a position."""

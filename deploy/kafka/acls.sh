@@ -78,6 +78,7 @@ events="$prefix.complaint-events.v1"
 intake="$prefix.intake.v1"
 results_prefix="$prefix.intake-results." # one results topic per channel: <prefix>.intake-results.<name>.v1
 replies="$prefix.agency-replies.v1"
+imports_prefix="$prefix.imports." # one import topic per connected system: <prefix>.imports.<code>.v1
 checkpoints="$prefix.checkpoints.v1"
 dead_letter="$prefix.dead-letter.v1"
 
@@ -167,6 +168,10 @@ allow "$intake_user" Read --group "$prefix-intake-topic"
 allow_prefixed "$intake_user" Write --topic "$results_prefix"
 allow_prefixed "$intake_user" Describe --topic "$results_prefix"
 allow "$intake_user" Write --topic "$dead_letter"
+# ... and every connected system's import topic (each written only by User:system-<code>, whose
+# credential and ACL `python -m services systems open-topic CODE` creates at run time).
+allow_prefixed "$intake_user" Read --topic "$imports_prefix"
+allow "$intake_user" Read --group "$prefix-system-imports"
 
 # routing: reads every complaint event, writes every agency's queue.
 routing_user="${ROUTING_PRINCIPAL:-User:lapor-routing}"

@@ -172,7 +172,8 @@ class DeadLetteringConsumer(Generic[T]):
         bootstrap: str,
         *,
         name: str,
-        topics: list[str],
+        topics: list[str] | None = None,
+        pattern: str | None = None,
         decode: Callable[[ConsumerRecord[bytes, bytes]], T],
         handle: Callable[[T], Awaitable[None]],
         handle_batch: Callable[[list[T]], Awaitable[None]] | None = None,
@@ -180,7 +181,10 @@ class DeadLetteringConsumer(Generic[T]):
         self.settings = settings
         self.bootstrap = bootstrap
         self.name = name
+        if (topics is None) == (pattern is None):
+            raise ValueError("give the topics or a pattern, not both")
         self.topics = topics
+        self.pattern = pattern  # topics created later join within metadata_max_age_ms
         self.decode = decode
         self.handle = handle
         self.handle_batch = handle_batch
@@ -217,7 +221,10 @@ class DeadLetteringConsumer(Generic[T]):
             self.bootstrap, self.settings, group_id=self.name, client_id=self.name
         )
         listener = _RestartFromCommitted(consumer)
-        consumer.subscribe(self.topics, listener=listener)
+        if self.pattern is not None:
+            consumer.subscribe(pattern=self.pattern, listener=listener)
+        else:
+            consumer.subscribe(self.topics or [], listener=listener)
         self._consumer = consumer
         await consumer.start()
         committed: dict[TopicPartition, int] = {}

@@ -348,6 +348,10 @@ class PlatformSettings(BaseSettings):
         """Agencies' replies (acknowledge, forward, follow up, refuse, propose resolution)."""
         return self.topic(topics.AGENCY_REPLIES)
 
+    def system_imports_topic(self, system_code: str) -> str:
+        """The import topic of one connected system (only its own principal writes it)."""
+        return topics.system_imports(self.topic_prefix, system_code)
+
     def agency_topic(self, agency_code: str) -> str:
         """The work queue of one agency."""
         return topics.agency_queue(self.topic_prefix, agency_code)

@@ -117,6 +117,53 @@ def resume(code: str) -> None:
     _run(lambda handle: handle(SetSystemActive(code, True)))
 
 
+def _as_broker_admin(
+    code: str, action: Callable[[PlatformSettings, str, dict[str, Any]], Awaitable[Any]]
+) -> None:
+    """Run `action` as the broker's `admin` (the embedded broker's, or the operator's settings)
+    for a registered system; print its answer, or refuse (exit 2)."""
+    from intake.systems import SystemTable
+    from services.platform import kafka
+    from services.tooling.broker_auth import ADMIN
+    from services.tooling.cli import database
+    from services.tooling.embedded import ensure_infra
+
+    settings = PlatformSettings()
+    endpoints = ensure_infra(settings, principal=ADMIN)
+
+    async def run() -> Any:
+        async with database(settings, endpoints) as pool:
+            if await SystemTable(pool).get(code) is None:
+                return None
+        bootstrap = endpoints.kafka_bootstrap_servers
+        return await action(settings, bootstrap, kafka.client_auth(settings))
+
+    done = asyncio.run(run())
+    if done is None:
+        typer.echo(f"refused (not_found): no connected system {code!r} is registered", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(done, indent=2))
+
+
+@systems_app.command("open-topic")
+def open_topic(code: str) -> None:
+    """Let the system import over its own topic: create `<prefix>.imports.<code>.v1`, its
+    broker principal `system-<code>` with a new password (printed once; run again to rotate it)
+    and the ACLs that let it write that topic only. Needs the broker's admin."""
+    from services.tooling.system_topics import open_import_topic
+
+    _as_broker_admin(code, lambda s, bootstrap, auth: open_import_topic(s, bootstrap, auth, code))
+
+
+@systems_app.command("close-topic")
+def close_topic(code: str) -> None:
+    """Delete the system's broker credential: it can no longer write its topic (`suspend`
+    also makes intake set aside whatever it still finds there)."""
+    from services.tooling.system_topics import close_import_topic
+
+    _as_broker_admin(code, lambda _, bootstrap, auth: close_import_topic(bootstrap, auth, code))
+
+
 @systems_app.command("backfill")
 def backfill_command(
     source: Annotated[Path, typer.Argument(help="JSON lines: one complaint with its history each")],

@@ -16,10 +16,22 @@ import time
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 
 from services.tooling.embedded import free_port
 from services.tooling.regional_demo import CODE, STATUS_MAP
-from tests.e2e.system import ADMIN, ROOT, file, poll_until, started_system, wait_status
+from tests.e2e.system import (
+    ADMIN,
+    ROOT,
+    Access,
+    TopicReader,
+    file,
+    poll_until,
+    publish,
+    started_system,
+    wait_status,
+)
 
 HISTORY = 5_000
 APP = "docs/examples/regional_system/app.py"
@@ -253,3 +265,120 @@ async def test_a_regional_system_connects_both_ways(system, city, client, tmp_pa
     [health] = (await client.get(f"{system.url('intake')}/v1/systems/health", headers=ADMIN)).json()
     assert health["code"] == CODE and health["last_reconciliation"]["drift"] == 0
     assert health["rejected_steps"] == 0 and health["last_contact_at"] is not None
+
+
+async def test_a_system_imports_over_its_own_topic_and_only_its_own(system, client):
+    """The topic path: the operator opens the system's topic (its own broker principal, made
+    at run time); the system writes items with aiokafka; intake imports them as the bulk
+    endpoint does; what is not an item is dead-lettered with the reason; nobody else's topic
+    is writable; a suspended system's messages are set aside; a closed topic refuses its login."""
+    code = "bandung-topic"
+    registered = await client.post(
+        f"{system.url('intake')}/v1/systems",
+        json={
+            "code": code,
+            "name": "Kanal topik",
+            "agencies": ["kota-bandung"],
+            "status_map": STATUS_MAP,
+        },
+        headers=ADMIN,
+    )
+    assert registered.status_code == 201, registered.text
+    key = registered.json()["key"]
+    opened = system.cli("-m", "services", "systems", "open-topic", code)
+    assert opened.returncode == 0, opened.stderr[-3000:]
+    grant = json.loads(opened.stdout[opened.stdout.index("{") :])
+    assert grant["topic"] == system.topic(f"imports.{code}")
+    access = Access(
+        system.bootstrap,
+        {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": grant["sasl_mechanism"],
+            "sasl_plain_username": grant["principal"],
+            "sasl_plain_password": grant["password"],
+        },
+    )
+
+    def item(external_id, *statuses):
+        return json.dumps(
+            {
+                "external_id": external_id,
+                "agency_code": "kota-bandung",
+                "title": f"Keluhan {external_id}",
+                "description": "Lewat topik",
+                "steps": [
+                    {
+                        "step_id": f"{external_id}/{n}",
+                        "status": s,
+                        "at": f"2026-02-0{n + 1}T01:00:00Z",
+                    }
+                    for n, s in enumerate(statuses)
+                ],
+            }
+        ).encode()
+
+    first = item("TOP-1", "diterima", "diproses")
+    await publish(
+        access,
+        grant["topic"],
+        [
+            (b"TOP-1", first, []),
+            (b"TOP-2", item("TOP-2", "diterima"), []),
+            (b"TOP-3", item("TOP-3", "diterima", "teleportasi"), []),
+            (b"junk", b'{"external_id": "TOP-4"}', []),
+            (b"TOP-1", first, []),  # re-sent: changes nothing
+        ],
+    )
+
+    async def imported():
+        response = await client.get(
+            f"{system.url('reporting')}/v1/reports/complaints",
+            params={"source": code, "limit": 10},
+            headers=ADMIN,
+        )
+        return response.json()["total"] == 3 and response.json()
+
+    await poll_until(imported, timeout_s=60, what="the items written to the system's topic")
+    refusals = await client.get(
+        f"{system.url('intake')}/v1/systems/{code}/rejections", headers={"X-API-Key": key}
+    )
+    assert [(r["external_id"], r["error"]) for r in refusals.json()] == [
+        ("TOP-3", "unmapped_status")
+    ]
+    async with TopicReader(system.admin, system.topic("dead-letter")) as letters:
+
+        async def junk_set_aside():
+            found = [m for m in await letters.poll() if m.key == b"junk"]
+            return found and found[0]
+
+        letter = await poll_until(junk_set_aside, what="the non-item in the dead-letter topic")
+    reason = dict(letter.headers)["dlq_reason"].decode()
+    assert "not an import item" in reason and "steps" in reason
+
+    # Only its own topic: not the stream of every complaint, not the channels' intake topic.
+    for elsewhere in ("complaint-events", "intake"):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await publish(access, system.topic(elsewhere), [(b"x", b"{}", [])])
+
+    # Suspended: what it still writes is set aside, with the reason.
+    suspended = await client.post(
+        f"{system.url('intake')}/v1/systems/{code}/suspend", headers=ADMIN
+    )
+    assert suspended.status_code == 200
+    await publish(access, grant["topic"], [(b"TOP-5", item("TOP-5", "diterima"), [])])
+    async with TopicReader(system.admin, system.topic("dead-letter")) as letters:
+
+        async def suspended_set_aside():
+            found = [m for m in await letters.poll() if m.key == b"TOP-5"]
+            return found and found[0]
+
+        letter = await poll_until(suspended_set_aside, what="the suspended system's item set aside")
+    assert "suspended" in dict(letter.headers)["dlq_reason"].decode()
+
+    # Closed: its credential is gone.
+    closed = system.cli("-m", "services", "systems", "close-topic", code)
+    assert closed.returncode == 0, closed.stderr[-3000:]
+    producer = AIOKafkaProducer(bootstrap_servers=system.bootstrap, **access.auth)
+    with pytest.raises(KafkaError):
+        await producer.start()
+    await producer.stop()

@@ -87,7 +87,6 @@ async def test_a_system_is_kept_with_a_key_digest_and_imports_once(pool):
     assert await deps.ports.store.verify_chains(complaint_id_of(code, "A-1")) == []
     refused = await handle(ListRejections(code), deps)
     assert [(r["external_id"], r["error"], r["field"]) for r in refused] == [
-        ("A-2", "unmapped_status", "steps.1.status"),
-        ("A-2", "unmapped_status", "steps.1.status"),
+        ("A-2", "unmapped_status", "steps.1.status"),  # sent twice, kept once
     ]
     assert (await deps.systems.get(code)).last_contact_at is not None

@@ -231,7 +231,11 @@ async def test_a_batch_imports_what_it_can_and_keeps_what_it_refused():
     stream = await deps.ports.store.read_stream(complaint_id_of("lapor-bandung", "BDG-0001"))
     assert stream[0].actor.role == "connected_system" and stream[0].actor.id == "lapor-bandung"
     kept = await handle(ListRejections("lapor-bandung"), deps)
-    assert [r["error"] for r in kept] == ["unmapped_status", "unmapped_status"]
+    assert [r["error"] for r in kept] == ["unmapped_status"]  # refused again: kept once
+    other = ImportBatch(items=[item(step("y", "antri"), external_id="BDG-0003")])
+    await handle(ImportComplaints(system, other), deps)
+    kept = await handle(ListRejections("lapor-bandung"), deps)
+    assert [r["external_id"] for r in kept] == ["BDG-0002", "BDG-0003"]
     assert (
         await handle(ListRejections("lapor-bandung", after=kept[0]["position"]), deps) == kept[1:]
     )
