@@ -16,7 +16,8 @@ from followup.handlers import (
     handle,
 )
 from services.kernel.refusals import RefusalKind, Refused
-from services.platform.auth import KeyRing, Principal, admin_of, caller_of
+from services.kernel.registry import Registry
+from services.platform.auth import CASE_WORKERS, KeyRing, Principal, admin_of, caller_of
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
 from services.platform.ratelimit import RateLimits
 
@@ -31,8 +32,16 @@ class Advance(BaseModel):
     working_days: int = Field(0, ge=0, le=250, description="counted on the Indonesian calendar")
 
 
-def acting_agency(principal: Principal, agency: str | None) -> str:
-    """The agency a request acts for: its own, or (national admin) the one it names."""
+def unit_of(principal: Principal) -> str | None:
+    """The work unit a unit liaison acts for (None for anyone else)."""
+    return principal.id if principal.role == "unit" else None
+
+
+def acting_agency(principal: Principal, agency: str | None, registry: Registry) -> str:
+    """The agency a request acts for: its own (a unit's: the agency above it), or (national
+    admin) the one it names."""
+    if principal.role == "unit":
+        return registry.queue_owner(principal.id)
     if not principal.is_admin:
         return principal.id
     if not agency:
@@ -47,7 +56,8 @@ def router(deps: FollowupDeps, keyring: KeyRing) -> APIRouter:
     reading the platform clock."""
     api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
     limits = RateLimits({"agency-per-key": deps.ports.settings.agency_rate_per_key})
-    api.include_router(agency_router(deps, caller_of(keyring), limits), tags=["agencies"])
+    case_worker = caller_of(keyring, CASE_WORKERS)
+    api.include_router(agency_router(deps, case_worker, limits), tags=["agencies"])
     api.include_router(clock_router(deps, admin_of(keyring)), tags=["clock"])
     return api
 
@@ -69,17 +79,22 @@ def agency_router(deps: FollowupDeps, Caller: Any, limits: RateLimits) -> APIRou
         limit: int = Query(100, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
-        """The complaints the calling agency holds now (its work units' included)."""
-        who = acting_agency(principal, agency)
-        return {"agency": who, "items": await handle(ListHeld(who, limit, offset), deps)}
+        """The complaints the calling agency holds now (its work units' included); a unit
+        liaison's: those forwarded to its unit."""
+        who = acting_agency(principal, agency, deps.ports.registry)
+        unit = unit_of(principal)
+        items = await handle(ListHeld(who, limit, offset, unit), deps)
+        return {"agency": who, "unit": unit, "items": items}
 
     @api.get("/complaints/{complaint_id}")
     async def complaint(complaint_id: UUID, principal: Caller) -> dict[str, Any]:
         """The case file of a complaint disposed to the caller (404 for any other). The
         reporter's contact is included only when the complaint is not anonymous."""
         limits.hit("agency-per-key", principal.id)
-        agency = None if principal.is_admin else principal.id
-        found: dict[str, Any] = await handle(ShowToAgency(agency, complaint_id), deps)
+        agency = None if principal.is_admin else acting_agency(principal, None, deps.ports.registry)
+        found: dict[str, Any] = await handle(
+            ShowToAgency(agency, complaint_id, unit_of(principal)), deps
+        )
         return found
 
     @api.post("/complaints/{complaint_id}/replies")
@@ -90,13 +105,16 @@ def agency_router(deps: FollowupDeps, Caller: Any, limits: RateLimits) -> APIRou
         reporter, ask for an extension, or refuse ("not our authority"); a reviewing province
         upholds or reopens an appeal (`uphold_closure`, `reopen` with `assign_to`); the
         Ombudsman reports (`interim_findings`, `final_findings` with `outcome`). Only on
-        complaints the caller holds."""
+        complaints the caller holds; a unit liaison only on those forwarded to its unit, and
+        not to forward, refuse or decide."""
         if principal.is_admin:
             raise Refused(
                 "forbidden", "agency replies come from agencies", kind=RefusalKind.FORBIDDEN
             )
         limits.hit("agency-per-key", principal.id)
-        outcome = await handle(ReplyAsAgency(principal.id, complaint_id, body, key), deps)
+        agency = acting_agency(principal, None, deps.ports.registry)
+        command = ReplyAsAgency(agency, complaint_id, body, key, unit_of(principal))
+        outcome = await handle(command, deps)
         if outcome.duplicate:
             return {"duplicate": True}  # nothing about the complaint's state: it may be elsewhere
         return {

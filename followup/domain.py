@@ -44,9 +44,34 @@ def not_yours() -> Refused:
     return Refused("not_found", "no such complaint disposed to you", kind=RefusalKind.NOT_FOUND)
 
 
-def _require_holder(state: ComplaintState, agency: str, registry: Registry) -> None:
+def _require_holder(
+    state: ComplaintState, agency: str, registry: Registry, unit: str | None = None
+) -> None:
     if state.status is Status.NEW or holder(state, registry) != agency:
         raise not_yours()
+    if unit is not None and state.unit_code != unit:
+        raise not_yours()  # a unit sees only what its agency forwarded to it
+
+
+def visible_to(
+    state: ComplaintState, agency: str | None, registry: Registry, unit: str | None = None
+) -> bool:
+    """Whether a caller may see the complaint: the national admin (`agency` None) always; an
+    agency while it holds it; a work unit while its agency holds it forwarded to the unit."""
+    if agency is None:
+        return True
+    try:
+        _require_holder(state, agency, registry, unit)
+    except Refused:
+        return False
+    return True
+
+
+UNIT_ACTIONS = frozenset(
+    {"acknowledge", "follow_up", "propose_resolution", "request_information", "request_extension"}
+)
+"""What a unit liaison may do on a complaint forwarded to its unit; forwarding, refusing,
+appeal decisions and findings stay with its agency."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +111,21 @@ def decide_agency_reply(
     limits: ExtensionLimits | None = None,
     assign_to: str | None = None,
     outcome: str | None = None,
+    unit: str | None = None,
 ) -> list[Event]:
     """An agency acts on a complaint disposed to it: acknowledge, forward to one of its work
     units, post a follow-up, propose a resolution, or refuse ("not our authority"); a province
-    decides an appeal it reviews; the Ombudsman reports its findings on a referral. At most
-    `max_messages` follow-ups per complaint."""
-    _require_holder(state, agency, registry)
+    decides an appeal it reviews; the Ombudsman reports its findings on a referral. With
+    `unit`, the unit's liaison acts (only on what was forwarded to it, only UNIT_ACTIONS). At
+    most `max_messages` follow-ups per complaint."""
+    _require_holder(state, agency, registry, unit)
+    if unit is not None and action not in UNIT_ACTIONS:
+        raise Refused(
+            "agency_action",
+            f"a work unit cannot {_VERBS[action]}: its agency does",
+            field="action",
+            kind=RefusalKind.FORBIDDEN,
+        )
     if state.status not in _ALLOWED_IN.get(action, AT_AGENCY):
         raise Refused("invalid_state", f"cannot {_VERBS[action]} when {state.status.value}")
     if action in ("follow_up", "propose_resolution") and state.agency_messages >= max_messages:

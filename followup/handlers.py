@@ -36,7 +36,9 @@ class Cases(Protocol):
         """Track an open complaint; forget an ended one."""
         ...
 
-    async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    async def held_by(
+        self, agency: str, limit: int, offset: int, unit: str | None = None
+    ) -> list[dict[str, Any]]:
         """The complaints an agency holds now."""
         ...
 
@@ -61,6 +63,7 @@ class ReplyAsAgency:
     complaint_id: UUID
     reply: AgencyReply
     reply_id: str | None = None
+    unit: str | None = None  # a unit liaison acting, for its agency
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class ShowToAgency:
 
     agency: str | None
     complaint_id: UUID
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class ListHeld:
     agency: str
     limit: int = 100
     offset: int = 0
+    unit: str | None = None  # only what was forwarded to this unit
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
     """Apply an agency's reply; refused unless the complaint is disposed to that agency."""
     ports, reply = deps.ports, cmd.reply
     idempotency = (
-        uuid5(cmd.complaint_id, f"agency-reply\x00{cmd.agency}\x00{cmd.reply_id}")
+        uuid5(cmd.complaint_id, f"agency-reply\x00{cmd.unit or cmd.agency}\x00{cmd.reply_id}")
         if cmd.reply_id
         else None
     )
@@ -128,11 +133,14 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
             extend_until=reply.extend_until,
             assign_to=reply.assign_to,
             outcome=reply.outcome,
+            unit=cmd.unit,
             limits=domain.ExtensionLimits(
                 ports.settings.max_extensions, ports.settings.max_extension_working_days
             ),
         ),
-        actor=Actor(role="agency", id=cmd.agency),
+        actor=Actor(role="work_unit", id=cmd.unit)
+        if cmd.unit
+        else Actor(role="agency", id=cmd.agency),
         now=ports.clock.now,
         idempotency=idempotency,
     )
@@ -167,11 +175,11 @@ async def reply_from_topic(cmd: ReplyFromTopic, deps: FollowupDeps) -> ReplyNoti
 
 
 async def _visible_to(
-    deps: FollowupDeps, agency: str | None, complaint_id: UUID
+    deps: FollowupDeps, agency: str | None, complaint_id: UUID, unit: str | None = None
 ) -> tuple[ComplaintState, list[Envelope]]:
     stream = await deps.ports.store.read_stream(complaint_id)
     state = replay(stream)
-    if not stream or (agency is not None and domain.holder(state, deps.ports.registry) != agency):
+    if not stream or not domain.visible_to(state, agency, deps.ports.registry, unit):
         # The same answer for "absent" and "not yours": nothing leaks across agencies.
         raise domain.not_yours()
     return state, stream
@@ -179,11 +187,17 @@ async def _visible_to(
 
 async def show_to_agency(cmd: ShowToAgency, deps: FollowupDeps) -> dict[str, Any]:
     """The case file; the reporter's contact only when the complaint is not anonymous."""
-    state, stream = await _visible_to(deps, cmd.agency, cmd.complaint_id)
+    state, stream = await _visible_to(deps, cmd.agency, cmd.complaint_id, cmd.unit)
     reporter = None
     if not state.anonymous and state.reporter_ref and not state.personal_data_erased:
         with contextlib.suppress(KeyError, ContactErased):
-            reader = f"agency {cmd.agency}" if cmd.agency else "national admin"
+            reader = (
+                f"unit {cmd.unit}"
+                if cmd.unit
+                else f"agency {cmd.agency}"
+                if cmd.agency
+                else "national admin"
+            )
             read = ContactRead(reader, "case file", state.complaint_id)
             data = await deps.ports.vault.get(state.reporter_ref, read=read)
             reporter = {k: data.get(k) for k in ("name", "phone", "email")}
@@ -192,7 +206,7 @@ async def show_to_agency(cmd: ShowToAgency, deps: FollowupDeps) -> dict[str, Any
 
 async def list_held(cmd: ListHeld, deps: FollowupDeps) -> list[dict[str, Any]]:
     """The complaints an agency holds now (its work units' included)."""
-    return await deps.cases.held_by(cmd.agency, cmd.limit, cmd.offset)
+    return await deps.cases.held_by(cmd.agency, cmd.limit, cmd.offset, cmd.unit)
 
 
 async def scan_deadlines(cmd: ScanDeadlines, deps: FollowupDeps) -> int:

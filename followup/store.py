@@ -75,16 +75,21 @@ class CaseTable:
             return
         await tx.execute(_UPSERT, *_row(state, self.registry, self.zone))
 
-    async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        """The complaints an agency holds now (its own and its units'), oldest deadline first."""
+    async def held_by(
+        self, agency: str, limit: int, offset: int, unit: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The complaints an agency holds now (its own and its units'; with `unit`, only
+        those forwarded to that unit), oldest deadline first."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT complaint_id, tracking_id, agency_code, unit_code, status, title, "
                 "follow_up_due FROM followup_cases WHERE holder = $1 "
+                "AND ($4::text IS NULL OR unit_code = $4) "
                 "ORDER BY follow_up_due NULLS LAST, complaint_id LIMIT $2 OFFSET $3",
                 agency,
                 limit,
                 offset,
+                unit,
             )
         return [dict(r) for r in rows]
 
@@ -121,9 +126,15 @@ class InMemoryCases:
                 zip(_FIELDS, _row(state, self.registry, self.zone), strict=True)
             )
 
-    async def held_by(self, agency: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        """The complaints an agency holds now, oldest deadline first."""
-        rows = [r for r in self.rows.values() if r["holder"] == agency]
+    async def held_by(
+        self, agency: str, limit: int, offset: int, unit: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The complaints an agency holds now (with `unit`: forwarded to it), oldest first."""
+        rows = [
+            r
+            for r in self.rows.values()
+            if r["holder"] == agency and (unit is None or r["unit_code"] == unit)
+        ]
         rows.sort(
             key=lambda r: (
                 r["follow_up_due"] is None,

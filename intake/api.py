@@ -23,7 +23,7 @@ from intake.handlers import (
     handle,
 )
 from services.platform.auth import KeyRing, Principal, admin_of, caller_of
-from services.platform.http import ERROR_SCHEMA, TRACKING_ID, IdempotencyKey
+from services.platform.http import ERROR_SCHEMA, LIMITED, TRACKING_ID, IdempotencyKey
 from services.platform.ratelimit import RateLimits, client_address
 
 REPORTER_TOKEN = APIKeyHeader(
@@ -34,7 +34,6 @@ REPORTER_TOKEN = APIKeyHeader(
 )
 TokenHeader = Annotated[str | None, Security(REPORTER_TOKEN)]
 TrackingId = Annotated[str, Path(pattern=TRACKING_ID)]
-LIMITED = {429: {"description": "too many requests: retry after `Retry-After` seconds"}}
 
 
 class Filed(BaseModel):

@@ -27,6 +27,7 @@ from intake.handlers import IntakeDeps, handle
 from intake.imports import ConnectedSystem
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.auth import DeclaredKey, KeyRing, admin_of, presented_key
+from services.platform.http import ERROR_SCHEMA, LIMITED
 from services.platform.ratelimit import RateLimits
 
 
@@ -83,7 +84,9 @@ def system_of(deps: IntakeDeps) -> Any:
 
 def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
     """The connected systems' routes."""
-    api = APIRouter(prefix="/v1/systems", tags=["connected systems"])
+    api = APIRouter(
+        prefix="/v1/systems", tags=["connected systems"], responses=ERROR_SCHEMA | LIMITED
+    )
     admin = [admin_of(keyring)]
     # A default, not an Annotated alias: annotations are strings here, resolved in the
     # module's namespace, where a local alias does not exist.

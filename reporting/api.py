@@ -15,17 +15,37 @@ from reporting.handlers import (
     handle,
 )
 from services.kernel.refusals import RefusalKind, Refused
-from services.platform.auth import KeyRing, admin_of, caller_of
+from services.kernel.registry import Registry
+from services.platform.auth import (
+    AGENCY_SIDE,
+    NATIONAL_READERS,
+    KeyRing,
+    Principal,
+    caller_of,
+)
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, TRACKING_ID
 
 
 def router(deps: ReportingDeps, keyring: KeyRing) -> APIRouter:
     """The reporting routes: aggregates are public; complaint rows need a key (an agency sees
-    its own), digests and timelines need the national admin's."""
+    its own, a province its regencies' and cities' too, the national readers all); digests
+    need the national admin's or an auditor's, timelines also an oversight body's."""
     api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
-    api.include_router(dashboard_router(deps, caller_of(keyring)), tags=["dashboards"])
-    api.include_router(audit_router(deps), tags=["audit"], dependencies=[admin_of(keyring)])
+    rows = caller_of(keyring, (*AGENCY_SIDE, "oversight", "auditor"))
+    api.include_router(dashboard_router(deps, rows), tags=["dashboards"])
+    timeline = caller_of(keyring, NATIONAL_READERS)
+    digests = caller_of(keyring, ("national_admin", "auditor"))
+    api.include_router(audit_router(deps, timeline, digests), tags=["audit"])
     return api
+
+
+def readable_agencies(principal: Principal, registry: Registry) -> tuple[str, ...] | None:
+    """Whose complaint rows a caller reads: every agency's (None) for the national admin,
+    oversight and auditors; a province's own and everything under it; an agency's own (and
+    its work units')."""
+    if principal.is_admin or principal.role in ("oversight", "auditor"):
+        return None
+    return tuple(registry.with_descendants(principal.id))
 
 
 def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
@@ -52,7 +72,8 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
         agency: str | None = Query(
             None,
             pattern=AGENCY_CODE,
-            description="national admin only; agencies see their own",
+            description="one agency's rows: any for the national readers; a province its own "
+            "or one under it; an agency its own",
         ),
         province: str | None = Query(None, pattern=r"^(\d{2}|unknown)$"),
         channel: str | None = Query(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
@@ -66,16 +87,17 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
     ) -> dict[str, Any]:
         """Complaints with their current status (newest first); imported ones carry the
         connected system they came from (`source_system`)."""
-        if not principal.is_admin:
-            if agency not in (None, principal.id):
-                raise Refused(
-                    "forbidden",
-                    "an agency sees only its own complaints",
-                    kind=RefusalKind.FORBIDDEN,
-                )
-            agency = principal.id
+        readable = readable_agencies(principal, deps.ports.registry)
+        if agency is not None and readable is not None and agency not in readable:
+            raise Refused(
+                "forbidden",
+                "an agency sees only its own complaints (a province: also those under it)",
+                field="agency",
+                kind=RefusalKind.FORBIDDEN,
+            )
+        agencies = (agency,) if agency is not None else readable
         query = ListComplaints(
-            agency, status.value if status else None, province, channel, limit, offset, source
+            agencies, status.value if status else None, province, channel, limit, offset, source
         )
         page: dict[str, Any] = await handle(query, deps)
         return page
@@ -83,12 +105,13 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
     return api
 
 
-def audit_router(deps: ReportingDeps) -> APIRouter:
-    """What the national admin and auditors read: digests and timelines."""
+def audit_router(deps: ReportingDeps, TimelineReader: Any, DigestReader: Any) -> APIRouter:
+    """What the national admin and auditors read: digests and timelines (oversight bodies
+    read timelines too)."""
     api = APIRouter()
 
     @api.get("/reports/digests")
-    async def digests() -> dict[str, Any]:
+    async def digests(_: DigestReader) -> dict[str, Any]:
         """Row count and digest of each read model (compare with `python -m services rebuild`)."""
         found: dict[str, Any] = await handle(Digests(), deps)
         return found
@@ -96,8 +119,10 @@ def audit_router(deps: ReportingDeps) -> APIRouter:
     @api.get("/audit/timeline/{tracking_id}")
     async def audit_timeline(
         tracking_id: Annotated[str, Path(pattern=TRACKING_ID)],
+        _: TimelineReader,
     ) -> dict[str, Any]:
-        """Every event of a complaint: what, who, when (the national admin and auditors)."""
+        """Every event of a complaint: what, who, when (the national admin, oversight bodies
+        and auditors; no reporter's contact is in it)."""
         return {"tracking_id": tracking_id, "events": await handle(Timeline(tracking_id), deps)}
 
     return api

@@ -69,7 +69,7 @@ class RegionReport:
 class ListComplaints:
     """One page of the complaints read model."""
 
-    agency: str | None = None
+    agencies: tuple[str, ...] | None = None  # None: every agency
     status: str | None = None
     province: str | None = None
     channel: str | None = None
@@ -106,7 +106,7 @@ async def region_report(cmd: RegionReport, deps: ReportingDeps) -> dict[str, Any
 async def list_complaints(cmd: ListComplaints, deps: ReportingDeps) -> dict[str, Any]:
     """Complaints with their current status, newest first."""
     total, rows = await deps.read_models.complaints(
-        agency=cmd.agency,
+        agencies=None if cmd.agencies is None else list(cmd.agencies),
         status=cmd.status,
         province=cmd.province,
         channel=cmd.channel,

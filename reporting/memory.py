@@ -35,14 +35,19 @@ class InMemoryReadModels:
 
     async def complaints(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
         """How many rows match, and one page of them (newest first)."""
+        agencies = query.get("agencies")
         wanted = {
-            "agency_code": query.get("agency"),
             "status": query.get("status"),
             "province_code": query.get("province"),
             "channel": query.get("channel"),
             "source_system": query.get("source"),
         }
-        rows = [r for r in self._rows() if all(v is None or r[k] == v for k, v in wanted.items())]
+        rows = [
+            r
+            for r in self._rows()
+            if all(v is None or r[k] == v for k, v in wanted.items())
+            and (agencies is None or r["agency_code"] in agencies)
+        ]
         rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])), reverse=True)
         offset, limit = query.get("offset", 0), query.get("limit", 100)
         return len(rows), rows[offset : offset + limit]

@@ -188,7 +188,7 @@ async def digests(pool: asyncpg.Pool) -> dict[str, dict[str, Any]]:
 async def complaints(
     pool: asyncpg.Pool,
     *,
-    agency: str | None,
+    agencies: list[str] | None,
     status: str | None,
     province: str | None,
     channel: str | None,
@@ -198,18 +198,23 @@ async def complaints(
 ) -> tuple[int, list[dict[str, Any]]]:
     """The number of matching rows of the complaints read model, and one page of them."""
     where = (
-        "WHERE ($1::text IS NULL OR agency_code = $1) AND ($2::text IS NULL OR status = $2) "
+        "WHERE ($1::text[] IS NULL OR agency_code = ANY($1)) AND ($2::text IS NULL OR status = $2) "
         "AND ($3::text IS NULL OR province_code = $3) AND ($4::text IS NULL OR channel = $4) "
         "AND ($5::text IS NULL OR source_system = $5)"
     )
     async with pool.acquire() as conn:
         total = await conn.fetchval(
-            f"SELECT count(*) FROM rm_complaints {where}", agency, status, province, channel, source
+            f"SELECT count(*) FROM rm_complaints {where}",
+            agencies,
+            status,
+            province,
+            channel,
+            source,
         )
         rows = await conn.fetch(
             f"SELECT * FROM rm_complaints {where} "
             "ORDER BY filed_at DESC, complaint_id LIMIT $6 OFFSET $7",
-            agency,
+            agencies,
             status,
             province,
             channel,

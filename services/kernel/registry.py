@@ -72,6 +72,16 @@ class Registry:
         """The work units directly under an agency."""
         return [a for a in self if a.parent == code and a.kind == "work_unit"]
 
+    def with_descendants(self, code: str) -> list[str]:
+        """The agency and everything under it: a province's regencies and cities, and every
+        one's work units."""
+        found, frontier = [code], [code]
+        while frontier:
+            below = [a.code for a in self if a.parent in frontier]
+            found += below
+            frontier = below
+        return found
+
     def in_region(self, region_code: str, kinds: tuple[str, ...]) -> Agency | None:
         """The agency of one of `kinds` whose region code is exactly `region_code`."""
         for agency in self:

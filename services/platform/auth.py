@@ -1,5 +1,7 @@
-"""API keys: one per agency and one for the national admin. A request names its key in the
-`X-API-Key` header (or `Authorization: Bearer`); the key resolves to a principal with a role."""
+"""API keys: the national admin's, one per agency (its coordinator), per work unit (its
+liaison), per channel, per oversight body and per auditor. A request names its key in the
+`X-API-Key` header (or `Authorization: Bearer`); the key resolves to a principal with a role.
+README "Roles" lists what each role may do."""
 
 from __future__ import annotations
 
@@ -13,14 +15,20 @@ from fastapi.security import APIKeyHeader
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN, Registry
-from services.platform.settings import DEMO_AUDITORS, DEMO_CHANNELS, PlatformSettings
+from services.platform.settings import (
+    DEMO_AUDITORS,
+    DEMO_CHANNELS,
+    DEMO_OVERSIGHT,
+    PlatformSettings,
+)
 
 DEMO_KEY_PREFIX = "demo-"
 
 API_KEY_SCHEME = APIKeyHeader(
     name="X-API-Key",
     scheme_name="ApiKey",
-    description="the API key of an agency, the national admin, a channel or an auditor",
+    description="the API key of an agency, a work unit, the national admin, a channel, an "
+    "oversight body or an auditor",
     # Only declares the scheme in the OpenAPI document: `authenticate` reads the key (also
     # from `Authorization: Bearer`) and answers the platform's own 401, not FastAPI's.
     auto_error=False,
@@ -29,13 +37,16 @@ DeclaredKey = Annotated[str | None, Security(API_KEY_SCHEME)]
 """The `X-API-Key` parameter of the auth dependencies (declared, read by `authenticate`)."""
 
 
-Role = Literal["national_admin", "agency", "channel", "auditor"]
+Role = Literal["national_admin", "agency", "unit", "channel", "oversight", "auditor"]
+
+NAMED_ROLES: tuple[Role, ...] = ("channel", "auditor", "unit", "oversight")
+"""The roles whose demo key names the role: `demo-<role>-<name>`."""
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the national admin, one agency (by its code), one intake channel or one
-    auditor (by name)."""
+    """Who is calling: the national admin, one agency or work unit (by its code), one intake
+    channel, oversight body or auditor (by name)."""
 
     role: Role
     id: str
@@ -48,8 +59,9 @@ class Principal:
 
 def demo_key(principal: str, role: Role | None = None) -> str:
     """The published demo key of a principal (accepted only when demo keys are on):
-    `demo-<agency code>`, `demo-national-admin`, `demo-channel-<name>`, `demo-auditor-<name>`."""
-    if role in ("channel", "auditor"):
+    `demo-<agency code>`, `demo-national-admin`, `demo-<role>-<name>` for the others (e.g.
+    `demo-unit-kota-bandung.dinas-pupr`, `demo-oversight-ksp`, `demo-auditor-bpk`)."""
+    if role in NAMED_ROLES:
         return f"{DEMO_KEY_PREFIX}{role}-{principal}"
     return f"{DEMO_KEY_PREFIX}{principal}"
 
@@ -66,6 +78,10 @@ class KeyRing:
             keys["channel", name] = secret.get_secret_value()
         for name, secret in settings.auditor_keys.items():
             keys["auditor", name] = secret.get_secret_value()
+        for name, secret in settings.unit_keys.items():
+            keys["unit", name] = secret.get_secret_value()
+        for name, secret in settings.oversight_keys.items():
+            keys["oversight", name] = secret.get_secret_value()
         if settings.demo_keys:
             keys.setdefault(("national_admin", NATIONAL_ADMIN), demo_key(NATIONAL_ADMIN))
             for code in (a.code for a in registry if a.kind != "work_unit"):
@@ -74,9 +90,17 @@ class KeyRing:
                 keys.setdefault(("channel", name), demo_key(name, "channel"))
             for name in DEMO_AUDITORS:
                 keys.setdefault(("auditor", name), demo_key(name, "auditor"))
+            for code in (a.code for a in registry if a.kind == "work_unit"):
+                keys.setdefault(("unit", code), demo_key(code, "unit"))
+            for name in DEMO_OVERSIGHT:
+                keys.setdefault(("oversight", name), demo_key(name, "oversight"))
         unknown = [n for r, n in keys if r == "agency" and registry.get(n) is None]
         if unknown:
             raise ValueError(f"API keys for unknown agencies: {', '.join(sorted(unknown))}")
+        units = {a.code for a in registry if a.kind == "work_unit"}
+        not_units = sorted(n for r, n in keys if r == "unit" and n not in units)
+        if not_units:
+            raise ValueError(f"unit keys for what is not a work unit: {', '.join(not_units)}")
         if len(set(keys.values())) != len(keys):
             raise ValueError("two principals share one API key: give each its own")
         # Keyed by digest: the lookup's timing says nothing about the keys.
@@ -170,6 +194,11 @@ def require_admin(principal: Principal) -> None:
 
 AGENCY_SIDE: tuple[Role, ...] = ("national_admin", "agency")
 """The roles of the agency-facing paths (channels and auditors have their own)."""
+CASE_WORKERS: tuple[Role, ...] = ("national_admin", "agency", "unit")
+"""Who reads case files and queues: the national admin, agencies, and work units (only what
+was forwarded to them)."""
+NATIONAL_READERS: tuple[Role, ...] = ("national_admin", "oversight", "auditor")
+"""Who reads every complaint's row and timeline (never a reporter's contact)."""
 
 
 def caller_of(keyring: KeyRing, roles: tuple[Role, ...] = AGENCY_SIDE) -> Any:

@@ -47,6 +47,11 @@ STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
 }
 """The HTTP status each kind of refusal answers with."""
 
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many requests: retry after `Retry-After` seconds"}
+}
+"""The answer of a rate-limited route, for its OpenAPI responses."""
+
 ERROR_SCHEMA: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body cannot be read (not UTF-8 JSON)"},
     401: {"description": "no valid API key"},

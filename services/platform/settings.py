@@ -22,6 +22,9 @@ DEMO_CHANNELS = ("web", "mobile", "sms", "whatsapp", "call-center")
 """The channels that get a demo key (`demo-channel-<name>`) where demo keys are on."""
 DEMO_AUDITORS = ("bpk",)
 """The auditors that get a demo key (`demo-auditor-<name>`) where demo keys are on."""
+DEMO_OVERSIGHT = ("ombudsman", "ksp")
+"""The oversight bodies that get a demo key (`demo-oversight-<name>`) where demo keys are on:
+the Ombudsman and the Presidential Staff Office (Kantor Staf Presiden)."""
 
 Principal = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 
@@ -166,6 +169,15 @@ class PlatformSettings(BaseSettings):
     )
     auditor_keys: dict[Principal, SecretStr] = Field(
         default_factory=dict, description="auditor name -> key (reads the personal-data log)"
+    )
+    unit_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="work unit code -> key: a unit liaison sees and acts on only what its "
+        "agency forwarded to the unit",
+    )
+    oversight_keys: dict[Principal, SecretStr] = Field(
+        default_factory=dict,
+        description="oversight body name -> key: a read-only national view, no reporter contact",
     )
     demo_data: bool = Field(True, description="`make run` files demo complaints once")
 

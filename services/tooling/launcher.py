@@ -320,13 +320,19 @@ def seed_demo(document: dict[str, object]) -> None:
         print(f"filed in {time.monotonic() - started:.0f}s (complaints in every state)", flush=True)
     else:
         print("already there (reused)", flush=True)
-    print(
-        "  demo API keys: national admin 'demo-national-admin', each agency 'demo-<code>' "
-        "(e.g. demo-kota-bandung; see GET /v1/agencies on routing),\n"
-        "  each channel 'demo-channel-<name>' (web, mobile, sms, whatsapp, call-center), "
-        "the auditor 'demo-auditor-bpk'\n",
-        flush=True,
-    )
+    print(DEMO_KEYS, flush=True)
+
+
+DEMO_KEYS = """  demo API keys, by role (README: Security model, rights by role):
+    national admin        demo-national-admin
+    agency coordinator    demo-<agency code>, e.g. demo-kota-bandung (GET /v1/agencies on routing)
+    unit liaison          demo-unit-<unit code>, e.g. demo-unit-kota-bandung.dinas-pupr
+    province coordinator  demo-<province code>, e.g. demo-prov-jawa-barat
+    oversight             demo-oversight-ombudsman, demo-oversight-ksp
+    auditor               demo-auditor-bpk
+    channel               demo-channel-<name> (web, mobile, sms, whatsapp, call-center)
+"""
+"""What `make run` prints after the demo data: one demo key per role."""
 
 
 def start_regional(settings: PlatformSettings, document: dict[str, object]) -> RegionalDemo | None:

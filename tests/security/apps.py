@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from followup import api as followup_api
 from intake import api as intake_api
+from intake import systems_api
 from reporting import api as reporting_api
 from routing import api as routing_api
 from services.kernel.registry import NATIONAL_ADMIN
@@ -43,6 +44,8 @@ def service_app(name: str, system: FakeSystem) -> FastAPI:
         "reporting": lambda: reporting_api.router(system.reporting, keyring),
     }
     app.include_router(routers[name]())
+    if name == "intake":
+        app.include_router(systems_api.router(system.intake, keyring))
     return app
 
 

@@ -49,7 +49,8 @@ async def test_the_api_key_is_a_declared_security_scheme(name, guarded, public):
         "type": "apiKey",
         "in": "header",
         "name": "X-API-Key",
-        "description": "the API key of an agency, the national admin, a channel or an auditor",
+        "description": "the API key of an agency, a work unit, the national admin, a channel, "
+        "an oversight body or an auditor",
     }
     operations = _operations(document)
     for operation in guarded:

@@ -40,7 +40,7 @@ async def test_projected_complaints_feed_the_dashboards():
     await followup(ReplyAsAgency("kota-bandung", first.complaint_id, follow_up), system.followup)
     await system.deliver(first.complaint_id)
 
-    page = await handle(ListComplaints(agency="kota-bandung"), system.reporting)
+    page = await handle(ListComplaints(agencies=("kota-bandung",)), system.reporting)
     assert page["total"] == 1 and page["items"][0]["status"] == "followed_up"
     assert page["items"][0]["first_follow_up_agency"] == "kota-bandung"
     everything = await handle(ListComplaints(province="32"), system.reporting)
