@@ -3,10 +3,13 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 
 from events.state import Status
 from reporting.handlers import (
     AgencyReport,
+    ComplaintAsOf,
+    DashboardsAsOf,
     Digests,
     ListComplaints,
     RegionReport,
@@ -36,6 +39,7 @@ def router(deps: ReportingDeps, keyring: KeyRing) -> APIRouter:
     timeline = caller_of(keyring, NATIONAL_READERS)
     digests = caller_of(keyring, ("national_admin", "auditor"))
     api.include_router(audit_router(deps, timeline, digests), tags=["audit"])
+    api.include_router(as_of_router(deps, digests), tags=["audit"])
     return api
 
 
@@ -124,5 +128,32 @@ def audit_router(deps: ReportingDeps, TimelineReader: Any, DigestReader: Any) ->
         """Every event of a complaint: what, who, when (the national admin, oversight bodies
         and auditors; no reporter's contact is in it)."""
         return {"tracking_id": tracking_id, "events": await handle(Timeline(tracking_id), deps)}
+
+    return api
+
+
+def as_of_router(deps: ReportingDeps, Auditor: Any) -> APIRouter:
+    """Any past instant, rebuilt from the log (the national admin and auditors)."""
+    api = APIRouter(prefix="/audit")
+    at_query = Query(description="the instant, ISO 8601 with its offset (e.g. 2026-03-01T00:00Z)")
+
+    @api.get("/complaints/{tracking_id}")
+    async def complaint_then(
+        tracking_id: Annotated[str, Path(pattern=TRACKING_ID)],
+        _: Auditor,
+        at: AwareDatetime = at_query,
+    ) -> dict[str, Any]:
+        """The complaint's state as it stood at `at`: the fold of the events that had happened
+        by then (404 if it had not been filed yet). No reporter's contact."""
+        found: dict[str, Any] = await handle(ComplaintAsOf(tracking_id, at), deps)
+        return found
+
+    @api.get("/dashboards")
+    async def dashboards_then(_: Auditor, at: AwareDatetime = at_query) -> dict[str, Any]:
+        """The agencies' and regions' dashboards and the counts by status as they read at `at`,
+        rebuilt from the log up to that instant (it reads the whole log: minutes on millions
+        of events)."""
+        found: dict[str, Any] = await handle(DashboardsAsOf(at), deps)
+        return found
 
     return api

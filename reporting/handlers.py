@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,10 +13,12 @@ from uuid import UUID
 from events.base import format_time
 from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Envelope
+from reporting.as_of import complaint_as_of, dashboards_as_of
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.batch_consumer import Batch
 from services.platform.dispatch import Handler, dispatch
 from services.platform.ports import EventStore, Ports, Transaction
+from services.platform.settings import KeyHolder
 
 
 class ReadModels(Protocol):
@@ -90,6 +93,21 @@ class Timeline:
     tracking_id: str
 
 
+@dataclass(frozen=True)
+class ComplaintAsOf:
+    """One complaint's state at a past instant (auditors)."""
+
+    tracking_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DashboardsAsOf:
+    """The dashboards at a past instant (auditors)."""
+
+    at: datetime
+
+
 async def agency_report(cmd: AgencyReport, deps: ReportingDeps) -> dict[str, Any]:
     """The agencies dashboard, as of the platform time."""
     now = await deps.ports.clock.refresh()
@@ -124,11 +142,15 @@ async def read_digests(cmd: Digests, deps: ReportingDeps) -> dict[str, dict[str,
 
 async def timeline(cmd: Timeline, deps: ReportingDeps) -> list[dict[str, Any]]:
     """Every event of a complaint: what, who, when, with the full payload (auditors only)."""
-    return await timeline_of(deps.ports.store, cmd.tracking_id)
+    return await timeline_of(deps.ports.store, cmd.tracking_id, deps.ports.settings.holders)
 
 
-async def timeline_of(store: EventStore, tracking_id: str) -> list[dict[str, Any]]:
-    """The auditor's timeline straight from an event store (the API and the CLI both)."""
+async def timeline_of(
+    store: EventStore, tracking_id: str, holders: Mapping[str, list[KeyHolder]] | None = None
+) -> list[dict[str, Any]]:
+    """The auditor's timeline straight from an event store (the API and the CLI both): each
+    event with when it happened and when it was recorded, its place in the log, its chain hash,
+    and the named person who held the actor's key then (where known)."""
     complaint_id = await store.find_by_tracking_id(tracking_id)
     if complaint_id is None:
         raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
@@ -136,15 +158,39 @@ async def timeline_of(store: EventStore, tracking_id: str) -> list[dict[str, Any
         {
             "version": e.version,
             "occurred_at": format_time(e.occurred_at),
+            "recorded_at": format_time(audited.recorded_at),
+            "global_position": audited.global_position,
+            "hash": audited.hash,
             "event_type": e.event_type,
             "schema_version": e.schema_version,
-            "actor": {"role": e.actor.role, "id": e.actor.id},
+            "actor": {
+                "role": e.actor.role,
+                "id": e.actor.id,
+                "person": holder_at(holders or {}, f"{e.actor.role}:{e.actor.id}", e.occurred_at),
+            },
             "event_id": str(e.event_id),
             "causation_id": str(e.causation_id) if e.causation_id else None,
             "payload": e.payload.model_dump(mode="json"),
         }
-        for e in await store.read_stream(complaint_id)
+        for audited in await store.audited_stream(complaint_id)
+        for e in (audited.envelope,)
     ]
+
+
+def holder_at(holders: Mapping[str, list[KeyHolder]], key: str, at: datetime) -> str | None:
+    """The person who held `key` at `at`: the latest holder whose `since` is not after it."""
+    held = [h for h in holders.get(key, []) if h.since <= at]
+    return max(held, key=lambda h: h.since).person if held else None
+
+
+async def complaint_then(cmd: ComplaintAsOf, deps: ReportingDeps) -> dict[str, Any]:
+    """One complaint as it stood at an instant."""
+    return await complaint_as_of(deps.ports.store, cmd.tracking_id, cmd.at)
+
+
+async def dashboards_then(cmd: DashboardsAsOf, deps: ReportingDeps) -> dict[str, Any]:
+    """The dashboards as they read at an instant, rebuilt from the log."""
+    return await dashboards_as_of(deps.ports.store, deps.ports.policy.calendar, cmd.at)
 
 
 COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
@@ -153,6 +199,8 @@ COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
     ListComplaints: list_complaints,
     Digests: read_digests,
     Timeline: timeline,
+    ComplaintAsOf: complaint_then,
+    DashboardsAsOf: dashboards_then,
 }
 """Every reporting query, by its command."""
 

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from events import Status, replay
+from events.hashing import GENESIS, chain_hash
 from services.platform.ports import ConcurrencyError, EventStore, InvalidAppend
 from tests.integration.helpers import event_for
 
@@ -35,6 +36,23 @@ class EventStoreContract:
         assert await store.stream_version(complaint) == 3
         assert await store.stream_version(uuid.uuid4()) == 0
         assert replay(await store.read_stream(complaint)).status is Status.FILED
+
+    async def test_the_audited_stream_gives_position_recording_time_and_chain_hash(
+        self, store: EventStore
+    ) -> None:
+        complaint = uuid.uuid4()
+        written = [event_for(complaint, v) for v in (1, 2)]
+        positions = await store.append(complaint, 0, written[:1])
+        positions += await store.append(complaint, 1, written[1:])
+        audited = await store.audited_stream(complaint)
+        assert [a.envelope for a in audited] == written
+        assert [a.global_position for a in audited] == positions
+        previous = GENESIS
+        for entry in audited:
+            previous = chain_hash(previous, entry.envelope.to_record())
+            assert entry.hash == previous.hex()
+            assert entry.recorded_at.tzinfo is not None
+        assert await store.audited_stream(uuid.uuid4()) == []
 
     async def test_a_stale_expected_version_is_refused_with_the_actual_version(
         self, store: EventStore

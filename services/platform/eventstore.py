@@ -20,6 +20,7 @@ from events.hashing import GENESIS, chain_hash
 from events.registry import load_payload
 from services.platform.ports import (
     Anchors,
+    AuditedEvent,
     BrokenChain,
     ConcurrencyError,
     InvalidAppend,
@@ -190,6 +191,21 @@ class PostgresEventStore:
                 from_version,
             )
         return [envelope_from_row(r) for r in rows]
+
+    async def audited_stream(self, complaint_id: UUID) -> list[AuditedEvent]:
+        """One complaint's events with their global position, recording time and hash."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT global_position, recorded_at, hash, {_COLUMNS} FROM events "
+                "WHERE complaint_id = $1 ORDER BY version",
+                complaint_id,
+            )
+        return [
+            AuditedEvent(
+                r["global_position"], r["recorded_at"], bytes(r["hash"]).hex(), envelope_from_row(r)
+            )
+            for r in rows
+        ]
 
     async def has_event(self, event_id: UUID) -> bool:
         """Whether an event with this id is stored (idempotent commands check it first)."""

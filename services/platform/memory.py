@@ -14,10 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Envelope
+from events.hashing import GENESIS, chain_hash
 from services.kernel.registry import load_registry
 from services.platform.policy import deadline_policy
 from services.platform.ports import (
     MAX_MESSAGE_BYTES,
+    AuditedEvent,
     ConcurrencyError,
     ContactErased,
     ContactRead,
@@ -105,6 +107,18 @@ class InMemoryEventStore:
     async def read_stream(self, complaint_id: UUID, from_version: int = 1) -> list[Envelope]:
         """One complaint's events in version order."""
         return [e for e in self._streams.get(complaint_id, []) if e.version >= from_version]
+
+    async def audited_stream(self, complaint_id: UUID) -> list[AuditedEvent]:
+        """One complaint's events with their position, time (recorded = occurred here) and the
+        chain hash the PostgreSQL store would keep."""
+        positions = {s.envelope.event_id: s.global_position for s in self._log}
+        found, previous = [], GENESIS
+        for event in self._streams.get(complaint_id, []):
+            previous = chain_hash(previous, event.to_record())
+            found.append(
+                AuditedEvent(positions[event.event_id], event.occurred_at, previous.hex(), event)
+            )
+        return found
 
     async def has_event(self, event_id: UUID) -> bool:
         """Whether an event with this id is stored."""

@@ -38,6 +38,17 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditedEvent:
+    """An event as the auditor sees it: where it stands in the global order, when the store
+    recorded it (beside when it happened, in the envelope) and its chain hash."""
+
+    global_position: int
+    recorded_at: datetime
+    hash: str
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
 class BrokenChain:
     """Where a complaint's hash chain does not hold."""
 
@@ -119,6 +130,11 @@ class EventStore(Protocol):
 
     async def last_position(self) -> int:
         """The global position of the latest event (0 for an empty store)."""
+        ...
+
+    async def audited_stream(self, complaint_id: UUID) -> list[AuditedEvent]:
+        """One complaint's events in version order, each with its global position, the time
+        the store recorded it and its chain hash (hex)."""
         ...
 
     async def read_all(

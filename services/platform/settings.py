@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse as parse_rate
-from pydantic import AliasChoices, Field, SecretStr, StringConstraints, model_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import topics
@@ -27,6 +37,30 @@ DEMO_OVERSIGHT = ("ombudsman", "ksp")
 the Ombudsman and the Presidential Staff Office (Kantor Staf Presiden)."""
 
 Principal = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+
+
+class KeyHolder(BaseModel):
+    """The named person who held a key from an instant on (until the next holder's `since`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person: str = Field(min_length=1, max_length=200)
+    since: AwareDatetime
+
+
+_DEMO_SINCE = datetime(2024, 1, 1, tzinfo=UTC)
+DEMO_KEY_HOLDERS: dict[str, list[KeyHolder]] = {
+    "national_admin:national-admin": [
+        KeyHolder(person="Dewi Kartika (KemenPANRB, admin nasional)", since=_DEMO_SINCE)
+    ],
+    "agency:kota-bandung": [
+        KeyHolder(person="Agus Hermawan (Diskominfo Kota Bandung)", since=_DEMO_SINCE)
+    ],
+    "agency:prov-jawa-barat": [
+        KeyHolder(person="Rina Marlina (Biro Organisasi Jawa Barat)", since=_DEMO_SINCE)
+    ],
+}
+"""Named holders of a few demo keys, so the demo timelines show one (development only)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +208,12 @@ class PlatformSettings(BaseSettings):
         default_factory=dict,
         description="work unit code -> key: a unit liaison sees and acts on only what its "
         "agency forwarded to the unit",
+    )
+    key_holders: dict[str, list[KeyHolder]] = Field(
+        default_factory=dict,
+        description='"<actor role>:<id>" of a key (e.g. "agency:kota-bandung") -> the named '
+        "people who held it, each from its `since`: the auditor's timeline names the person "
+        "behind the key at the time of each event",
     )
     oversight_keys: dict[Principal, SecretStr] = Field(
         default_factory=dict,
@@ -342,6 +382,13 @@ class PlatformSettings(BaseSettings):
     def intake_results_topic(self, channel: str) -> str:
         """One channel's results: accepted or rejected per submission, keyed by its id."""
         return topics.intake_results(self.topic_prefix, channel)
+
+    @property
+    def holders(self) -> dict[str, list[KeyHolder]]:
+        """Who held each key from when: the configured ones, and the demo holders where demo
+        keys are on."""
+        demo = DEMO_KEY_HOLDERS if self.demo_keys else {}
+        return demo | self.key_holders
 
     @property
     def channels(self) -> list[str]:

@@ -302,9 +302,11 @@ def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) ->
     from services.kernel.refusals import Refused
     from services.platform.eventstore import PostgresEventStore
 
+    settings = PlatformSettings()
+
     async def read() -> list[dict[str, object]]:
-        async with database(PlatformSettings()) as pool:
-            return await timeline_of(PostgresEventStore(pool), tracking_id)
+        async with database(settings) as pool:
+            return await timeline_of(PostgresEventStore(pool), tracking_id, settings.holders)
 
     try:
         events = asyncio.run(read())
@@ -315,11 +317,46 @@ def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) ->
         typer.echo(json.dumps(events, indent=2, ensure_ascii=False))
         return
     for e in events:
-        actor = f"{e['actor']['role']}:{e['actor']['id']}"  # type: ignore[index]
+        who: dict[str, str | None] = e["actor"]  # type: ignore[assignment]
+        actor = f"{who['role']}:{who['id']}" + (f" ({who['person']})" if who["person"] else "")
         payload = json.dumps(e["payload"], ensure_ascii=False)
         typer.echo(
             f"{e['version']:>3}  {e['occurred_at']}  {e['event_type']:<38} {actor:<34} {payload}"
         )
+
+
+@app.command("as-of")
+def as_of(
+    at: str = typer.Argument(help="the instant, ISO 8601 with its offset: 2026-03-01T00:00+07:00"),
+    tracking_id: str | None = typer.Option(None, help="one complaint instead of the dashboards"),
+) -> None:
+    """What the record said at a past instant, rebuilt from the log: one complaint's state, or
+    the dashboards (agencies, regions, counts by status)."""
+    from datetime import datetime
+
+    from reporting.as_of import complaint_as_of, dashboards_as_of
+    from services.kernel.refusals import Refused
+    from services.kernel.workdays import WorkingCalendar
+    from services.platform.eventstore import PostgresEventStore
+
+    instant = datetime.fromisoformat(at)
+    if instant.tzinfo is None:
+        raise typer.BadParameter("give the instant's offset (e.g. +07:00 or Z)", param_hint="AT")
+    settings = PlatformSettings()
+
+    async def read() -> dict[str, object]:
+        async with database(settings) as pool:
+            store = PostgresEventStore(pool)
+            if tracking_id:
+                return await complaint_as_of(store, tracking_id, instant)
+            return await dashboards_as_of(store, WorkingCalendar(settings.timezone), instant)
+
+    try:
+        found = asyncio.run(read())
+    except Refused as refused:
+        typer.echo(f"refused ({refused.code}): {refused.message}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
 
 
 class NoPublishing:

@@ -140,6 +140,22 @@ CALLS: dict[str, Callable[[str, World], Call]] = {
         None,
         None,
     ),
+    "`reporting GET /v1/audit/complaints/{tracking_id}?at=` (a complaint as it stood then)": (
+        lambda r, w: (
+            "reporting",
+            "GET",
+            f"/v1/audit/complaints/{w.tracking_id}",
+            {"at": w.system.clock.now().isoformat()},
+            None,
+        )
+    ),
+    "`reporting GET /v1/audit/dashboards?at=` (the dashboards as they read then)": lambda r, w: (
+        "reporting",
+        "GET",
+        "/v1/audit/dashboards",
+        {"at": w.system.clock.now().isoformat()},
+        None,
+    ),
     "`intake GET /v1/audit/contact-reads`": lambda r, w: (
         "intake",
         "GET",
