@@ -1,9 +1,9 @@
 """Reporting JSON API: dashboards over the read models, and the auditor's timeline."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 
 from events.state import Status
 from reporting.handlers import (
@@ -132,28 +132,46 @@ def audit_router(deps: ReportingDeps, TimelineReader: Any, DigestReader: Any) ->
     return api
 
 
+INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+"""An ISO 8601 instant with its offset (no bare dates, no epoch numbers)."""
+
+
+def instant(text: str) -> datetime:
+    """The `at` parameter as an aware datetime (422 naming `at` when it is no real instant)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise Refused(
+            "invalid_instant", f"{text!r} is not an instant", field="at", kind=RefusalKind.INVALID
+        ) from None
+
+
 def as_of_router(deps: ReportingDeps, Auditor: Any) -> APIRouter:
     """Any past instant, rebuilt from the log (the national admin and auditors)."""
     api = APIRouter(prefix="/audit")
-    at_query = Query(description="the instant, ISO 8601 with its offset (e.g. 2026-03-01T00:00Z)")
+    at_query = Query(
+        description="the instant, ISO 8601 with its offset (e.g. 2026-03-01T00:00Z)",
+        pattern=INSTANT,
+        max_length=40,
+    )
 
     @api.get("/complaints/{tracking_id}")
     async def complaint_then(
         tracking_id: Annotated[str, Path(pattern=TRACKING_ID)],
         _: Auditor,
-        at: AwareDatetime = at_query,
+        at: str = at_query,
     ) -> dict[str, Any]:
         """The complaint's state as it stood at `at`: the fold of the events that had happened
         by then (404 if it had not been filed yet). No reporter's contact."""
-        found: dict[str, Any] = await handle(ComplaintAsOf(tracking_id, at), deps)
+        found: dict[str, Any] = await handle(ComplaintAsOf(tracking_id, instant(at)), deps)
         return found
 
     @api.get("/dashboards")
-    async def dashboards_then(_: Auditor, at: AwareDatetime = at_query) -> dict[str, Any]:
+    async def dashboards_then(_: Auditor, at: str = at_query) -> dict[str, Any]:
         """The agencies' and regions' dashboards and the counts by status as they read at `at`,
         rebuilt from the log up to that instant (it reads the whole log: minutes on millions
         of events)."""
-        found: dict[str, Any] = await handle(DashboardsAsOf(at), deps)
+        found: dict[str, Any] = await handle(DashboardsAsOf(instant(at)), deps)
         return found
 
     return api

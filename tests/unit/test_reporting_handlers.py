@@ -15,6 +15,8 @@ from reporting.handlers import (
     COMMAND_HANDLERS,
     EVENT_HANDLERS,
     AgencyReport,
+    ComplaintAsOf,
+    DashboardsAsOf,
     Digests,
     ListComplaints,
     RegionReport,
@@ -26,7 +28,15 @@ from tests.unit.fakes import fake_system, submission
 
 
 def test_every_query_and_event_type_has_a_handler():
-    assert set(COMMAND_HANDLERS) == {AgencyReport, RegionReport, ListComplaints, Digests, Timeline}
+    assert set(COMMAND_HANDLERS) == {
+        AgencyReport,
+        RegionReport,
+        ListComplaints,
+        Digests,
+        Timeline,
+        ComplaintAsOf,
+        DashboardsAsOf,
+    }
     assert set(EVENT_HANDLERS) == set(ev.ALL_EVENT_TYPES)
 
 
@@ -64,7 +74,7 @@ async def test_the_auditor_reads_every_event_with_its_actor():
         "complaint.verified",
         "complaint.disposed",
     ]
-    assert events[0]["actor"] == {"role": "channel", "id": "web"}
+    assert events[0]["actor"] == {"role": "channel", "id": "web", "person": None}
     with pytest.raises(Refused) as missing:
         await handle(Timeline("lpr-0000-0000-0000"), system.reporting)
     assert missing.value.kind is RefusalKind.NOT_FOUND
