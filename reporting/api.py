@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from events.state import Status
+from reporting.dashboards import Drilldown, Overview, Performance
 from reporting.handlers import (
     AgencyReport,
     ComplaintAsOf,
@@ -69,6 +70,34 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
         report: dict[str, Any] = await handle(RegionReport(), deps)
         return report
 
+    @api.get("/reports/overview")
+    async def overview() -> dict[str, Any]:
+        """The national overview: filed, open, overdue, resolved, median working days to
+        first follow-up, the share resolved within the deadline, satisfaction, and filed and
+        resolved per week and per month (the dashboard page's first view)."""
+        found: dict[str, Any] = await handle(Overview(), deps)
+        return found
+
+    @api.get("/reports/performance")
+    async def performance(
+        by: str = Query("agency", pattern="^(agency|province)$"),
+    ) -> dict[str, Any]:
+        """The performance index (0-100) and grade (Baik, Sedang, Kurang) of every agency or
+        province, best first, with its components and the formula in force."""
+        found: dict[str, Any] = await handle(Performance(by), deps)
+        return found
+
+    @api.get("/reports/drilldown")
+    async def drilldown(
+        province: str | None = Query(None, pattern=r"^(\d{2}|unknown)$"),
+        agency: str | None = Query(None, pattern=AGENCY_CODE),
+        unit: str | None = Query(None, pattern=AGENCY_CODE),
+    ) -> dict[str, Any]:
+        """One level of the drill-down (national, a province, an agency in it, a work unit):
+        its totals and index, and each group one level down."""
+        found: dict[str, Any] = await handle(Drilldown(province, agency, unit), deps)
+        return found
+
     @api.get("/reports/complaints")
     async def complaints(
         principal: Caller,
@@ -88,6 +117,8 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
             pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
             description="only complaints imported from this connected system",
         ),
+        unit: str | None = Query(None, pattern=AGENCY_CODE, description="one work unit's"),
+        overdue: bool = Query(False, description="only those past a deadline now"),
     ) -> dict[str, Any]:
         """Complaints with their current status (newest first); imported ones carry the
         connected system they came from (`source_system`)."""
@@ -100,8 +131,17 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
                 kind=RefusalKind.FORBIDDEN,
             )
         agencies = (agency,) if agency is not None else readable
+        overdue_at = await deps.ports.clock.refresh() if overdue else None
         query = ListComplaints(
-            agencies, status.value if status else None, province, channel, limit, offset, source
+            agencies,
+            status.value if status else None,
+            province,
+            channel,
+            limit,
+            offset,
+            source,
+            unit,
+            overdue_at,
         )
         page: dict[str, Any] = await handle(query, deps)
         return page

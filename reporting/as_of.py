@@ -11,11 +11,14 @@ from uuid import UUID
 
 from events.envelope import Envelope
 from events.fold import replay
+from reporting import dashboards
 from reporting.memory import InMemoryReadModels
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.registry import Registry
 from services.kernel.workdays import WorkingCalendar
 from services.platform.ports import EventStore
+from services.platform.settings import PlatformSettings
 
 PAGE = 5000
 
@@ -53,10 +56,14 @@ async def streams_as_of(store: EventStore, at: datetime) -> dict[UUID, list[Enve
 
 
 async def dashboards_as_of(
-    store: EventStore, calendar: WorkingCalendar, at: datetime
+    store: EventStore,
+    calendar: WorkingCalendar,
+    at: datetime,
+    settings: PlatformSettings,
+    registry: Registry,
 ) -> dict[str, Any]:
-    """The agencies' and regions' dashboards and the complaint counts by status, as they
-    would have read at `at`."""
+    """Every dashboard as it would have read at `at`: the complaint counts by status, the
+    agencies' and regions' tables, the national overview and the performance rankings."""
     models = InMemoryReadModels(calendar)
     await models.apply(None, await streams_as_of(store, at))  # type: ignore[arg-type]
     total, rows = await models.complaints(limit=10**9, offset=0)
@@ -65,4 +72,9 @@ async def dashboards_as_of(
         "complaints": {"total": total, "by_status": dict(Counter(r["status"] for r in rows))},
         "agencies": await models.agency_performance(at),
         "regions": await models.region_rollup(at),
+        "overview": await dashboards.overview(settings, models, at),
+        "performance": {
+            by: await dashboards.performance(settings, registry, models, by, at)
+            for by in ("agency", "province")
+        },
     }

@@ -13,7 +13,9 @@ from uuid import UUID
 from events.base import format_time
 from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Envelope
+from reporting import dashboards
 from reporting.as_of import complaint_as_of, dashboards_as_of
+from reporting.dashboards import Drilldown, Overview, Performance
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.batch_consumer import Batch
 from services.platform.dispatch import Handler, dispatch
@@ -42,6 +44,15 @@ class ReadModels(Protocol):
 
     async def digests(self) -> dict[str, dict[str, Any]]:
         """Row count and digest per table."""
+        ...
+
+    async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
+        """Per group (`by`: province, agency, unit or None for all), the counts the
+        performance index is made of; `province`, `agency`, `unit` narrow them."""
+        ...
+
+    async def trends(self, period: str, since: datetime) -> list[dict[str, Any]]:
+        """Filed and resolved per `period` (week or month), from `since` on."""
         ...
 
 
@@ -79,6 +90,8 @@ class ListComplaints:
     limit: int = 100
     offset: int = 0
     source: str | None = None  # a connected system's code: only what it imported
+    unit: str | None = None
+    overdue_at: datetime | None = None  # only those past a deadline at this instant
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,8 @@ async def list_complaints(cmd: ListComplaints, deps: ReportingDeps) -> dict[str,
         limit=cmd.limit,
         offset=cmd.offset,
         source=cmd.source,
+        unit=cmd.unit,
+        overdue_at=cmd.overdue_at,
     )
     return {"total": total, "items": rows, "limit": cmd.limit, "offset": cmd.offset}
 
@@ -190,7 +205,32 @@ async def complaint_then(cmd: ComplaintAsOf, deps: ReportingDeps) -> dict[str, A
 
 async def dashboards_then(cmd: DashboardsAsOf, deps: ReportingDeps) -> dict[str, Any]:
     """The dashboards as they read at an instant, rebuilt from the log."""
-    return await dashboards_as_of(deps.ports.store, deps.ports.policy.calendar, cmd.at)
+    ports = deps.ports
+    return await dashboards_as_of(
+        ports.store, ports.policy.calendar, cmd.at, ports.settings, ports.registry
+    )
+
+
+async def overview(cmd: Overview, deps: ReportingDeps) -> dict[str, Any]:
+    """The national overview and its trends."""
+    now = await deps.ports.clock.refresh()
+    return await dashboards.overview(deps.ports.settings, deps.read_models, now)
+
+
+async def performance(cmd: Performance, deps: ReportingDeps) -> dict[str, Any]:
+    """The performance index per agency or province, ranked."""
+    ports = deps.ports
+    now = await ports.clock.refresh()
+    return await dashboards.performance(
+        ports.settings, ports.registry, deps.read_models, cmd.by, now
+    )
+
+
+async def drilldown(cmd: Drilldown, deps: ReportingDeps) -> dict[str, Any]:
+    """One level of the drill-down."""
+    ports = deps.ports
+    now = await ports.clock.refresh()
+    return await dashboards.drilldown(ports.settings, ports.registry, deps.read_models, cmd, now)
 
 
 COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
@@ -201,6 +241,9 @@ COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
     Timeline: timeline,
     ComplaintAsOf: complaint_then,
     DashboardsAsOf: dashboards_then,
+    Overview: overview,
+    Performance: performance,
+    Drilldown: drilldown,
 }
 """Every reporting query, by its command."""
 

@@ -4,7 +4,7 @@ tables, with the aggregates computed in Python."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 from uuid import UUID
@@ -35,8 +35,9 @@ class InMemoryReadModels:
 
     async def complaints(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
         """How many rows match, and one page of them (newest first)."""
-        agencies = query.get("agencies")
+        agencies, overdue_at = query.get("agencies"), query.get("overdue_at")
         wanted = {
+            "unit_code": query.get("unit"),
             "status": query.get("status"),
             "province_code": query.get("province"),
             "channel": query.get("channel"),
@@ -47,6 +48,7 @@ class InMemoryReadModels:
             for r in self._rows()
             if all(v is None or r[k] == v for k, v in wanted.items())
             and (agencies is None or r["agency_code"] in agencies)
+            and (overdue_at is None or _past_a_deadline(r, overdue_at))
         ]
         rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])), reverse=True)
         offset, limit = query.get("offset", 0), query.get("limit", 100)
@@ -111,11 +113,98 @@ class InMemoryReadModels:
             )
         return found
 
+    async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
+        """The performance counts per group, as the PostgreSQL query computes them."""
+        ratings: dict[Any, tuple[int, int]] = {}
+        for p in self.projected.values():
+            for complaint, _, fact, times in p.facts:
+                rated, points = ratings.get(complaint, (0, 0))
+                if fact == "rated":
+                    rated += times
+                elif fact == "rating_points":
+                    points += times
+                ratings[complaint] = (rated, points)
+        return _group_counts(self._rows(), ratings, now, **query)
+
+    async def trends(self, period: str, since: datetime) -> list[dict[str, Any]]:
+        """Filed and resolved per week or month, in the calendar's zone."""
+        counts: dict[date, list[int]] = {}
+        for row in self._rows():
+            for at, index in ((row["filed_at"], 0), (row["closed_at"], 1)):
+                if at is None or at < since or (index and row["closed_reason"] != "resolved"):
+                    continue
+                local = at.astimezone(self.calendar.zone).date()
+                start = (
+                    local - timedelta(days=local.weekday())
+                    if period == "week"
+                    else local.replace(day=1)
+                )
+                counts.setdefault(start, [0, 0])[index] += 1
+        return [
+            {"period": start.isoformat(), "filed": n[0], "resolved": n[1]}
+            for start, n in sorted(counts.items())
+        ]
+
     async def digests(self) -> dict[str, dict[str, Any]]:
         """Row count and a digest of the complaint rows."""
         rows = sorted(repr(p.row) for p in self.projected.values())
         digest = hashlib.md5("\n".join(rows).encode(), usedforsecurity=False).hexdigest()
         return {"rm_complaints": {"rows": len(rows), "digest": digest}}
+
+
+_GROUP_KEYS = {"province": "province_code", "agency": "agency_code", "unit": "unit_code"}
+
+
+def _group_counts(
+    rows: list[dict[str, Any]],
+    ratings: dict[Any, tuple[int, int]],
+    now: datetime,
+    *,
+    by: str | None,
+    follow_up_days: int,
+    province: str | None = None,
+    agency: str | None = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    wanted = {"province_code": province, "agency_code": agency, "unit_code": unit}
+    chosen = [r for r in rows if all(v is None or r[k] == v for k, v in wanted.items())]
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in chosen:
+        groups.setdefault(row[_GROUP_KEYS[by]] if by else None, []).append(row)
+    found = []
+    for code in sorted(groups, key=lambda c: (c is None, c or "")):
+        mine = groups[code]
+        open_ = [r for r in mine if r["status"] not in _OPEN_ENDED]
+        days = [
+            r["days_to_first_follow_up"] for r in mine if r["days_to_first_follow_up"] is not None
+        ]
+        resolved = [r for r in mine if r["closed_reason"] == "resolved"]
+        rated = [ratings.get(r["complaint_id"], (0, 0)) for r in mine]
+        found.append(
+            {
+                "code": code,
+                "filed": len(mine),
+                "received": sum(r["first_disposed_at"] is not None for r in mine),
+                "open": len(open_),
+                "overdue": sum(_past_a_deadline(r, now) for r in open_),
+                "resolved": len(resolved),
+                "resolved_in_time": sum(r["escalations"] == 0 for r in resolved),
+                "timely_first": sum(d <= follow_up_days for d in days),
+                "escalated": sum(r["escalations"] > 0 for r in mine),
+                "refused": sum(r["refusals"] > 0 for r in mine),
+                "reopened": sum(r["reopen_count"] > 0 for r in mine),
+                "rated": sum(n for n, _ in rated),
+                "rating_points": sum(p for _, p in rated),
+                "median_days_to_first_follow_up": float(median(days)) if days else None,
+            }
+        )
+    return found
+
+
+def _past_a_deadline(row: dict[str, Any], now: datetime) -> bool:
+    """Open, with its follow-up or verification deadline passed (the dashboards' overdue)."""
+    dues = (row["follow_up_due"], row["verify_due"])
+    return row["status"] not in _OPEN_ENDED and any(d is not None and d < now for d in dues)
 
 
 def _overdue(row: dict[str, Any], now: datetime) -> bool:

@@ -195,30 +195,23 @@ async def complaints(
     limit: int,
     offset: int,
     source: str | None = None,
+    unit: str | None = None,
+    overdue_at: datetime | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The number of matching rows of the complaints read model, and one page of them."""
     where = (
         "WHERE ($1::text[] IS NULL OR agency_code = ANY($1)) AND ($2::text IS NULL OR status = $2) "
         "AND ($3::text IS NULL OR province_code = $3) AND ($4::text IS NULL OR channel = $4) "
-        "AND ($5::text IS NULL OR source_system = $5)"
+        "AND ($5::text IS NULL OR source_system = $5) AND ($6::text IS NULL OR unit_code = $6) "
+        f"AND ($7::timestamptz IS NULL OR ({OPEN} AND (follow_up_due < $7 OR verify_due < $7)))"
     )
+    filters = (agencies, status, province, channel, source, unit, overdue_at)
     async with pool.acquire() as conn:
-        total = await conn.fetchval(
-            f"SELECT count(*) FROM rm_complaints {where}",
-            agencies,
-            status,
-            province,
-            channel,
-            source,
-        )
+        total = await conn.fetchval(f"SELECT count(*) FROM rm_complaints {where}", *filters)
         rows = await conn.fetch(
             f"SELECT * FROM rm_complaints {where} "
-            "ORDER BY filed_at DESC, complaint_id LIMIT $6 OFFSET $7",
-            agencies,
-            status,
-            province,
-            channel,
-            source,
+            "ORDER BY filed_at DESC, complaint_id LIMIT $8 OFFSET $9",
+            *filters,
             limit,
             offset,
         )
@@ -251,6 +244,81 @@ async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
+GROUP_KEYS = {"province": "province_code", "agency": "agency_code", "unit": "unit_code"}
+"""How the dashboards group complaints (None: the whole nation in one group)."""
+
+
+async def group_counts(
+    pool: asyncpg.Pool,
+    now: datetime,
+    *,
+    by: str | None,
+    follow_up_days: int,
+    province: str | None = None,
+    agency: str | None = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per group (or for every complaint), the counts the performance index is made of, of
+    the complaints in the given province, agency or unit."""
+    key = GROUP_KEYS[by] if by else "NULL::text"
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {key} AS code, count(*) AS filed, "
+            "count(*) FILTER (WHERE first_disposed_at IS NOT NULL) AS received, "
+            f"count(*) FILTER (WHERE {OPEN}) AS open, "
+            f"count(*) FILTER (WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1)) "
+            "AS overdue, "
+            "count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved, "
+            "count(*) FILTER (WHERE closed_reason = 'resolved' AND escalations = 0) "
+            "AS resolved_in_time, "
+            "count(*) FILTER (WHERE days_to_first_follow_up <= $2) AS timely_first, "
+            "count(*) FILTER (WHERE escalations > 0) AS escalated, "
+            "count(*) FILTER (WHERE refusals > 0) AS refused, "
+            "count(*) FILTER (WHERE reopen_count > 0) AS reopened, "
+            "coalesce(sum(f.rated), 0)::int AS rated, "
+            "coalesce(sum(f.points), 0)::int AS rating_points, "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) "
+            "AS median_days_to_first_follow_up "
+            "FROM rm_complaints c LEFT JOIN (SELECT complaint_id, "
+            "sum(times) FILTER (WHERE fact = 'rated') AS rated, "
+            "sum(times) FILTER (WHERE fact = 'rating_points') AS points "
+            "FROM rm_agency_facts GROUP BY complaint_id) f USING (complaint_id) "
+            "WHERE ($3::text IS NULL OR province_code = $3) "
+            "AND ($4::text IS NULL OR agency_code = $4) AND ($5::text IS NULL OR unit_code = $5) "
+            "GROUP BY 1 ORDER BY 1",
+            now,
+            follow_up_days,
+            province,
+            agency,
+            unit,
+        )
+    return [dict(r) for r in rows]
+
+
+async def trends(
+    pool: asyncpg.Pool, period: str, zone: str, since: datetime
+) -> list[dict[str, Any]]:
+    """Complaints filed and resolved per week or month (local time), from `since` on."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "WITH filed AS (SELECT (date_trunc($1, filed_at, $2) AT TIME ZONE $2)::date "
+            "AS period, count(*) AS n FROM rm_complaints WHERE filed_at >= $3 GROUP BY 1), "
+            "resolved AS (SELECT (date_trunc($1, closed_at, $2) AT TIME ZONE $2)::date "
+            "AS period, count(*) AS n "
+            "FROM rm_complaints WHERE closed_reason = 'resolved' AND closed_at >= $3 "
+            "GROUP BY 1) "
+            "SELECT period, coalesce(filed.n, 0) AS filed, coalesce(resolved.n, 0) AS resolved "
+            "FROM filed FULL JOIN resolved USING (period) ORDER BY period",
+            period,
+            zone,
+            since,
+        )
+    return [
+        {"period": r["period"].isoformat(), "filed": r["filed"], "resolved": r["resolved"]}
+        for r in rows
+    ]
+
+
 class ReadModelTables:
     """The read models as the handlers see them."""
 
@@ -281,3 +349,11 @@ class ReadModelTables:
     async def region_rollup(self, now: datetime) -> list[dict[str, Any]]:
         """Per-province rollup as of `now`."""
         return await region_rollup(self.pool, now)
+
+    async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
+        """The performance counts per group (see `group_counts`)."""
+        return await group_counts(self.pool, now, **query)
+
+    async def trends(self, period: str, since: datetime) -> list[dict[str, Any]]:
+        """Filed and resolved per week or month, in the calendar's zone."""
+        return await trends(self.pool, period, self.calendar.zone.key, since)

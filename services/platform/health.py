@@ -9,12 +9,15 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.platform.docs_pages import install_docs_pages
+
 Check = Callable[[], Awaitable[dict[str, object]]]
 
 
 def health_router_app(name: str, ready: Check) -> FastAPI:
     """A small app: `/healthz` (alive), `/readyz` (the service's own check), `/metrics`."""
-    app = FastAPI(title=f"lapor {name}", docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(title=f"lapor {name}", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    install_docs_pages(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, object]:

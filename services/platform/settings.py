@@ -48,6 +48,20 @@ class KeyHolder(BaseModel):
     since: AwareDatetime
 
 
+class IndexWeights(BaseModel):
+    """The weight of each component of the performance index (README: the formula); they
+    need not add up to 1: the index divides by the sum of those that apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeliness: float = Field(0.25, ge=0, le=1, description="first follow-up within its deadline")
+    resolution: float = Field(0.25, ge=0, le=1, description="resolved with no deadline missed")
+    escalations: float = Field(0.15, ge=0, le=1, description="not escalated away")
+    refusals: float = Field(0.10, ge=0, le=1, description="not refused")
+    reopens: float = Field(0.10, ge=0, le=1, description="not reopened")
+    satisfaction: float = Field(0.15, ge=0, le=1, description="reporters' ratings, 1-5")
+
+
 _DEMO_SINCE = datetime(2024, 1, 1, tzinfo=UTC)
 DEMO_KEY_HOLDERS: dict[str, list[KeyHolder]] = {
     "national_admin:national-admin": [
@@ -209,6 +223,13 @@ class PlatformSettings(BaseSettings):
         description="work unit code -> key: a unit liaison sees and acts on only what its "
         "agency forwarded to the unit",
     )
+    index_weights: IndexWeights = Field(default_factory=IndexWeights)
+    grade_good_from: float = Field(
+        75, ge=0, le=100, description="an index at least this is graded Baik (good)"
+    )
+    grade_fair_from: float = Field(
+        50, ge=0, le=100, description="at least this (and below Baik) is Sedang; below, Kurang"
+    )
     key_holders: dict[str, list[KeyHolder]] = Field(
         default_factory=dict,
         description='"<actor role>:<id>" of a key (e.g. "agency:kota-bandung") -> the named '
@@ -290,6 +311,14 @@ class PlatformSettings(BaseSettings):
                 parse_rate(getattr(self, name))
             except ValueError as exc:
                 raise ValueError(f"{name}: {exc} (e.g. '20/minute')") from None
+        return self
+
+    @model_validator(mode="after")
+    def _grades_in_order(self) -> PlatformSettings:
+        if self.grade_fair_from > self.grade_good_from:
+            raise ValueError("LAPOR_GRADE_FAIR_FROM must not be above LAPOR_GRADE_GOOD_FROM")
+        if sum(self.index_weights.model_dump().values()) <= 0:
+            raise ValueError("LAPOR_INDEX_WEIGHTS: at least one weight must be above 0")
         return self
 
     @model_validator(mode="after")

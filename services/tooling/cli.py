@@ -336,6 +336,7 @@ def as_of(
 
     from reporting.as_of import complaint_as_of, dashboards_as_of
     from services.kernel.refusals import Refused
+    from services.kernel.registry import load_registry
     from services.kernel.workdays import WorkingCalendar
     from services.platform.eventstore import PostgresEventStore
 
@@ -349,7 +350,8 @@ def as_of(
             store = PostgresEventStore(pool)
             if tracking_id:
                 return await complaint_as_of(store, tracking_id, instant)
-            return await dashboards_as_of(store, WorkingCalendar(settings.timezone), instant)
+            calendar = WorkingCalendar(settings.timezone)
+            return await dashboards_as_of(store, calendar, instant, settings, load_registry())
 
     try:
         found = asyncio.run(read())

@@ -179,23 +179,37 @@ async def the_auditors_rebuilt_present_equals_the_live_dashboards(
     client: httpx.AsyncClient, system: System
 ) -> None:
     """As of the live dashboards' own instant, the auditor's rebuild from the log (in memory)
-    gives the same numbers as the read models in PostgreSQL, over demo data in every state."""
+    gives the same numbers as the read models in PostgreSQL, over demo data in every state:
+    the agencies' and regions' tables, the overview with its trends, both rankings."""
     auditor = {"X-API-Key": "demo-auditor-bpk"}
-    reporting = system.url("reporting")
+    reporting = f"{system.url('reporting')}/v1"
+
+    async def live(path: str, **params: str) -> dict:
+        return (await client.get(f"{reporting}/{path}", params=params)).json()
 
     async def equal():
-        live = (await client.get(f"{reporting}/v1/reports/agencies")).json()
-        regions = (await client.get(f"{reporting}/v1/reports/regions")).json()
+        agencies = await live("reports/agencies")
+        regions = await live("reports/regions")
+        overview = await live("reports/overview")
+        by_agency = await live("reports/performance", by="agency")
+        by_province = await live("reports/performance", by="province")
         then = await client.get(
-            f"{reporting}/v1/audit/dashboards", params={"at": live["as_of"]}, headers=auditor
+            f"{reporting}/audit/dashboards", params={"at": agencies["as_of"]}, headers=auditor
         )
         assert then.status_code == 200, then.text
         rebuilt = then.json()
-        return (
-            rebuilt["agencies"] == live["agencies"]
-            and rebuilt["regions"] == [r for r in regions["regions"]]
-            and rebuilt
+        same = (
+            rebuilt["agencies"] == agencies["agencies"]
+            and rebuilt["regions"] == regions["regions"]
+            and rebuilt["overview"]["totals"] == overview["totals"]
+            and rebuilt["overview"]["trends"] == overview["trends"]
+            and rebuilt["performance"]["agency"]["rows"] == by_agency["rows"]
+            and rebuilt["performance"]["province"]["rows"] == by_province["rows"]
         )
+        return same and rebuilt
 
     rebuilt = await poll_until(equal, timeout_s=60, what="the rebuilt dashboards equal the live")
     assert rebuilt["complaints"]["total"] > 200
+    totals = rebuilt["overview"]["totals"]
+    assert totals["resolved"] > 0 and totals["satisfaction"] is not None
+    assert {r["grade"] for r in rebuilt["performance"]["agency"]["rows"]} - {None}

@@ -11,6 +11,7 @@ from followup.handlers import ReplyAsAgency
 from followup.handlers import handle as followup
 from intake.handlers import FileComplaint
 from intake.handlers import handle as intake
+from reporting.dashboards import Drilldown, Overview, Performance
 from reporting.handlers import (
     COMMAND_HANDLERS,
     EVENT_HANDLERS,
@@ -36,6 +37,9 @@ def test_every_query_and_event_type_has_a_handler():
         Timeline,
         ComplaintAsOf,
         DashboardsAsOf,
+        Overview,
+        Performance,
+        Drilldown,
     }
     assert set(EVENT_HANDLERS) == set(ev.ALL_EVENT_TYPES)
 

@@ -1,0 +1,154 @@
+"""The dashboard page's numbers: the national overview with its weekly and monthly trends, the
+performance index per agency and per region (ranked, graded), and the drill-down national ->
+province -> agency (a regency, a city, a ministry) -> work unit. Public aggregates only: the
+overdue lists behind them are complaint rows, read with a key (`/v1/reports/complaints`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from reporting.performance import GroupCounts, ranked, scored
+from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.registry import Registry
+from services.platform.settings import PlatformSettings
+
+TREND_WEEKS = 12
+TREND_MONTHS = 12
+LEVELS = ("national", "province", "agency", "unit")
+"""The drill-down, top to bottom; each level lists the groups of the next."""
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The national overview and its trends."""
+
+
+@dataclass(frozen=True)
+class Performance:
+    """The performance index per agency or per province, ranked."""
+
+    by: str = "agency"
+
+
+@dataclass(frozen=True)
+class Drilldown:
+    """One level of the drill-down: its totals and the groups one level down."""
+
+    province: str | None = None
+    agency: str | None = None
+    unit: str | None = None
+
+
+def name_of(registry: Registry, level: str, code: str | None) -> str:
+    """How people call a group: an agency's or a unit's name, a province's name by its code."""
+    if code is None:
+        return "Indonesia" if level == "national" else "-"
+    if level == "province":
+        province = next(
+            (a for a in registry if a.kind == "province" and a.region_code == code), None
+        )
+        return province.name if province else code
+    agency = registry.get(code)
+    return agency.name if agency else code
+
+
+async def _scored(
+    settings: PlatformSettings, read_models: Any, now: datetime, **query: Any
+) -> list[dict[str, Any]]:
+    rows = await read_models.group_counts(
+        now, follow_up_days=settings.follow_up_working_days, **query
+    )
+    return [
+        scored(
+            GroupCounts(**row),
+            settings.index_weights,
+            settings.grade_good_from,
+            settings.grade_fair_from,
+        )
+        for row in rows
+    ]
+
+
+def formula(settings: PlatformSettings) -> dict[str, Any]:
+    """The index's weights and the grade thresholds in force (README: the formula)."""
+    return {
+        "weights": settings.index_weights.model_dump(),
+        "grades": {"Baik": settings.grade_good_from, "Sedang": settings.grade_fair_from},
+    }
+
+
+def _nothing(settings: PlatformSettings, code: str | None = None) -> dict[str, Any]:
+    return scored(GroupCounts(code), settings.index_weights, 0, 0)
+
+
+async def overview(settings: PlatformSettings, read_models: Any, now: datetime) -> dict[str, Any]:
+    """Filed, open, overdue, resolved, median working days to first follow-up, the share
+    resolved within the deadline, satisfaction; filed and resolved per week and per month."""
+    totals = await _scored(settings, read_models, now, by=None)
+    return {
+        "as_of": now.isoformat(),
+        "totals": totals[0] if totals else _nothing(settings),
+        "formula": formula(settings),
+        "trends": {
+            "week": await read_models.trends("week", now - timedelta(weeks=TREND_WEEKS)),
+            "month": await read_models.trends("month", now - timedelta(days=31 * TREND_MONTHS)),
+        },
+    }
+
+
+async def performance(
+    settings: PlatformSettings, registry: Registry, read_models: Any, by: str, now: datetime
+) -> dict[str, Any]:
+    """Every agency (or province) with its index and grade, best first."""
+    level = "agency" if by == "agency" else "province"
+    rows = [
+        row | {"name": name_of(registry, level, row["code"])}
+        for row in await _scored(settings, read_models, now, by=level)
+    ]
+    return {"as_of": now.isoformat(), "by": by, "formula": formula(settings), "rows": ranked(rows)}
+
+
+async def drilldown(
+    settings: PlatformSettings,
+    registry: Registry,
+    read_models: Any,
+    query: Drilldown,
+    now: datetime,
+) -> dict[str, Any]:
+    """A level's totals and its children's: national lists provinces, a province its
+    agencies, an agency its work units (complaints it holds itself show as `code` null)."""
+    if (query.unit and not query.agency) or (query.agency and not query.province):
+        raise Refused(
+            "incomplete_path",
+            "name the province above an agency, and the agency above a unit",
+            field="province" if query.agency and not query.province else "agency",
+            kind=RefusalKind.INVALID,
+        )
+    level = (
+        "unit"
+        if query.unit
+        else "agency"
+        if query.agency
+        else "province"
+        if query.province
+        else "national"
+    )
+    child = LEVELS[LEVELS.index(level) + 1] if level != "unit" else None
+    code = query.unit or query.agency or query.province
+    path = {"province": query.province, "agency": query.agency, "unit": query.unit}
+    totals = await _scored(settings, read_models, now, by=None, **path)
+    children = await _scored(settings, read_models, now, by=child, **path) if child else []
+    return {
+        "as_of": now.isoformat(),
+        "level": level,
+        "code": code,
+        "name": name_of(registry, level, code),
+        "path": path,
+        "totals": totals[0] if totals else _nothing(settings, code),
+        "child_level": child,
+        "children": ranked(
+            [c | {"name": name_of(registry, child or "", c["code"])} for c in children]
+        ),
+    }
