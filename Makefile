@@ -9,7 +9,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export LAPOR_ENVIRONMENT ?= development
 export XDG_RUNTIME_DIR ?= /tmp/lapor-runtime-$(shell id -u)
 
-.PHONY: help install tools run test test-unit test-integration lint fmt bench clean infra-up infra-down infra-status lock asyncapi verify
+.PHONY: help install tools run test test-unit test-integration lint fmt bench clean infra-up infra-down infra-status lock asyncapi verify vendor
 
 help:
 	@echo "make run    - set up and start the whole system (embedded broker + PostgreSQL + services)"
@@ -25,14 +25,16 @@ $(STAMP): pyproject.toml requirements.lock | $(XDG_RUNTIME_DIR)
 
 install: $(STAMP)
 
-# Outside Python: a JDK 17+ and Maven for the embedded Apache Kafka, Debian's kcat for the tests
-# that use a client nobody here wrote. Installed with apt where we are root; else said clearly.
+# Outside Python: a JDK 17+ and Maven for the embedded Apache Kafka, Debian's kcat and chromium
+# for the tests that use a client nobody here wrote (Playwright drives that chromium).
+# Installed with apt where we are root; else said clearly.
 TOOLS := $(VENV)/.tools-stamp
 $(TOOLS): | $(STAMP)
 	@missing=""; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v kcat >/dev/null || missing="$$missing kcat"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -89,6 +91,17 @@ infra-status: $(STAMP)
 lock: $(STAMP)
 	$(UV) pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements.lock
 	$(BIN)/python .ci/pin_hashes.py requirements.lock
+
+# The dashboard's Chart.js, from the npm registry, checked against the hash in its README.
+CHARTJS := 4.6.1
+CHARTJS_SHA256 := 87364cc2b2a76a6684929e7d6b80b18a897794db38400caff1fcf1791c6925d2
+VENDOR := reporting/static/dashboard/vendor
+vendor:
+	rm -rf var/vendor && mkdir -p var/vendor
+	cd var/vendor && npm pack --silent chart.js@$(CHARTJS) && tar xzf chart.js-$(CHARTJS).tgz
+	echo "$(CHARTJS_SHA256)  var/vendor/package/dist/chart.umd.min.js" | sha256sum -c -
+	sed '/^\/\/# sourceMappingURL=/d' var/vendor/package/dist/chart.umd.min.js > $(VENDOR)/chart.umd.min.js
+	cp var/vendor/package/LICENSE.md $(VENDOR)/LICENSE-chart.js.md
 
 clean:
 	-test -x $(BIN)/python && $(BIN)/python -m services infra down

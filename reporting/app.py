@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from reporting import api, checkpoints_api, store
 from reporting.bootstrap import bootstrap
+from reporting.dashboard_page import install_dashboard
 from reporting.handlers import consumer_name, on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.checkpoints import CheckpointTable, public_hex, signer_of
@@ -28,6 +29,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         description="Read models for dashboards, and the auditor's timeline.",
     )
     app.include_router(api.router(deps, rt.keyring))
+    install_dashboard(app)
 
     async def apply(batch: Batch, tx: Transaction) -> None:
         await on_batch(batch, tx, deps)

@@ -6,8 +6,9 @@ overdue lists behind them are complaint rows, read with a key (`/v1/reports/comp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from reporting.performance import GroupCounts, ranked, scored
 from services.kernel.refusals import RefusalKind, Refused
@@ -92,10 +93,32 @@ async def overview(settings: PlatformSettings, read_models: Any, now: datetime) 
         "totals": totals[0] if totals else _nothing(settings),
         "formula": formula(settings),
         "trends": {
-            "week": await read_models.trends("week", now - timedelta(weeks=TREND_WEEKS)),
-            "month": await read_models.trends("month", now - timedelta(days=31 * TREND_MONTHS)),
+            "week": every_period(
+                await read_models.trends("week", now - timedelta(weeks=TREND_WEEKS)),
+                periods_before(now, settings.timezone, "week", TREND_WEEKS),
+            ),
+            "month": every_period(
+                await read_models.trends("month", now - timedelta(days=31 * TREND_MONTHS)),
+                periods_before(now, settings.timezone, "month", TREND_MONTHS),
+            ),
         },
     }
+
+
+def periods_before(now: datetime, zone: str, period: str, count: int) -> list[str]:
+    """The first days (ISO) of the `count` weeks (Mondays) or months up to `now`'s, local."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    if period == "week":
+        monday = today - timedelta(days=today.weekday())
+        return [(monday - timedelta(weeks=n)).isoformat() for n in range(count - 1, -1, -1)]
+    months = [(today.year * 12 + today.month - 1) - n for n in range(count - 1, -1, -1)]
+    return [date(m // 12, m % 12 + 1, 1).isoformat() for m in months]
+
+
+def every_period(rows: list[dict[str, Any]], periods: list[str]) -> list[dict[str, Any]]:
+    """One row per period, those without complaints at zero (a trend has no gaps)."""
+    found = {row["period"]: row for row in rows}
+    return [found.get(p, {"period": p, "filed": 0, "resolved": 0}) for p in periods]
 
 
 async def performance(
@@ -106,6 +129,7 @@ async def performance(
     rows = [
         row | {"name": name_of(registry, level, row["code"])}
         for row in await _scored(settings, read_models, now, by=level)
+        if row["code"] is not None  # not yet disposed: nobody's to rank
     ]
     return {"as_of": now.isoformat(), "by": by, "formula": formula(settings), "rows": ranked(rows)}
 

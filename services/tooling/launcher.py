@@ -295,11 +295,9 @@ def print_endpoints(document: dict[str, object], var_dir: Path) -> None:
     print(f"  Kafka bootstrap     {document['kafka_bootstrap_servers']}")
     for name, info in document["services"].items():  # type: ignore[attr-defined]
         print(f"  {name:<19} {info['base_url']}  (API docs {info['docs']})")
-    print(
-        "  dashboards          {0}/v1/reports/agencies  {0}/v1/reports/regions".format(
-            document["services"]["reporting"]["base_url"]
-        )
-    )  # type: ignore[index]
+    reporting = document["services"]["reporting"]["base_url"]  # type: ignore[index]
+    print(f"  dashboard           {reporting}/dashboard  (English: {reporting}/dashboard?lang=en)")
+    print(f"  dashboard JSON      {reporting}/v1/reports/overview  (and /performance, /drilldown)")
     print(f"\n  endpoints file      {var_dir / 'endpoints.json'}")
     print(f"  logs                {var_dir / 'logs'}/\n", flush=True)
 
