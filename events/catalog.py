@@ -382,6 +382,16 @@ class PersonalDataErased(Event):
     reporter_ref: ReporterRef
 
 
+class ComplaintTagged(Event):
+    """routing, when the national admin sets the national priority programmes and strategic
+    issues a complaint belongs to: the whole set (empty clears it); the dashboards filter by
+    them."""
+
+    event_type = "complaint.tagged"
+
+    tags: tuple[Slug, ...] = Field(default=(), max_length=20)
+
+
 ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     ComplaintFiled,
     ComplaintVerified,
@@ -408,6 +418,7 @@ ALL_EVENT_TYPES: tuple[type[Event], ...] = (
     OmbudsmanFindingsIssued,
     ComplaintImported,
     StepImported,
+    ComplaintTagged,
     PersonalDataErased,
 )
 """The current version of every event type, in lifecycle order."""

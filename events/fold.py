@@ -108,6 +108,7 @@ def _(e: ev.ComplaintVerified, s: ComplaintState) -> Changes:
         region_code=e.region_code or s.region_code,
         anonymous=e.anonymous,
         confidential=e.confidential,
+        tags=tuple(e.tags) or s.tags,
     )
 
 
@@ -274,6 +275,11 @@ def _(e: ev.Resolved, s: ComplaintState) -> Changes:
         resolution_code=e.resolution_code,
         deadlines=_set(s.deadlines, follow_up=None, reporter_reply=None),
     )
+
+
+@_apply.register
+def _(e: ev.ComplaintTagged, s: ComplaintState) -> Changes:
+    return dict(tags=tuple(e.tags))
 
 
 @_apply.register

@@ -80,6 +80,7 @@ class ComplaintState:
     agency_messages: int = 0  # follow-ups posted: bounded
     last_reporter_satisfied: bool | None = None
     rating: int | None = None  # the reporter's 1-5 rating of the handling, once
+    tags: tuple[str, ...] = ()  # priority programmes and strategic issues (national admin)
     resolution_code: str | None = None
     closed_reason: str | None = None
     appeal_until: datetime | None = None  # a closure may be appealed until then (None: final)

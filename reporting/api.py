@@ -20,6 +20,7 @@ from reporting.handlers import (
 )
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
+from services.kernel.tags import tag_catalogue
 from services.platform.auth import (
     AGENCY_SIDE,
     NATIONAL_READERS,
@@ -53,6 +54,13 @@ def readable_agencies(principal: Principal, registry: Registry) -> tuple[str, ..
     return tuple(registry.with_descendants(principal.id))
 
 
+TAG = Query(
+    None,
+    pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+    description="only the complaints with this priority programme or strategic issue tag",
+)
+
+
 def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
     """Aggregates (public) and complaint rows (an agency sees its own)."""
     api = APIRouter()
@@ -70,21 +78,28 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
         report: dict[str, Any] = await handle(RegionReport(), deps)
         return report
 
+    @api.get("/reports/tags")
+    async def tags() -> dict[str, Any]:
+        """The national priority programmes and strategic issues complaints are tagged with
+        (by the national admin: routing `POST /v1/complaints/{id}/tags`)."""
+        return {"tags": [{"code": code} | tag for code, tag in tag_catalogue().items()]}
+
     @api.get("/reports/overview")
-    async def overview() -> dict[str, Any]:
+    async def overview(tag: str | None = TAG) -> dict[str, Any]:
         """The national overview: filed, open, overdue, resolved, median working days to
         first follow-up, the share resolved within the deadline, satisfaction, and filed and
         resolved per week and per month (the dashboard page's first view)."""
-        found: dict[str, Any] = await handle(Overview(), deps)
+        found: dict[str, Any] = await handle(Overview(tag), deps)
         return found
 
     @api.get("/reports/performance")
     async def performance(
         by: str = Query("agency", pattern="^(agency|province)$"),
+        tag: str | None = TAG,
     ) -> dict[str, Any]:
         """The performance index (0-100) and grade (Baik, Sedang, Kurang) of every agency or
         province, best first, with its components and the formula in force."""
-        found: dict[str, Any] = await handle(Performance(by), deps)
+        found: dict[str, Any] = await handle(Performance(by, tag), deps)
         return found
 
     @api.get("/reports/drilldown")
@@ -92,10 +107,11 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
         province: str | None = Query(None, pattern=r"^(\d{2}|unknown)$"),
         agency: str | None = Query(None, pattern=AGENCY_CODE),
         unit: str | None = Query(None, pattern=AGENCY_CODE),
+        tag: str | None = TAG,
     ) -> dict[str, Any]:
         """One level of the drill-down (national, a province, an agency in it, a work unit):
         its totals and index, and each group one level down."""
-        found: dict[str, Any] = await handle(Drilldown(province, agency, unit), deps)
+        found: dict[str, Any] = await handle(Drilldown(province, agency, unit, tag), deps)
         return found
 
     @api.get("/reports/complaints")
@@ -119,6 +135,7 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
         ),
         unit: str | None = Query(None, pattern=AGENCY_CODE, description="one work unit's"),
         overdue: bool = Query(False, description="only those past a deadline now"),
+        tag: str | None = TAG,
     ) -> dict[str, Any]:
         """Complaints with their current status (newest first); imported ones carry the
         connected system they came from (`source_system`)."""
@@ -142,6 +159,7 @@ def dashboard_router(deps: ReportingDeps, Caller: Any) -> APIRouter:
             source,
             unit,
             overdue_at,
+            tag,
         )
         page: dict[str, Any] = await handle(query, deps)
         return page

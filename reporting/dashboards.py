@@ -23,7 +23,9 @@ LEVELS = ("national", "province", "agency", "unit")
 
 @dataclass(frozen=True)
 class Overview:
-    """The national overview and its trends."""
+    """The national overview and its trends (of one tag's complaints, when given)."""
+
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Performance:
     """The performance index per agency or per province, ranked."""
 
     by: str = "agency"
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Drilldown:
     province: str | None = None
     agency: str | None = None
     unit: str | None = None
+    tag: str | None = None
 
 
 def name_of(registry: Registry, level: str, code: str | None) -> str:
@@ -84,21 +88,24 @@ def _nothing(settings: PlatformSettings, code: str | None = None) -> dict[str, A
     return scored(GroupCounts(code), settings.index_weights, 0, 0)
 
 
-async def overview(settings: PlatformSettings, read_models: Any, now: datetime) -> dict[str, Any]:
+async def overview(
+    settings: PlatformSettings, read_models: Any, now: datetime, tag: str | None = None
+) -> dict[str, Any]:
     """Filed, open, overdue, resolved, median working days to first follow-up, the share
     resolved within the deadline, satisfaction; filed and resolved per week and per month."""
-    totals = await _scored(settings, read_models, now, by=None)
+    totals = await _scored(settings, read_models, now, by=None, tag=tag)
     return {
         "as_of": now.isoformat(),
+        "tag": tag,
         "totals": totals[0] if totals else _nothing(settings),
         "formula": formula(settings),
         "trends": {
             "week": every_period(
-                await read_models.trends("week", now - timedelta(weeks=TREND_WEEKS)),
+                await read_models.trends("week", now - timedelta(weeks=TREND_WEEKS), tag),
                 periods_before(now, settings.timezone, "week", TREND_WEEKS),
             ),
             "month": every_period(
-                await read_models.trends("month", now - timedelta(days=31 * TREND_MONTHS)),
+                await read_models.trends("month", now - timedelta(days=31 * TREND_MONTHS), tag),
                 periods_before(now, settings.timezone, "month", TREND_MONTHS),
             ),
         },
@@ -122,16 +129,27 @@ def every_period(rows: list[dict[str, Any]], periods: list[str]) -> list[dict[st
 
 
 async def performance(
-    settings: PlatformSettings, registry: Registry, read_models: Any, by: str, now: datetime
+    settings: PlatformSettings,
+    registry: Registry,
+    read_models: Any,
+    by: str,
+    now: datetime,
+    tag: str | None = None,
 ) -> dict[str, Any]:
     """Every agency (or province) with its index and grade, best first."""
     level = "agency" if by == "agency" else "province"
     rows = [
         row | {"name": name_of(registry, level, row["code"])}
-        for row in await _scored(settings, read_models, now, by=level)
+        for row in await _scored(settings, read_models, now, by=level, tag=tag)
         if row["code"] is not None  # not yet disposed: nobody's to rank
     ]
-    return {"as_of": now.isoformat(), "by": by, "formula": formula(settings), "rows": ranked(rows)}
+    return {
+        "as_of": now.isoformat(),
+        "by": by,
+        "tag": tag,
+        "formula": formula(settings),
+        "rows": ranked(rows),
+    }
 
 
 async def drilldown(
@@ -162,14 +180,17 @@ async def drilldown(
     child = LEVELS[LEVELS.index(level) + 1] if level != "unit" else None
     code = query.unit or query.agency or query.province
     path = {"province": query.province, "agency": query.agency, "unit": query.unit}
-    totals = await _scored(settings, read_models, now, by=None, **path)
-    children = await _scored(settings, read_models, now, by=child, **path) if child else []
+    totals = await _scored(settings, read_models, now, by=None, tag=query.tag, **path)
+    children = (
+        await _scored(settings, read_models, now, by=child, tag=query.tag, **path) if child else []
+    )
     return {
         "as_of": now.isoformat(),
         "level": level,
         "code": code,
         "name": name_of(registry, level, code),
         "path": path,
+        "tag": query.tag,
         "totals": totals[0] if totals else _nothing(settings, code),
         "child_level": child,
         "children": ranked(

@@ -51,8 +51,10 @@ class ReadModels(Protocol):
         performance index is made of; `province`, `agency`, `unit` narrow them."""
         ...
 
-    async def trends(self, period: str, since: datetime) -> list[dict[str, Any]]:
-        """Filed and resolved per `period` (week or month), from `since` on."""
+    async def trends(
+        self, period: str, since: datetime, tag: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Filed and resolved per `period` (week or month), from `since` on (with `tag`)."""
         ...
 
 
@@ -92,6 +94,7 @@ class ListComplaints:
     source: str | None = None  # a connected system's code: only what it imported
     unit: str | None = None
     overdue_at: datetime | None = None  # only those past a deadline at this instant
+    tag: str | None = None  # a priority programme or strategic issue
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ async def list_complaints(cmd: ListComplaints, deps: ReportingDeps) -> dict[str,
         source=cmd.source,
         unit=cmd.unit,
         overdue_at=cmd.overdue_at,
+        tag=cmd.tag,
     )
     return {"total": total, "items": rows, "limit": cmd.limit, "offset": cmd.offset}
 
@@ -214,7 +218,7 @@ async def dashboards_then(cmd: DashboardsAsOf, deps: ReportingDeps) -> dict[str,
 async def overview(cmd: Overview, deps: ReportingDeps) -> dict[str, Any]:
     """The national overview and its trends."""
     now = await deps.ports.clock.refresh()
-    return await dashboards.overview(deps.ports.settings, deps.read_models, now)
+    return await dashboards.overview(deps.ports.settings, deps.read_models, now, cmd.tag)
 
 
 async def performance(cmd: Performance, deps: ReportingDeps) -> dict[str, Any]:
@@ -222,7 +226,7 @@ async def performance(cmd: Performance, deps: ReportingDeps) -> dict[str, Any]:
     ports = deps.ports
     now = await ports.clock.refresh()
     return await dashboards.performance(
-        ports.settings, ports.registry, deps.read_models, cmd.by, now
+        ports.settings, ports.registry, deps.read_models, cmd.by, now, cmd.tag
     )
 
 

@@ -36,6 +36,7 @@ class InMemoryReadModels:
     async def complaints(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
         """How many rows match, and one page of them (newest first)."""
         agencies, overdue_at = query.get("agencies"), query.get("overdue_at")
+        tag = query.get("tag")
         wanted = {
             "unit_code": query.get("unit"),
             "status": query.get("status"),
@@ -49,6 +50,7 @@ class InMemoryReadModels:
             if all(v is None or r[k] == v for k, v in wanted.items())
             and (agencies is None or r["agency_code"] in agencies)
             and (overdue_at is None or _past_a_deadline(r, overdue_at))
+            and (tag is None or tag in r["tags"])
         ]
         rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])), reverse=True)
         offset, limit = query.get("offset", 0), query.get("limit", 100)
@@ -126,10 +128,14 @@ class InMemoryReadModels:
                 ratings[complaint] = (rated, points)
         return _group_counts(self._rows(), ratings, now, **query)
 
-    async def trends(self, period: str, since: datetime) -> list[dict[str, Any]]:
+    async def trends(
+        self, period: str, since: datetime, tag: str | None = None
+    ) -> list[dict[str, Any]]:
         """Filed and resolved per week or month, in the calendar's zone."""
         counts: dict[date, list[int]] = {}
         for row in self._rows():
+            if tag is not None and tag not in row["tags"]:
+                continue
             for at, index in ((row["filed_at"], 0), (row["closed_at"], 1)):
                 if at is None or at < since or (index and row["closed_reason"] != "resolved"):
                     continue
@@ -165,9 +171,15 @@ def _group_counts(
     province: str | None = None,
     agency: str | None = None,
     unit: str | None = None,
+    tag: str | None = None,
 ) -> list[dict[str, Any]]:
     wanted = {"province_code": province, "agency_code": agency, "unit_code": unit}
-    chosen = [r for r in rows if all(v is None or r[k] == v for k, v in wanted.items())]
+    chosen = [
+        r
+        for r in rows
+        if all(v is None or r[k] == v for k, v in wanted.items())
+        and (tag is None or tag in r["tags"])
+    ]
     groups: dict[Any, list[dict[str, Any]]] = {}
     for row in chosen:
         groups.setdefault(row[_GROUP_KEYS[by]] if by else None, []).append(row)

@@ -47,6 +47,7 @@ COMPLAINT_COLUMNS = (
     "version",
     "last_event_at",
     "source_system",
+    "tags",
 )
 FACT_COLUMNS = ("complaint_id", "agency_code", "fact", "times")
 FACTS = (
@@ -178,4 +179,5 @@ def _row(
         state.version,
         state.last_event_at,
         state.source_system,
+        list(state.tags),
     )

@@ -197,20 +197,22 @@ async def complaints(
     source: str | None = None,
     unit: str | None = None,
     overdue_at: datetime | None = None,
+    tag: str | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """The number of matching rows of the complaints read model, and one page of them."""
     where = (
         "WHERE ($1::text[] IS NULL OR agency_code = ANY($1)) AND ($2::text IS NULL OR status = $2) "
         "AND ($3::text IS NULL OR province_code = $3) AND ($4::text IS NULL OR channel = $4) "
         "AND ($5::text IS NULL OR source_system = $5) AND ($6::text IS NULL OR unit_code = $6) "
-        f"AND ($7::timestamptz IS NULL OR ({OPEN} AND (follow_up_due < $7 OR verify_due < $7)))"
+        f"AND ($7::timestamptz IS NULL OR ({OPEN} AND (follow_up_due < $7 OR verify_due < $7))) "
+        "AND ($8::text IS NULL OR $8 = ANY(tags))"
     )
-    filters = (agencies, status, province, channel, source, unit, overdue_at)
+    filters = (agencies, status, province, channel, source, unit, overdue_at, tag)
     async with pool.acquire() as conn:
         total = await conn.fetchval(f"SELECT count(*) FROM rm_complaints {where}", *filters)
         rows = await conn.fetch(
             f"SELECT * FROM rm_complaints {where} "
-            "ORDER BY filed_at DESC, complaint_id LIMIT $8 OFFSET $9",
+            "ORDER BY filed_at DESC, complaint_id LIMIT $9 OFFSET $10",
             *filters,
             limit,
             offset,
@@ -257,9 +259,10 @@ async def group_counts(
     province: str | None = None,
     agency: str | None = None,
     unit: str | None = None,
+    tag: str | None = None,
 ) -> list[dict[str, Any]]:
     """Per group (or for every complaint), the counts the performance index is made of, of
-    the complaints in the given province, agency or unit."""
+    the complaints in the given province, agency or unit (and with the given tag)."""
     key = GROUP_KEYS[by] if by else "NULL::text"
     async with pool.acquire() as conn:
         rows = await conn.fetch(
@@ -285,33 +288,38 @@ async def group_counts(
             "FROM rm_agency_facts GROUP BY complaint_id) f USING (complaint_id) "
             "WHERE ($3::text IS NULL OR province_code = $3) "
             "AND ($4::text IS NULL OR agency_code = $4) AND ($5::text IS NULL OR unit_code = $5) "
+            "AND ($6::text IS NULL OR $6 = ANY(tags)) "
             "GROUP BY 1 ORDER BY 1",
             now,
             follow_up_days,
             province,
             agency,
             unit,
+            tag,
         )
     return [dict(r) for r in rows]
 
 
 async def trends(
-    pool: asyncpg.Pool, period: str, zone: str, since: datetime
+    pool: asyncpg.Pool, period: str, zone: str, since: datetime, tag: str | None = None
 ) -> list[dict[str, Any]]:
-    """Complaints filed and resolved per week or month (local time), from `since` on."""
+    """Complaints filed and resolved per week or month (local time), from `since` on (those
+    with `tag` only, when given)."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             "WITH filed AS (SELECT (date_trunc($1, filed_at, $2) AT TIME ZONE $2)::date "
-            "AS period, count(*) AS n FROM rm_complaints WHERE filed_at >= $3 GROUP BY 1), "
+            "AS period, count(*) AS n FROM rm_complaints WHERE filed_at >= $3 "
+            "AND ($4::text IS NULL OR $4 = ANY(tags)) GROUP BY 1), "
             "resolved AS (SELECT (date_trunc($1, closed_at, $2) AT TIME ZONE $2)::date "
             "AS period, count(*) AS n "
             "FROM rm_complaints WHERE closed_reason = 'resolved' AND closed_at >= $3 "
-            "GROUP BY 1) "
+            "AND ($4::text IS NULL OR $4 = ANY(tags)) GROUP BY 1) "
             "SELECT period, coalesce(filed.n, 0) AS filed, coalesce(resolved.n, 0) AS resolved "
             "FROM filed FULL JOIN resolved USING (period) ORDER BY period",
             period,
             zone,
             since,
+            tag,
         )
     return [
         {"period": r["period"].isoformat(), "filed": r["filed"], "resolved": r["resolved"]}
@@ -354,6 +362,8 @@ class ReadModelTables:
         """The performance counts per group (see `group_counts`)."""
         return await group_counts(self.pool, now, **query)
 
-    async def trends(self, period: str, since: datetime) -> list[dict[str, Any]]:
+    async def trends(
+        self, period: str, since: datetime, tag: str | None = None
+    ) -> list[dict[str, Any]]:
         """Filed and resolved per week or month, in the calendar's zone."""
-        return await trends(self.pool, period, self.calendar.zone.key, since)
+        return await trends(self.pool, period, self.calendar.zone.key, since, tag)

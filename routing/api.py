@@ -38,6 +38,12 @@ class VerifyBody(Body):
     tags: list[Slug] = Field(default_factory=list, max_length=20)
 
 
+class TagsBody(Body):
+    """The complaint's priority programmes and strategic issues: the whole set."""
+
+    tags: list[Slug] = Field(max_length=20, description="codes from GET /v1/reports/tags")
+
+
 class ArchiveBody(Body):
     reason: ArchiveReason
     note: ShortText | None = None
@@ -175,6 +181,13 @@ def command_router(deps: RoutingDeps) -> APIRouter:
         command = h.DecideAppeal(
             complaint_id=complaint_id, idempotency_key=key, **body.model_dump()
         )
+        return await _admin(deps, command)
+
+    @api.post("/tags")
+    async def set_tags(complaint_id: UUID, body: TagsBody, key: IdempotencyKey = None) -> Answer:
+        """Set the national priority programmes and strategic issues the complaint belongs to
+        (the whole set; `[]` clears it); the dashboards filter by them."""
+        command = h.SetTags(complaint_id=complaint_id, idempotency_key=key, tags=tuple(body.tags))
         return await _admin(deps, command)
 
     @api.post("/dispose")

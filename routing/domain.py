@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Literal
 
@@ -12,6 +13,7 @@ from events.catalog import (
     ComplaintClosed,
     ComplaintDeferred,
     ComplaintResumed,
+    ComplaintTagged,
     ComplaintVerified,
     DeadlineExtended,
     Disposed,
@@ -185,6 +187,26 @@ def decide_confirm_resolution(
         Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="national_admin"),
         ComplaintClosed(reason="resolved", appeal_until=policy.appeal_until(now)),
     ]
+
+
+def decide_tags(
+    state: ComplaintState, tags: tuple[str, ...], catalogue: Collection[str]
+) -> list[Event]:
+    """The national admin sets the priority programmes and strategic issues of a filed
+    complaint (the whole set): only tags of the catalogue; the same set again changes nothing."""
+    if state.status is Status.NEW:
+        raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
+    unknown = sorted(set(tags) - set(catalogue))
+    if unknown:
+        raise Refused(
+            "unknown_tag",
+            f"not a priority programme or strategic issue: {', '.join(unknown)} "
+            "(GET /v1/reports/tags lists them)",
+            field="tags",
+            kind=RefusalKind.INVALID,
+        )
+    wanted = tuple(sorted(set(tags)))
+    return [] if wanted == tuple(sorted(state.tags)) else [ComplaintTagged(tags=wanted)]
 
 
 def decide_dispose(

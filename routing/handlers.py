@@ -26,6 +26,7 @@ from services.kernel.appeals import AppealOutcome, decide_appeal_review
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN
+from services.kernel.tags import tag_catalogue
 from services.platform.batch_consumer import Batch
 from services.platform.commands import Decide, execute
 from services.platform.dispatch import Handler, dispatch
@@ -162,6 +163,13 @@ class Dispose(AdminCommand):
     agency_code: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class SetTags(AdminCommand):
+    """Set the complaint's priority programmes and strategic issues (the whole set)."""
+
+    tags: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class ShowCaseFile:
     """One complaint's current state (no personal data)."""
@@ -274,6 +282,11 @@ async def confirm_resolution(cmd: ConfirmResolution, deps: RoutingDeps) -> dict[
     )
 
 
+async def set_tags(cmd: SetTags, deps: RoutingDeps) -> dict[str, Any]:
+    """Tag a complaint with national priority programmes and strategic issues."""
+    return await _run_admin(cmd, deps, lambda s: domain.decide_tags(s, cmd.tags, tag_catalogue()))
+
+
 async def decide_appeal(cmd: DecideAppeal, deps: RoutingDeps) -> dict[str, Any]:
     """Review an appeal the national admin holds (appeals against agencies other than a
     regency's or city's, and those a province let lie)."""
@@ -352,6 +365,7 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
     Extend: extend,
     DecideAppeal: decide_appeal,
     Dispose: dispose,
+    SetTags: set_tags,
     ShowCaseFile: show_case_file,
     ListQueue: list_queue,
     RestoreQueues: restore_queues,

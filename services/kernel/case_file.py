@@ -30,5 +30,6 @@ def case_file(state: ComplaintState, stream: list[Envelope]) -> dict[str, Any]:
         "unit_code": state.unit_code,
         "acknowledged": state.acknowledged,
         "refused_by": list(state.refused_by),
+        "tags": list(state.tags),
         "deadlines": {k.value: v.isoformat() for k, v in state.deadlines.items()},
     }

@@ -148,7 +148,22 @@ def seed(urls: dict[str, str]) -> bool:
     _file_for_agencies(demo)
     _agencies_act(demo)
     _appealed(demo)
+    _tagged(demo)
     return True
+
+
+def _tagged(demo: Demo) -> None:
+    """The national admin tags some with national priority programmes and strategic issues,
+    so that the dashboards' filter shows something."""
+    for name, tags in [
+        ("resolved", ["jaminan-kesehatan-nasional"]),
+        ("refused", ["infrastruktur-jalan"]),
+        ("followed-up", ["infrastruktur-jalan"]),
+        ("awaiting-confirmation", ["infrastruktur-jalan"]),
+        ("extended", ["infrastruktur-jalan", "bencana"]),
+        ("reopened", ["administrasi-kependudukan", "pungutan-liar"]),
+    ]:
+        demo.admin(name, "tags", {"tags": tags})
 
 
 def _past_the_resolution_limit(demo: Demo) -> None:

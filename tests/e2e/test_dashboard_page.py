@@ -138,6 +138,21 @@ async def test_the_dashboard_shows_the_apis_numbers_drills_down_and_switches_lan
         assert await page.locator("canvas#trend-week").is_visible()
         await shot(page, "dashboard-overview")
 
+        # A priority programme: every view shows only its complaints.
+        await page.select_option('[data-testid="tag"]', "infrastruktur-jalan")
+        await page.wait_for_selector("body[data-ready=true]")
+        tagged = (
+            await client.get(
+                f"{reporting}/v1/reports/overview", params={"tag": "infrastruktur-jalan"}
+            )
+        ).json()["totals"]
+        assert 0 < tagged["filed"] < totals["filed"]
+        assert await value(page, "kpi-filed") == str(tagged["filed"])
+        await shot(page, "dashboard-priority-programme")
+        await page.select_option('[data-testid="tag"]', "")
+        await page.wait_for_selector("body[data-ready=true]")
+        assert await value(page, "kpi-filed") == str(totals["filed"])
+
         # The performance index, by province: the ranking is the API's.
         await page.click('[data-testid="by-province"]')
         ranking = (
@@ -180,6 +195,7 @@ async def test_the_dashboard_shows_the_apis_numbers_drills_down_and_switches_lan
         await page.click(f'[data-testid="drill-table"] tr[data-code="{agency["code"]}"]')
         await crumbs.nth(2).wait_for()
         assert await crumbs.nth(2).inner_text() == agency["name"]
+        assert await crumbs.nth(1).inner_text() == level["name"]  # the province, by its name
 
         # With the national admin's key, the overdue list of that agency is the API's.
         await page.fill('[data-testid="api-key"]', ADMIN["X-API-Key"])

@@ -189,6 +189,15 @@ CALLS: dict[str, Callable[[str, World], Call]] = {
             "status_map": {"diterima": "filed"},
         },
     ),
+    "`routing POST /v1/complaints/{id}/tags` (priority programmes, strategic issues)": (
+        lambda r, w: (
+            "routing",
+            "POST",
+            f"/v1/complaints/{w.forwarded}/tags",
+            None,
+            {"tags": ["infrastruktur-jalan"]},
+        )
+    ),
 }
 
 ROLES, TABLE = rights_table()

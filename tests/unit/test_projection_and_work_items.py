@@ -252,6 +252,7 @@ IGNORED: dict[type[ev.Event], str] = {
     ev.ComplaintImported: "provenance: the lifecycle events beside it are routed",
     ev.StepImported: "provenance: the lifecycle events beside it are routed",
     ev.PersonalDataErased: "intake's vault concern; routing holds no personal data",
+    ev.ComplaintTagged: "a classification for the dashboards: nothing to route",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from events import catalog as ev
+from events.fold import replay
 from events.state import Status
 from intake.handlers import FileComplaint
 from intake.handlers import handle as intake
@@ -21,6 +22,7 @@ from routing.handlers import (
     RequestInformation,
     RestoreQueues,
     Resume,
+    SetTags,
     ShowCaseFile,
     Verify,
     handle,
@@ -51,6 +53,7 @@ def test_every_command_has_a_handler():
         Extend,
         DecideAppeal,
         Dispose,
+        SetTags,
         ShowCaseFile,
         ListQueue,
         RestoreQueues,
@@ -246,3 +249,27 @@ async def test_the_national_admin_extends_beyond_the_rule_and_it_shows_on_the_ti
         await handle(
             Extend(complaint_id=complaint, new_due=new_due, justification="Lagi"), system.routing
         )
+
+
+async def test_the_national_admin_tags_a_complaint_with_programmes_from_the_catalogue():
+    system = fake_system()
+    complaint = await filed(system)
+    tagged = await handle(
+        SetTags(complaint_id=complaint, tags=("makan-bergizi-gratis", "pungutan-liar")),
+        system.routing,
+    )
+    assert tagged["complaint"]["tags"] == ["makan-bergizi-gratis", "pungutan-liar"]
+    stream = await system.store.read_stream(complaint)
+    assert stream[-1].event_type == "complaint.tagged"
+    assert replay(stream).tags == ("makan-bergizi-gratis", "pungutan-liar")
+    again = await handle(
+        SetTags(complaint_id=complaint, tags=("pungutan-liar", "makan-bergizi-gratis")),
+        system.routing,
+    )
+    assert again["complaint"]["version"] == tagged["complaint"]["version"]  # nothing appended
+    with pytest.raises(Refused) as refused:
+        await handle(SetTags(complaint_id=complaint, tags=("viral",)), system.routing)
+    assert (refused.value.code, refused.value.field) == ("unknown_tag", "tags")
+    cleared = await handle(SetTags(complaint_id=complaint, tags=()), system.routing)
+    assert replay(await system.store.read_stream(complaint)).tags == ()
+    assert cleared["complaint"]["version"] == tagged["complaint"]["version"] + 1

@@ -7,7 +7,8 @@ const LANG = document.documentElement.lang === "en" ? "en" : "id";
 const T = STRINGS[LANG];
 const LOCALE = LANG === "en" ? "en-GB" : "id-ID";
 const charts = {};
-const state = { by: "agency", path: { province: null, agency: null, unit: null } };
+const names = {}; // code -> name, learnt from the levels already shown (for the breadcrumb)
+const state = { by: "agency", tag: null, path: { province: null, agency: null, unit: null } };
 
 function t(key) { return T[key] ?? key; }
 
@@ -67,7 +68,7 @@ function trendChart(id, rows) {
 }
 
 async function showOverview() {
-  const { body } = await getJSON("/v1/reports/overview");
+  const { body } = await getJSON("/v1/reports/overview", { tag: state.tag });
   const totals = body.totals;
   document.getElementById("as-of").textContent = new Date(body.as_of).toLocaleString(LOCALE);
   setValue("kpi-filed", totals.filed, number(totals.filed));
@@ -88,7 +89,7 @@ async function showOverview() {
 
 async function showPerformance() {
   document.querySelectorAll(".tabs button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.by === state.by)));
-  const { body } = await getJSON("/v1/reports/performance", { by: state.by });
+  const { body } = await getJSON("/v1/reports/performance", { by: state.by, tag: state.tag });
   const tbody = document.querySelector('[data-testid="ranking"] tbody');
   tbody.replaceChildren();
   for (const row of body.rows) {
@@ -122,18 +123,20 @@ function drillTo(path) {
 }
 
 async function showDrilldown() {
-  const { body } = await getJSON("/v1/reports/drilldown", state.path);
+  const { body } = await getJSON("/v1/reports/drilldown", { ...state.path, tag: state.tag });
+  if (body.code) names[body.code] = body.name;
+  body.children.forEach((child) => { if (child.code) names[child.code] = child.name; });
   const crumbs = document.querySelector('[data-testid="breadcrumb"]');
   crumbs.replaceChildren();
   const steps = [[t("national"), {}]];
   if (state.path.province) steps.push([null, { province: state.path.province }]);
   if (state.path.agency) steps.push([null, { province: state.path.province, agency: state.path.agency }]);
   if (state.path.unit) steps.push([null, { ...state.path }]);
-  steps.forEach(([label, path], index) => {
+  steps.forEach(([label, path]) => {
     const li = document.createElement("li");
     const link = document.createElement("a");
-    link.textContent = index === steps.length - 1 ? body.name : (label ?? Object.values(path).filter(Boolean).at(-1));
-    if (index === 0 && steps.length > 1) link.textContent = t("national");
+    const code = Object.values(path).filter(Boolean).at(-1);
+    link.textContent = label ?? names[code] ?? code;
     link.addEventListener("click", () => drillTo(path));
     li.append(link);
     crumbs.append(li);
@@ -168,7 +171,8 @@ async function showOverdue() {
   const tbody = document.querySelector('[data-testid="overdue-table"] tbody');
   tbody.replaceChildren();
   if (!key) { hint.textContent = t("overdue_needs_key"); return; }
-  const { status, body } = await getJSON("/v1/reports/complaints", { overdue: "true", limit: 100, ...state.path }, key);
+  const params = { overdue: "true", limit: 100, ...state.path, tag: state.tag };
+  const { status, body } = await getJSON("/v1/reports/complaints", params, key);
   if (status !== 200) { hint.textContent = t("overdue_refused"); return; }
   hint.textContent = body.total ? `${number(body.total)}` : t("overdue_none");
   hint.dataset.total = body.total;
@@ -189,8 +193,31 @@ async function route() {
   await showDrilldown();
 }
 
+async function tagChoices() {
+  const select = document.getElementById("tag");
+  const { body } = await getJSON("/v1/reports/tags");
+  for (const kind of ["priority_programme", "strategic_issue"]) {
+    const group = document.createElement("optgroup");
+    group.label = t(kind);
+    for (const tag of body.tags.filter((x) => x.kind === kind)) {
+      const option = document.createElement("option");
+      option.value = tag.code;
+      option.textContent = tag[LANG];
+      group.append(option);
+    }
+    select.append(group);
+  }
+  select.addEventListener("change", async () => {
+    state.tag = select.value || null;
+    document.body.dataset.ready = "false";
+    await Promise.all([showOverview(), showPerformance(), showDrilldown()]);
+    document.body.dataset.ready = "true";
+  });
+}
+
 async function start() {
   translate();
+  await tagChoices();
   const input = document.getElementById("api-key");
   input.value = sessionStorage.getItem("lapor-key") ?? "";
   input.addEventListener("change", async () => {
