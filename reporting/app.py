@@ -5,10 +5,10 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 
-from reporting import api, checkpoints_api, store
+from reporting import api, checkpoints_api, open_api, store
 from reporting.bootstrap import bootstrap
 from reporting.dashboard_page import install_dashboard
-from reporting.handlers import consumer_name, on_batch
+from reporting.handlers import ExportOpenData, consumer_name, handle, on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.checkpoints import CheckpointTable, public_hex, signer_of
 from services.platform.logs import get_logger
@@ -29,6 +29,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         description="Read models for dashboards, and the auditor's timeline.",
     )
     app.include_router(api.router(deps, rt.keyring))
+    app.include_router(open_api.router(deps))
     install_dashboard(app)
 
     async def apply(batch: Batch, tx: Transaction) -> None:
@@ -50,6 +51,15 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     workers: dict[str, Worker] = {"complaint-events": consumer.run}
     if rt.settings.checkpoint_interval_s:
         workers["checkpoints"] = checkpointer(rt, table, key)
+    if rt.settings.open_data_interval_s:
+
+        async def export() -> None:
+            folder = await handle(ExportOpenData(), deps)
+            log.info("open_data.exported", folder=str(folder))
+
+        workers["open-data"] = periodic(
+            export, rt.settings.open_data_interval_s, retry_event="open_data.retry_later"
+        )
     return app, workers
 
 

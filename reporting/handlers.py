@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
 from events.base import format_time
 from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Envelope
-from reporting import dashboards
+from reporting import dashboards, open_data
 from reporting.as_of import complaint_as_of, dashboards_as_of
 from reporting.dashboards import Drilldown, Overview, Performance
 from services.kernel.refusals import RefusalKind, Refused
@@ -55,6 +56,19 @@ class ReadModels(Protocol):
         self, period: str, since: datetime, tag: str | None = None
     ) -> list[dict[str, Any]]:
         """Filed and resolved per `period` (week or month), from `since` on (with `tag`)."""
+        ...
+
+    async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
+        """The rows open data may show (neither confidential nor anonymous), one page:
+        `limit`, `offset`, and optionally `category`, `province`, `status`."""
+        ...
+
+    async def publishable_ids(self) -> dict[UUID, str]:
+        """complaint id -> tracking id of every row open data may show."""
+        ...
+
+    async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
+        """(value of `column`, status, complaints) over every complaint."""
         ...
 
 
@@ -237,6 +251,75 @@ async def drilldown(cmd: Drilldown, deps: ReportingDeps) -> dict[str, Any]:
     return await dashboards.drilldown(ports.settings, ports.registry, deps.read_models, cmd, now)
 
 
+@dataclass(frozen=True)
+class OpenComplaints:
+    """One page of the open complaints (anyone)."""
+
+    limit: int = 100
+    offset: int = 0
+    category: str | None = None
+    province: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenTimeline:
+    """One open complaint's public steps (anyone)."""
+
+    tracking_id: str
+
+
+@dataclass(frozen=True)
+class OpenAggregates:
+    """Counts of every complaint by a dimension and status, small cells withheld (anyone)."""
+
+    dimension: str
+
+
+@dataclass(frozen=True)
+class ExportOpenData:
+    """Write today's open-data package; answers with its folder."""
+
+
+def _zone(deps: ReportingDeps) -> Any:
+    return deps.ports.policy.calendar.zone
+
+
+async def open_page(cmd: OpenComplaints, deps: ReportingDeps) -> dict[str, Any]:
+    """The open rows: codes, statuses and days of complaints neither confidential nor
+    anonymous."""
+    filters = {"category": cmd.category, "province": cmd.province, "status": cmd.status}
+    total, rows = await open_data.open_complaints(
+        deps.read_models, _zone(deps), limit=cmd.limit, offset=cmd.offset, **filters
+    )
+    return {"total": total, "items": rows, "limit": cmd.limit, "offset": cmd.offset}
+
+
+async def open_timeline(cmd: OpenTimeline, deps: ReportingDeps) -> dict[str, Any]:
+    """An open complaint's public steps."""
+    steps = await open_data.timeline_of(
+        deps.ports.store, deps.read_models, cmd.tracking_id, _zone(deps)
+    )
+    return {"tracking_id": cmd.tracking_id, "steps": steps}
+
+
+async def open_aggregates(cmd: OpenAggregates, deps: ReportingDeps) -> dict[str, Any]:
+    """Counts by dimension and status, with the small cells withheld."""
+    min_cell = deps.ports.settings.open_data_min_cell
+    rows = await open_data.aggregates(deps.read_models, cmd.dimension, min_cell)
+    return {"dimension": cmd.dimension, "min_cell": min_cell, "rows": rows}
+
+
+async def export_open_data(cmd: ExportOpenData, deps: ReportingDeps) -> Path:
+    """Today's package under `<var dir>/open-data/<day>/`, `latest` pointing at it."""
+    ports = deps.ports
+    now = await ports.clock.refresh()
+    out = ports.settings.var_dir / "open-data"
+    return await open_data.export(
+        deps.read_models, ports.store, _zone(deps), out, ports.settings.open_data_min_cell, now
+    )
+
+
 COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
     AgencyReport: agency_report,
     RegionReport: region_report,
@@ -248,6 +331,10 @@ COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
     Overview: overview,
     Performance: performance,
     Drilldown: drilldown,
+    OpenComplaints: open_page,
+    OpenTimeline: open_timeline,
+    OpenAggregates: open_aggregates,
+    ExportOpenData: export_open_data,
 }
 """Every reporting query, by its command."""
 

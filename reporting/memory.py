@@ -151,6 +151,32 @@ class InMemoryReadModels:
             for start, n in sorted(counts.items())
         ]
 
+    def _publishable(self) -> list[dict[str, Any]]:
+        return [r for r in self._rows() if not r["confidential"] and not r["anonymous"]]
+
+    async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
+        """Rows open data may show, one page, newest first."""
+        wanted = {k: query.get(k) for k in ("category", "status")}
+        wanted["province_code"] = query.get("province")
+        rows = [
+            r for r in self._publishable() if all(v is None or r[k] == v for k, v in wanted.items())
+        ]
+        rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])), reverse=True)
+        offset, limit = query.get("offset", 0), query.get("limit", 100)
+        return len(rows), rows[offset : offset + limit]
+
+    async def publishable_ids(self) -> dict[UUID, str]:
+        """complaint id -> tracking id of every row open data may show."""
+        return {r["complaint_id"]: r["tracking_id"] for r in self._publishable()}
+
+    async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
+        """(value of `column`, status, complaints) over every complaint."""
+        counts: dict[tuple[str, str], int] = {}
+        for row in self._rows():
+            key = (row[column] or "unknown", row["status"])
+            counts[key] = counts.get(key, 0) + 1
+        return [(code, status, n) for (code, status), n in sorted(counts.items())]
+
     async def digests(self) -> dict[str, dict[str, Any]]:
         """Row count and a digest of the complaint rows."""
         rows = sorted(repr(p.row) for p in self.projected.values())

@@ -327,6 +327,31 @@ async def trends(
     ]
 
 
+PUBLISHABLE = "NOT confidential AND NOT anonymous"
+"""The rows open data may show (aggregates count every row)."""
+
+
+async def publishable(
+    pool: asyncpg.Pool, *, limit: int, offset: int, **filters: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many complaints may be published row by row, and one page of them (newest first)."""
+    where = (
+        f"WHERE {PUBLISHABLE} AND ($1::text IS NULL OR category = $1) "
+        "AND ($2::text IS NULL OR province_code = $2) AND ($3::text IS NULL OR status = $3)"
+    )
+    args = (filters.get("category"), filters.get("province"), filters.get("status"))
+    async with pool.acquire() as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM rm_complaints {where}", *args)
+        rows = await conn.fetch(
+            f"SELECT * FROM rm_complaints {where} ORDER BY filed_at DESC, complaint_id "
+            "LIMIT $4 OFFSET $5",
+            *args,
+            limit,
+            offset,
+        )
+    return int(total), [dict(r) for r in rows]
+
+
 class ReadModelTables:
     """The read models as the handlers see them."""
 
@@ -361,6 +386,27 @@ class ReadModelTables:
     async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
         """The performance counts per group (see `group_counts`)."""
         return await group_counts(self.pool, now, **query)
+
+    async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
+        """Rows open data may show, one page (see `publishable`)."""
+        return await publishable(self.pool, **query)
+
+    async def publishable_ids(self) -> dict[UUID, str]:
+        """complaint id -> tracking id of every row open data may show."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT complaint_id, tracking_id FROM rm_complaints WHERE {PUBLISHABLE}"
+            )
+        return {r["complaint_id"]: r["tracking_id"] for r in rows}
+
+    async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
+        """(value of `column`, status, complaints) over every complaint."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT coalesce({column}, 'unknown') AS code, status, count(*) AS n "
+                "FROM rm_complaints GROUP BY 1, 2 ORDER BY 1, 2"
+            )
+        return [(r["code"], r["status"], r["n"]) for r in rows]
 
     async def trends(
         self, period: str, since: datetime, tag: str | None = None

@@ -223,6 +223,12 @@ class PlatformSettings(BaseSettings):
         description="work unit code -> key: a unit liaison sees and acts on only what its "
         "agency forwarded to the unit",
     )
+    open_data_min_cell: int = Field(
+        5, ge=1, le=1000, description="open-data counts below this are withheld (small cells)"
+    )
+    open_data_interval_s: float = Field(
+        86_400, ge=0, description="how often reporting writes the open-data package (0: never)"
+    )
     index_weights: IndexWeights = Field(default_factory=IndexWeights)
     grade_good_from: float = Field(
         75, ge=0, le=100, description="an index at least this is graded Baik (good)"

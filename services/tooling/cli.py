@@ -361,6 +361,26 @@ def as_of(
     typer.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
 
 
+@app.command("open-data")
+def open_data_export() -> None:
+    """Write today's open-data package now (reporting also does every
+    LAPOR_OPEN_DATA_INTERVAL_S): under <var dir>/open-data/<day>/, `latest` pointing at it."""
+    from reporting.handlers import ExportOpenData, ReportingDeps, handle
+    from reporting.store import ReadModelTables
+    from services.kernel.registry import load_registry
+    from services.platform.runtime import database_ports
+
+    settings = PlatformSettings()
+
+    async def export() -> object:
+        async with database(settings) as pool:
+            ports = database_ports(pool, settings, NoPublishing(), load_registry())
+            deps = ReportingDeps(ports, ReadModelTables(pool, ports.policy.calendar))
+            return await handle(ExportOpenData(), deps)
+
+    typer.echo(str(asyncio.run(export())))
+
+
 class NoPublishing:
     """The Publisher port of a command that only appends (the relay publishes its events)."""
 

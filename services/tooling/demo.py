@@ -15,6 +15,13 @@ from typing import Any
 import httpx
 
 ADMIN = {"X-API-Key": "demo-national-admin"}
+DEMO_REPORTER = {
+    "name": "Warga Demo",
+    "phone": "+62 812 0000 0000",
+    "email": "warga.demo@contoh.id",
+}
+"""Every demo reporter's contact (the open-data test looks for it in the export)."""
+DEMO_TEXT = "Mohon segera ditindaklanjuti."
 CHANNEL_KEY = "demo-channel-web"
 
 
@@ -33,8 +40,8 @@ class Demo:
     def file(self, name: str, **fields: Any) -> dict[str, Any]:
         body = {
             "channel": "web",
-            "description": "Mohon segera ditindaklanjuti.",
-            "reporter": {"name": "Warga Demo", "phone": "+62 812 0000 0000"},
+            "description": DEMO_TEXT,
+            "reporter": DEMO_REPORTER,
             **fields,
         }
         if body.get("anonymous"):

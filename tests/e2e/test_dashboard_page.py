@@ -10,6 +10,7 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -247,3 +248,26 @@ def test_screenshots_are_there_for_a_person_to_look_at():
     names = {p.name for p in SHOTS.glob("*.png")}
     assert {"dashboard-overview.png", "dashboard-drilldown.png", "dashboard-english.png"} <= names
     assert all((SHOTS / n).stat().st_size > 10_000 for n in names)
+
+
+def test_the_open_data_package_of_the_demo_holds_no_personal_data(system):
+    """The demo's reporters (services/tooling/demo.py) and the complaints' own words appear in
+    no file of the package, which is served as written."""
+    from services.tooling.demo import DEMO_REPORTER, DEMO_TEXT
+
+    made = system.cli("-m", "services", "open-data")
+    assert made.returncode == 0, made.stderr[-3000:]
+    folder = Path(made.stdout.strip().splitlines()[-1])
+    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert len(files) == 7
+    everything = b"\n".join(files.values()).decode()
+    for value in [*DEMO_REPORTER.values(), DEMO_TEXT, "Izin usaha tidak diproses"]:
+        assert value not in everything, value
+    assert "kota-bandung" in everything  # not empty: the demo's complaints are there
+    with httpx.Client(timeout=30) as client:
+        served = client.get(f"{system.url('reporting')}/v1/open/export/datapackage.json")
+        assert served.status_code == 200
+        assert served.content == files["datapackage.json"]
+        rows = client.get(f"{system.url('reporting')}/v1/open/complaints").json()
+    assert rows["total"] > 0
+    assert all("title" not in row for row in rows["items"])

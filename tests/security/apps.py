@@ -12,6 +12,7 @@ from followup import api as followup_api
 from intake import api as intake_api
 from intake import systems_api
 from reporting import api as reporting_api
+from reporting import open_api
 from reporting.dashboard_page import install_dashboard
 from routing import api as routing_api
 from services.kernel.registry import NATIONAL_ADMIN
@@ -49,6 +50,7 @@ def service_app(name: str, system: FakeSystem) -> FastAPI:
         app.include_router(systems_api.router(system.intake, keyring))
     if name == "reporting":
         install_dashboard(app)
+        app.include_router(open_api.router(system.reporting))
     return app
 
 

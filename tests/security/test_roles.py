@@ -170,6 +170,13 @@ CALLS: dict[str, Callable[[str, World], Call]] = {
         None,
         None,
     ),
+    "`reporting GET /v1/open/complaints` (open data, public)": lambda r, w: (
+        "reporting",
+        "GET",
+        "/v1/open/complaints",
+        None,
+        None,
+    ),
     "`followup POST /v1/clock/advance`": lambda r, w: (
         "followup",
         "POST",

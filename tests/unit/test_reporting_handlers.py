@@ -19,7 +19,11 @@ from reporting.handlers import (
     ComplaintAsOf,
     DashboardsAsOf,
     Digests,
+    ExportOpenData,
     ListComplaints,
+    OpenAggregates,
+    OpenComplaints,
+    OpenTimeline,
     RegionReport,
     Timeline,
     handle,
@@ -40,6 +44,10 @@ def test_every_query_and_event_type_has_a_handler():
         Overview,
         Performance,
         Drilldown,
+        OpenComplaints,
+        OpenTimeline,
+        OpenAggregates,
+        ExportOpenData,
     }
     assert set(EVENT_HANDLERS) == set(ev.ALL_EVENT_TYPES)
 
