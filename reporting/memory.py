@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Envelope
-from reporting.projection import COMPLAINT_COLUMNS, Projected, project
+from reporting.projection import COMPLAINT_COLUMNS, GROUP_KEYS, Projected, project
 from services.kernel.workdays import WorkingCalendar
 from services.platform.ports import Transaction
 
@@ -184,9 +184,6 @@ class InMemoryReadModels:
         return {"rm_complaints": {"rows": len(rows), "digest": digest}}
 
 
-_GROUP_KEYS = {"province": "province_code", "agency": "agency_code", "unit": "unit_code"}
-
-
 def _group_counts(
     rows: list[dict[str, Any]],
     ratings: dict[Any, tuple[int, int]],
@@ -208,7 +205,7 @@ def _group_counts(
     ]
     groups: dict[Any, list[dict[str, Any]]] = {}
     for row in chosen:
-        groups.setdefault(row[_GROUP_KEYS[by]] if by else None, []).append(row)
+        groups.setdefault(row[GROUP_KEYS[by]] if by else None, []).append(row)
     found = []
     for code in sorted(groups, key=lambda c: (c is None, c or "")):
         mine = groups[code]

@@ -50,6 +50,8 @@ COMPLAINT_COLUMNS = (
     "tags",
 )
 FACT_COLUMNS = ("complaint_id", "agency_code", "fact", "times")
+GROUP_KEYS = {"province": "province_code", "agency": "agency_code", "unit": "unit_code"}
+"""The column each dashboard grouping counts by (None: the whole nation in one group)."""
 FACTS = (
     "received",
     "refused",

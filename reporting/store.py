@@ -11,7 +11,13 @@ from uuid import UUID
 import asyncpg
 
 from events.envelope import Envelope
-from reporting.projection import COMPLAINT_COLUMNS, FACT_COLUMNS, Projected, project
+from reporting.projection import (
+    COMPLAINT_COLUMNS,
+    FACT_COLUMNS,
+    GROUP_KEYS,
+    Projected,
+    project,
+)
 from services.kernel.workdays import WorkingCalendar
 from services.platform.eventstore import every_event
 from services.platform.ports import Transaction
@@ -208,12 +214,20 @@ async def complaints(
         "AND ($8::text IS NULL OR $8 = ANY(tags))"
     )
     filters = (agencies, status, province, channel, source, unit, overdue_at, tag)
+    return await _page(pool, where, filters, limit, offset)
+
+
+async def _page(
+    pool: asyncpg.Pool, where: str, args: tuple[Any, ...], limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many complaint rows match `where` (over `args`), and one page, newest first."""
+    n = len(args)
     async with pool.acquire() as conn:
-        total = await conn.fetchval(f"SELECT count(*) FROM rm_complaints {where}", *filters)
+        total = await conn.fetchval(f"SELECT count(*) FROM rm_complaints {where}", *args)
         rows = await conn.fetch(
-            f"SELECT * FROM rm_complaints {where} "
-            "ORDER BY filed_at DESC, complaint_id LIMIT $9 OFFSET $10",
-            *filters,
+            f"SELECT * FROM rm_complaints {where} ORDER BY filed_at DESC, complaint_id "
+            f"LIMIT ${n + 1} OFFSET ${n + 2}",
+            *args,
             limit,
             offset,
         )
@@ -244,10 +258,6 @@ async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any
             now,
         )
     return [dict(r) for r in rows]
-
-
-GROUP_KEYS = {"province": "province_code", "agency": "agency_code", "unit": "unit_code"}
-"""How the dashboards group complaints (None: the whole nation in one group)."""
 
 
 async def group_counts(
@@ -340,16 +350,7 @@ async def publishable(
         "AND ($2::text IS NULL OR province_code = $2) AND ($3::text IS NULL OR status = $3)"
     )
     args = (filters.get("category"), filters.get("province"), filters.get("status"))
-    async with pool.acquire() as conn:
-        total = await conn.fetchval(f"SELECT count(*) FROM rm_complaints {where}", *args)
-        rows = await conn.fetch(
-            f"SELECT * FROM rm_complaints {where} ORDER BY filed_at DESC, complaint_id "
-            "LIMIT $4 OFFSET $5",
-            *args,
-            limit,
-            offset,
-        )
-    return int(total), [dict(r) for r in rows]
+    return await _page(pool, where, args, limit, offset)
 
 
 class ReadModelTables:
