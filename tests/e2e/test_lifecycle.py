@@ -604,7 +604,8 @@ async def test_the_readme_examples_connect_a_channel_an_agency_and_an_auditor(sy
     assert timeline.returncode == 0, timeline.stderr
     events = json.loads(timeline.stdout)
     assert [e["event_type"] for e in events][-1] == "complaint.disposition_acknowledged"
-    assert events[-1]["actor"] == {"role": "agency", "id": "kota-makassar"}
+    assert events[-1]["actor"] == {"role": "agency", "id": "kota-makassar", "person": None}
+    assert len(events[-1]["hash"]) == 64 and events[-1]["recorded_at"]
     missing = system.cli("-m", "reporting", "timeline", "lpr-0000-0000-0000")
     assert missing.returncode == 2 and "no complaint" in missing.stderr
 

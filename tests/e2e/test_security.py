@@ -96,7 +96,7 @@ async def test_contact_reads_are_logged_and_erasure_works_from_the_command_line(
     timeline = system.cli("-m", "services", "timeline", filed["tracking_id"], "--json")
     events = json.loads(timeline.stdout)
     assert events[-1]["event_type"] == "complaint.personal_data_erased"
-    assert events[-1]["actor"] == {"role": "national_admin", "id": "cli:dpo@test"}
+    assert events[-1]["actor"] == {"role": "national_admin", "id": "cli:dpo@test", "person": None}
     again = system.cli(
         "-m", "services", "erase-personal-data", filed["tracking_id"], "--operator", "dpo@test"
     )
