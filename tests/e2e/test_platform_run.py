@@ -103,6 +103,9 @@ async def test_run_starts_everything_with_demo_data_and_a_second_run_reuses_it()
         assert "routing exited with -9; restarting in 1s" in first_output
         assert "routing restarted" in first_output
         assert "demo-national-admin" in first_output
+        for role_key in ("demo-unit-", "demo-prov-jawa-barat", "demo-oversight-", "demo-auditor-"):
+            assert role_key in first_output, role_key  # a demo key per role
+        assert f"{system.url('reporting')}/dashboard" in first_output
         assert not (var_dir / "endpoints.json").exists()
         for port in ("LAPOR_BROKER_PORT", "LAPOR_INTAKE_PORT", "LAPOR_REPORTING_PORT"):
             assert not port_open("127.0.0.1", int(system.env[port]))
