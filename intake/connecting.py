@@ -342,12 +342,13 @@ async def replay_for_system(cmd: ReplayForSystem, deps: IntakeDeps) -> dict[str,
         if not page:
             complete = True
             break
+        # Whether each complaint concerns the system: its whole stream says; one read a page.
+        unknown = {s.envelope.complaint_id for s in page} - concerned.keys()
+        for complaint_id, stream in (await store.read_many(sorted(unknown))).items():
+            concerned[complaint_id] = concerns(stream, cmd.system, registry)
         for stored in page:
             envelope = stored.envelope
-            if envelope.complaint_id not in concerned:
-                stream = await store.read_stream(envelope.complaint_id)
-                concerned[envelope.complaint_id] = concerns(stream, cmd.system, registry)
-            if concerned[envelope.complaint_id]:
+            if concerned.get(envelope.complaint_id):
                 found.append({"position": stored.global_position, **shown_to_system(envelope)})
             cursor = stored.global_position
             if len(found) >= cmd.limit:

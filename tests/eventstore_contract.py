@@ -37,6 +37,14 @@ class EventStoreContract:
         assert await store.stream_version(uuid.uuid4()) == 0
         assert replay(await store.read_stream(complaint)).status is Status.FILED
 
+    async def test_many_streams_are_read_at_once(self, store: EventStore) -> None:
+        first, second, absent = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        one = [event_for(first, v) for v in (1, 2)]
+        other = [event_for(second, 1)]
+        await store.append(first, 0, one)
+        await store.append(second, 0, other)
+        assert await store.read_many([first, second, absent]) == {first: one, second: other}
+
     async def test_the_audited_stream_gives_position_recording_time_and_chain_hash(
         self, store: EventStore
     ) -> None:

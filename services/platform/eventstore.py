@@ -192,6 +192,11 @@ class PostgresEventStore:
             )
         return [envelope_from_row(r) for r in rows]
 
+    async def read_many(self, complaint_ids: Sequence[UUID]) -> dict[UUID, list[Envelope]]:
+        """Several complaints' whole streams in one query."""
+        async with self.pool.acquire() as conn:
+            return await read_streams(conn, list(complaint_ids))
+
     async def audited_stream(self, complaint_id: UUID) -> list[AuditedEvent]:
         """One complaint's events with their global position, recording time and hash."""
         async with self.pool.acquire() as conn:

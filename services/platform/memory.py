@@ -108,6 +108,10 @@ class InMemoryEventStore:
         """One complaint's events in version order."""
         return [e for e in self._streams.get(complaint_id, []) if e.version >= from_version]
 
+    async def read_many(self, complaint_ids: Sequence[UUID]) -> dict[UUID, list[Envelope]]:
+        """Several complaints' whole streams."""
+        return {c: list(self._streams[c]) for c in complaint_ids if c in self._streams}
+
     async def audited_stream(self, complaint_id: UUID) -> list[AuditedEvent]:
         """One complaint's events with their position, time (recorded = occurred here) and the
         chain hash the PostgreSQL store would keep."""

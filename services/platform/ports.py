@@ -132,6 +132,10 @@ class EventStore(Protocol):
         """The global position of the latest event (0 for an empty store)."""
         ...
 
+    async def read_many(self, complaint_ids: Sequence[UUID]) -> dict[UUID, list[Envelope]]:
+        """Several complaints' whole streams in one read (absent ones are left out)."""
+        ...
+
     async def audited_stream(self, complaint_id: UUID) -> list[AuditedEvent]:
         """One complaint's events in version order, each with its global position, the time
         the store recorded it and its chain hash (hex)."""

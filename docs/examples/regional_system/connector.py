@@ -88,7 +88,7 @@ class Connector:
     def pull(self) -> int:
         """Apply the national events after the last position seen; returns how many."""
         after = self._cursor()
-        response = self.http.get(self.base + "/events", params={"after": after, "limit": 500})
+        response = self.http.get(self.base + "/events", params={"after": after, "limit": 1000})
         response.raise_for_status()
         page = response.json()
         with self.db.transaction() as conn:
