@@ -44,15 +44,6 @@ def not_yours() -> Refused:
     return Refused("not_found", "no such complaint disposed to you", kind=RefusalKind.NOT_FOUND)
 
 
-def _require_holder(
-    state: ComplaintState, agency: str, registry: Registry, unit: str | None = None
-) -> None:
-    if state.status is Status.NEW or holder(state, registry) != agency:
-        raise not_yours()
-    if unit is not None and state.unit_code != unit:
-        raise not_yours()  # a unit sees only what its agency forwarded to it
-
-
 def visible_to(
     state: ComplaintState, agency: str | None, registry: Registry, unit: str | None = None
 ) -> bool:
@@ -60,11 +51,18 @@ def visible_to(
     agency while it holds it; a work unit while its agency holds it forwarded to the unit."""
     if agency is None:
         return True
-    try:
-        _require_holder(state, agency, registry, unit)
-    except Refused:
-        return False
-    return True
+    return (
+        state.status is not Status.NEW
+        and holder(state, registry) == agency
+        and (unit is None or state.unit_code == unit)
+    )
+
+
+def _require_holder(
+    state: ComplaintState, agency: str, registry: Registry, unit: str | None = None
+) -> None:
+    if not visible_to(state, agency, registry, unit):
+        raise not_yours()
 
 
 UNIT_ACTIONS = frozenset(

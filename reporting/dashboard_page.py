@@ -5,6 +5,7 @@ this process (`static/dashboard`); the page reads reporting's public JSON from i
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from string import Template
 
@@ -40,8 +41,9 @@ def language(requested: str | None, accept_language: str | None) -> str:
     return min(ranked)[2] if ranked else "id"
 
 
+@cache
 def render(lang: str) -> str:
-    """The page in `lang`, with its strings inlined as JSON (not executed)."""
+    """The page in `lang`, with its strings inlined as JSON (not executed); made once."""
     strings = json.loads((ASSETS / "strings.json").read_text())
     inlined = json.dumps({lang: strings[lang]}, ensure_ascii=False).replace("</", "<\\/")
     return Template((ASSETS / "index.html").read_text()).substitute(lang=lang, strings=inlined)

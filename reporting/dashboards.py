@@ -136,11 +136,10 @@ async def performance(
     now: datetime,
     tag: str | None = None,
 ) -> dict[str, Any]:
-    """Every agency (or province) with its index and grade, best first."""
-    level = "agency" if by == "agency" else "province"
+    """Every agency (or province: `by`) with its index and grade, best first."""
     rows = [
-        row | {"name": name_of(registry, level, row["code"])}
-        for row in await _scored(settings, read_models, now, by=level, tag=tag)
+        row | {"name": name_of(registry, by, row["code"])}
+        for row in await _scored(settings, read_models, now, by=by, tag=tag)
         if row["code"] is not None  # not yet disposed: nobody's to rank
     ]
     return {

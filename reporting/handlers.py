@@ -20,7 +20,7 @@ from reporting.dashboards import Drilldown, Overview, Performance
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.batch_consumer import Batch
 from services.platform.dispatch import Handler, dispatch
-from services.platform.ports import EventStore, Ports, Transaction
+from services.platform.ports import AuditedEvent, EventStore, Ports, Transaction
 from services.platform.settings import KeyHolder
 
 
@@ -61,10 +61,6 @@ class ReadModels(Protocol):
     async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
         """The rows open data may show (neither confidential nor anonymous), one page:
         `limit`, `offset`, and optionally `category`, `province`, `status`."""
-        ...
-
-    async def publishable_ids(self) -> dict[UUID, str]:
-        """complaint id -> tracking id of every row open data may show."""
         ...
 
     async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
@@ -187,27 +183,29 @@ async def timeline_of(
     complaint_id = await store.find_by_tracking_id(tracking_id)
     if complaint_id is None:
         raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
-    return [
-        {
-            "version": e.version,
-            "occurred_at": format_time(e.occurred_at),
-            "recorded_at": format_time(audited.recorded_at),
-            "global_position": audited.global_position,
-            "hash": audited.hash,
-            "event_type": e.event_type,
-            "schema_version": e.schema_version,
-            "actor": {
-                "role": e.actor.role,
-                "id": e.actor.id,
-                "person": holder_at(holders or {}, f"{e.actor.role}:{e.actor.id}", e.occurred_at),
-            },
-            "event_id": str(e.event_id),
-            "causation_id": str(e.causation_id) if e.causation_id else None,
-            "payload": e.payload.model_dump(mode="json"),
-        }
-        for audited in await store.audited_stream(complaint_id)
-        for e in (audited.envelope,)
-    ]
+    audited = await store.audited_stream(complaint_id)
+    return [_timeline_entry(event, holders or {}) for event in audited]
+
+
+def _timeline_entry(audited: AuditedEvent, holders: Mapping[str, list[KeyHolder]]) -> dict:
+    e = audited.envelope
+    return {
+        "version": e.version,
+        "occurred_at": format_time(e.occurred_at),
+        "recorded_at": format_time(audited.recorded_at),
+        "global_position": audited.global_position,
+        "hash": audited.hash,
+        "event_type": e.event_type,
+        "schema_version": e.schema_version,
+        "actor": {
+            "role": e.actor.role,
+            "id": e.actor.id,
+            "person": holder_at(holders, f"{e.actor.role}:{e.actor.id}", e.occurred_at),
+        },
+        "event_id": str(e.event_id),
+        "causation_id": str(e.causation_id) if e.causation_id else None,
+        "payload": e.payload.model_dump(mode="json"),
+    }
 
 
 def holder_at(holders: Mapping[str, list[KeyHolder]], key: str, at: datetime) -> str | None:
@@ -297,9 +295,7 @@ async def open_page(cmd: OpenComplaints, deps: ReportingDeps) -> dict[str, Any]:
 
 async def open_timeline(cmd: OpenTimeline, deps: ReportingDeps) -> dict[str, Any]:
     """An open complaint's public steps."""
-    steps = await open_data.timeline_of(
-        deps.ports.store, deps.read_models, cmd.tracking_id, _zone(deps)
-    )
+    steps = await open_data.timeline_of(deps.ports.store, cmd.tracking_id, _zone(deps))
     return {"tracking_id": cmd.tracking_id, "steps": steps}
 
 
@@ -314,7 +310,7 @@ async def export_open_data(cmd: ExportOpenData, deps: ReportingDeps) -> Path:
     """Today's package under `<var dir>/open-data/<day>/`, `latest` pointing at it."""
     ports = deps.ports
     now = await ports.clock.refresh()
-    out = ports.settings.var_dir / "open-data"
+    out = open_data.package_root(ports.settings.var_dir)
     return await open_data.export(
         deps.read_models, ports.store, _zone(deps), out, ports.settings.open_data_min_cell, now
     )

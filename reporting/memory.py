@@ -165,10 +165,6 @@ class InMemoryReadModels:
         offset, limit = query.get("offset", 0), query.get("limit", 100)
         return len(rows), rows[offset : offset + limit]
 
-    async def publishable_ids(self) -> dict[UUID, str]:
-        """complaint id -> tracking id of every row open data may show."""
-        return {r["complaint_id"]: r["tracking_id"] for r in self._publishable()}
-
     async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
         """(value of `column`, status, complaints) over every complaint."""
         counts: dict[tuple[str, str], int] = {}

@@ -13,7 +13,7 @@ from reporting.handlers import (
     ReportingDeps,
     handle,
 )
-from reporting.open_data import EXPORT_FILES
+from reporting.open_data import EXPORT_FILES, package_root
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.http import ERROR_SCHEMA, TRACKING_ID
 
@@ -59,7 +59,7 @@ def router(deps: ReportingDeps) -> APIRouter:
     async def export_file(name: str = Path(pattern=r"^[a-z]+\.(csv|json)$")) -> FileResponse:
         """A file of the latest daily package: `datapackage.json` (the Frictionless
         descriptor, with each table's schema), `complaints|timeline|aggregates.csv|json`."""
-        folder = deps.ports.settings.var_dir / "open-data" / "latest"
+        folder = package_root(deps.ports.settings.var_dir) / "latest"
         if name not in EXPORT_FILES or not (folder / name).is_file():
             raise Refused("not_found", f"no open-data file {name} yet", kind=RefusalKind.NOT_FOUND)
         media = "text/csv" if name.endswith(".csv") else "application/json"

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from events.fold import replay
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.ports import EventStore
 
@@ -51,6 +52,8 @@ AGGREGATE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ),
     ("suppressed", "boolean", "true when the count was below the threshold and is withheld"),
 )
+STREAMS_PER_READ = 1000
+"""Complaint histories the export reads in one query."""
 DIMENSIONS = {"province": "province_code", "category": "category", "agency": "agency_code"}
 _AGENCY_FIELDS = ("agency_code", "to_agency_code", "unit_code", "reviewer_code")
 
@@ -123,15 +126,15 @@ async def aggregates(read_models: Any, dimension: str, min_cell: int) -> list[di
     ]
 
 
-async def timeline_of(
-    store: EventStore, read_models: Any, tracking_id: str, zone: Any
-) -> list[dict[str, Any]]:
+async def timeline_of(store: EventStore, tracking_id: str, zone: Any) -> list[dict[str, Any]]:
     """One publishable complaint's public steps (404 for any other: confidential, anonymous
     and unknown complaints look the same)."""
     complaint_id = await store.find_by_tracking_id(tracking_id)
-    if complaint_id is None or complaint_id not in await read_models.publishable_ids():
+    stream = await store.read_stream(complaint_id) if complaint_id else []
+    state = replay(stream)
+    if not stream or state.confidential or state.anonymous:
         raise Refused("not_found", "no such open complaint", kind=RefusalKind.NOT_FOUND)
-    return timeline_steps(await store.read_stream(complaint_id), tracking_id, zone)
+    return timeline_steps(stream, tracking_id, zone)
 
 
 def _schema(fields: tuple[tuple[str, str, str], ...], key: str | list[str] | None) -> dict:
@@ -177,11 +180,15 @@ async def export(
 ) -> Path:
     """Write the day's open-data package under `out/<day>/` (complaints, their timelines and
     the aggregates, each as CSV and JSON, and datapackage.json); point `out/latest` at it."""
-    ids = await read_models.publishable_ids()
-    _, complaints = await open_complaints(read_models, zone, limit=10**9, offset=0)
+    _, rows = await read_models.publishable(limit=10**9, offset=0)
+    complaints = [open_row(r, zone) for r in rows]
+    ids = {r["complaint_id"]: r["tracking_id"] for r in rows}
     steps: list[dict[str, Any]] = []
-    for complaint_id, tracking_id in ids.items():
-        steps += timeline_steps(await store.read_stream(complaint_id), tracking_id, zone)
+    chosen = sorted(ids)
+    for start in range(0, len(chosen), STREAMS_PER_READ):
+        streams = await store.read_many(chosen[start : start + STREAMS_PER_READ])
+        for complaint_id, stream in streams.items():
+            steps += timeline_steps(stream, ids[complaint_id], zone)
     steps.sort(key=lambda s: (s["tracking_id"], s["step"]))
     counts = [row for d in DIMENSIONS for row in await aggregates(read_models, d, min_cell)]
     tables = [
@@ -226,6 +233,11 @@ async def export(
     staging.symlink_to(day)
     staging.replace(latest)  # atomically: a reader sees the old day or the new one
     return folder
+
+
+def package_root(var_dir: Path) -> Path:
+    """Where the daily packages are written (`<day>/`) and `latest` points."""
+    return var_dir / "open-data"
 
 
 EXPORT_FILES = frozenset(

@@ -392,14 +392,6 @@ class ReadModelTables:
         """Rows open data may show, one page (see `publishable`)."""
         return await publishable(self.pool, **query)
 
-    async def publishable_ids(self) -> dict[UUID, str]:
-        """complaint id -> tracking id of every row open data may show."""
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                f"SELECT complaint_id, tracking_id FROM rm_complaints WHERE {PUBLISHABLE}"
-            )
-        return {r["complaint_id"]: r["tracking_id"] for r in rows}
-
     async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
         """(value of `column`, status, complaints) over every complaint."""
         async with self.pool.acquire() as conn:

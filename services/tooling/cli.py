@@ -334,27 +334,15 @@ def as_of(
     the dashboards (agencies, regions, counts by status)."""
     from datetime import datetime
 
-    from reporting.as_of import complaint_as_of, dashboards_as_of
+    from reporting.handlers import ComplaintAsOf, DashboardsAsOf
     from services.kernel.refusals import Refused
-    from services.kernel.registry import load_registry
-    from services.kernel.workdays import WorkingCalendar
-    from services.platform.eventstore import PostgresEventStore
 
     instant = datetime.fromisoformat(at)
     if instant.tzinfo is None:
         raise typer.BadParameter("give the instant's offset (e.g. +07:00 or Z)", param_hint="AT")
-    settings = PlatformSettings()
-
-    async def read() -> dict[str, object]:
-        async with database(settings) as pool:
-            store = PostgresEventStore(pool)
-            if tracking_id:
-                return await complaint_as_of(store, tracking_id, instant)
-            calendar = WorkingCalendar(settings.timezone)
-            return await dashboards_as_of(store, calendar, instant, settings, load_registry())
-
+    query = ComplaintAsOf(tracking_id, instant) if tracking_id else DashboardsAsOf(instant)
     try:
-        found = asyncio.run(read())
+        found = asyncio.run(_reporting(query))
     except Refused as refused:
         typer.echo(f"refused ({refused.code}): {refused.message}", err=True)
         raise typer.Exit(2) from None
@@ -365,20 +353,24 @@ def as_of(
 def open_data_export() -> None:
     """Write today's open-data package now (reporting also does every
     LAPOR_OPEN_DATA_INTERVAL_S): under <var dir>/open-data/<day>/, `latest` pointing at it."""
-    from reporting.handlers import ExportOpenData, ReportingDeps, handle
+    from reporting.handlers import ExportOpenData
+
+    typer.echo(str(asyncio.run(_reporting(ExportOpenData()))))
+
+
+async def _reporting(query: object) -> object:
+    """Run one of reporting's queries over the database, as the service would."""
+    from reporting.handlers import ReportingDeps, handle
     from reporting.store import ReadModelTables
     from services.kernel.registry import load_registry
     from services.platform.runtime import database_ports
 
     settings = PlatformSettings()
-
-    async def export() -> object:
-        async with database(settings) as pool:
-            ports = database_ports(pool, settings, NoPublishing(), load_registry())
-            deps = ReportingDeps(ports, ReadModelTables(pool, ports.policy.calendar))
-            return await handle(ExportOpenData(), deps)
-
-    typer.echo(str(asyncio.run(export())))
+    async with database(settings) as pool:
+        ports = database_ports(pool, settings, NoPublishing(), load_registry())
+        return await handle(
+            query, ReportingDeps(ports, ReadModelTables(pool, ports.policy.calendar))
+        )
 
 
 class NoPublishing:
