@@ -1,4 +1,5 @@
-"""The intake service: `create_app` (HTTP) and the intake-topic worker."""
+"""The intake service: `create_app` (HTTP for both sides), the intake-topic worker, and the
+connected systems' import consumer and reconciliation."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import asyncio
 
 from fastapi import FastAPI
 
-from intake import agents, api, systems_api
+from intake import agents, api
 from intake.bootstrap import bootstrap
-from intake.connecting import Reconcile
-from intake.handlers import IntakeDeps, handle
-from intake.topic_imports import topic_import_consumer
+from intake.connected import agents as connected_agents
+from intake.connected import api as connected_api
+from intake.connected.handlers import ConnectedDeps, Reconcile, handle
 from services.platform.consumer import InFlight
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker
@@ -23,34 +24,38 @@ log = get_logger("intake")
 
 def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     """The intake HTTP app and its background workers."""
-    deps = bootstrap(rt)
+    intake = bootstrap(rt)
     app = service_app(
         "intake",
         rt,
         title="lapor intake",
         description="Channels file complaints here; reporters follow them and reply.",
     )
-    app.include_router(api.router(deps, rt.keyring))
-    app.include_router(systems_api.router(deps, rt.keyring))
+    app.include_router(api.router(intake.channels, rt.keyring))
+    app.include_router(connected_api.router(intake.connected, rt.keyring))
     rt.ready["intake-topic"] = asyncio.Event()
     rt.progress["intake-topic"] = in_flight = InFlight()
     intake_topic = faust_worker(
         rt.settings,
         app_id="intake-topic",
         bootstrap=rt.endpoints.kafka_bootstrap_servers,
-        register=lambda faust_app: agents.register(faust_app, deps, rt.keyring, in_flight),
+        register=lambda faust_app: agents.register(
+            faust_app, intake.channels, rt.keyring, in_flight
+        ),
         ready=rt.ready["intake-topic"],
     )
-    imports = topic_import_consumer(rt.settings, rt.endpoints.kafka_bootstrap_servers, deps)
+    imports = connected_agents.topic_import_consumer(
+        rt.settings, rt.endpoints.kafka_bootstrap_servers, intake.connected
+    )
     # Not a readiness condition: with no import topic opened yet it has nothing assigned.
     rt.progress["system-imports"] = imports.progress
     workers: dict[str, Worker] = {"intake-topic": intake_topic, "system-imports": imports.run}
     if rt.settings.reconcile_interval_s:
-        workers["reconciliation"] = reconciler(deps, rt.settings.reconcile_interval_s)
+        workers["reconciliation"] = reconciler(intake.connected, rt.settings.reconcile_interval_s)
     return app, workers
 
 
-def reconciler(deps: IntakeDeps, interval_s: float) -> Worker:
+def reconciler(deps: ConnectedDeps, interval_s: float) -> Worker:
     """Reconcile every active system with a reconciliation endpoint, on an interval (a
     failure is kept as that reconciliation's error and shown on the health view)."""
 

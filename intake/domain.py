@@ -30,7 +30,6 @@ from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
 
 _IDS = UUID("8a7c1f0e-5b1d-4e43-9a57-0c6a3c1f2d10")  # namespace for ids derived from channel keys
-_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 ReporterAction = Literal[
     "add_information",
@@ -64,13 +63,6 @@ def complaint_id_for(channel: str, key: str, secret: bytes = b"") -> UUID:
     guessed key."""
     mac = hmac.new(secret, f"{channel}\x00{key}".encode(), "sha256").hexdigest()
     return uuid5(_IDS, mac)
-
-
-def tracking_id_for(complaint_id: UUID) -> str:
-    """A short, unambiguous, human-friendly id (60 bits, Crockford base32): lpr-xxxx-xxxx-xxxx."""
-    number = int.from_bytes(hashlib.sha256(complaint_id.bytes).digest()[:8], "big") >> 4
-    chars = "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(12)))
-    return f"lpr-{chars[:4]}-{chars[4:8]}-{chars[8:]}"
 
 
 def same_submission(filed: ComplaintFiled, submission: Submission) -> bool:

@@ -18,7 +18,6 @@ from events.envelope import Actor, Envelope
 from events.fold import replay
 from events.messages import IntakeResult, Submission, TopicSubmission
 from events.state import ComplaintState
-from intake.connecting import CONNECTING_HANDLERS
 from intake.domain import (
     IntakeSecrets,
     ReporterAction,
@@ -27,16 +26,16 @@ from intake.domain import (
     decide_file,
     decide_reporter_reply,
     same_submission,
-    tracking_id_for,
 )
-from intake.store import ReporterTokens, new_access_token
-from intake.systems import JsonFetcher, Systems, fetch_json
+from intake.store import ReporterTokens
 from intake.timeline import public_timeline
 from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.tracking import tracking_id_for
 from services.platform.commands import execute
 from services.platform.dispatch import Handler, dispatch
 from services.platform.http import validation_errors
 from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Ports, Transaction
+from services.platform.tokens import new_access_token
 from services.platform.vault import new_reporter_ref
 
 MAX_RESULT_ERRORS = 20
@@ -50,8 +49,6 @@ class IntakeDeps:
     ports: Ports
     secrets: IntakeSecrets
     tokens: ReporterTokens
-    systems: Systems
-    fetch_json: JsonFetcher = fetch_json
 
 
 @dataclass(frozen=True)
@@ -425,9 +422,9 @@ COMMAND_HANDLERS: dict[type, Handler[IntakeDeps]] = {
     RevokeToken: revoke_token,
     ErasePersonalData: erase_personal_data,
     ListContactReads: list_contact_reads,
-    **CONNECTING_HANDLERS,
 }
-"""Every intake use case, by its command (the connected systems' ones included)."""
+"""Every use case of intake's channel side, by its command (the connected systems have their
+own table in `intake.connected.handlers`)."""
 
 
 async def handle(command: object, deps: IntakeDeps) -> Any:

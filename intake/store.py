@@ -3,8 +3,6 @@ revocation; in PostgreSQL, and its in-memory twin for unit tests."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -14,16 +12,7 @@ import asyncpg
 
 from services.platform.memory import MemoryTransaction
 from services.platform.ports import Transaction
-
-
-def new_access_token() -> str:
-    """A fresh random token (256 bits): nothing about it can be worked out from an id."""
-    return secrets.token_urlsafe(32)
-
-
-def token_digest(token: str) -> bytes:
-    """What is stored instead of the token: SHA-256 suffices for a 256-bit random secret."""
-    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+from services.platform.tokens import token_digest
 
 
 class ReporterTokens(Protocol):

@@ -35,8 +35,8 @@ from events.envelope import Actor, Envelope
 from events.hashing import GENESIS, chain_hash
 from events.messages import Submission
 from intake.api import Filed
-from intake.domain import tracking_id_for
 from services.kernel.registry import load_registry
+from services.kernel.tracking import tracking_id_for
 from services.kernel.workdays import DeadlinePolicy
 from services.platform import kafka
 from services.platform.db import create_pool

@@ -293,3 +293,15 @@ def memory_ports(
         policy=deadline_policy(settings),
         settings=settings,
     )
+
+
+class NoPublishing:
+    """The Publisher port of a command that only appends (the relay publishes its events)."""
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        """Never called by the commands that use it."""
+        raise RuntimeError("this command publishes nothing directly")
+
+    async def send(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> object:
+        """Never called by the commands that use it."""
+        raise RuntimeError("this command publishes nothing directly")

@@ -7,15 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import typer
 
-from services.platform.settings import Endpoints, PlatformSettings
+from services.platform.settings import PlatformSettings
 from services.tooling.embedded import ADMIN, ensure_infra, infra_status, redact, stop_infra
+from services.tooling.operator_db import command_ports, database
 from services.tooling.systems_cli import systems_app
 
 app = typer.Typer(help="lapor backbone platform commands", no_args_is_help=True)
@@ -25,24 +23,6 @@ app.add_typer(systems_app, name="systems")
 reporting_app = typer.Typer(
     help="lapor reporting: read models, dashboards and audit", no_args_is_help=True
 )
-
-
-@asynccontextmanager
-async def database(
-    settings: PlatformSettings, infra: Endpoints | None = None
-) -> AsyncIterator[asyncpg.Pool]:
-    """A small pool on the (started, migrated) database, closed afterwards; `infra` when the
-    caller has already ensured the engines."""
-    from services.platform.db import create_pool
-    from services.platform.migrate import migrate_database
-
-    url = (infra or ensure_infra(settings, principal=ADMIN)).database_url
-    await migrate_database(url)
-    pool = await create_pool(url, max_size=2)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 @infra.command("up")
@@ -360,29 +340,12 @@ def open_data_export() -> None:
 
 async def _reporting(query: object) -> object:
     """Run one of reporting's queries over the database, as the service would."""
-    from reporting.handlers import ReportingDeps, handle
-    from reporting.store import ReadModelTables
-    from services.kernel.registry import load_registry
-    from services.platform.runtime import database_ports
+    from reporting.bootstrap import over_database
+    from reporting.handlers import handle
 
     settings = PlatformSettings()
     async with database(settings) as pool:
-        ports = database_ports(pool, settings, NoPublishing(), load_registry())
-        return await handle(
-            query, ReportingDeps(ports, ReadModelTables(pool, ports.policy.calendar))
-        )
-
-
-class NoPublishing:
-    """The Publisher port of a command that only appends (the relay publishes its events)."""
-
-    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
-        """Never called by the commands that use it."""
-        raise RuntimeError("this command publishes nothing directly")
-
-    async def send(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> object:
-        """Never called by the commands that use it."""
-        raise RuntimeError("this command publishes nothing directly")
+        return await handle(query, over_database(pool, command_ports(pool, settings)))
 
 
 @app.command("erase-personal-data")
@@ -395,20 +358,15 @@ def erase_personal_data(
     /v1/admin/complaints/{id}/erase-personal-data on intake; repeating it is harmless."""
     from uuid import UUID
 
-    from intake.bootstrap import wire
+    from intake.bootstrap import over_database
     from intake.handlers import ErasePersonalData, handle
-    from intake.store import TokenTable
-    from intake.systems import SystemTable
     from services.kernel.refusals import Refused
-    from services.kernel.registry import load_registry
-    from services.platform.runtime import database_ports
 
     settings = PlatformSettings()
 
     async def erase() -> dict[str, object]:
         async with database(settings) as pool:
-            # Appends reach Kafka through the outbox: nothing to publish directly.
-            ports = database_ports(pool, settings, NoPublishing(), load_registry())
+            ports = command_ports(pool, settings)
             if complaint.startswith("lpr-"):
                 found = await ports.store.find_by_tracking_id(complaint)
                 if found is None:
@@ -417,7 +375,7 @@ def erase_personal_data(
             else:
                 complaint_id = UUID(complaint)
             command = ErasePersonalData(complaint_id, f"cli:{operator}")
-            deps = wire(ports, TokenTable(pool), SystemTable(pool))
+            deps = over_database(pool, ports).channels
             done: dict[str, object] = await handle(command, deps)
             return done
 

@@ -20,22 +20,18 @@ systems_app = typer.Typer(
 
 
 def _run(command: Callable[[Any], Awaitable[Any]]) -> None:
-    """Run one intake command over the database; print the answer, or the refusal (exit 2)."""
-    from intake.bootstrap import wire
-    from intake.handlers import handle
-    from intake.store import TokenTable
-    from intake.systems import SystemTable
+    """Run one connected-systems command over the database; print the answer, or the
+    refusal (exit 2)."""
+    from intake.bootstrap import over_database
+    from intake.connected.handlers import handle
     from services.kernel.refusals import Refused
-    from services.kernel.registry import load_registry
-    from services.platform.runtime import database_ports
-    from services.tooling.cli import NoPublishing, database
+    from services.tooling.operator_db import command_ports, database
 
     settings = PlatformSettings()
 
     async def run() -> Any:
         async with database(settings) as pool:
-            ports = database_ports(pool, settings, NoPublishing(), load_registry())
-            deps = wire(ports, TokenTable(pool), SystemTable(pool))
+            deps = over_database(pool, command_ports(pool, settings)).connected
             return await command(lambda cmd: handle(cmd, deps))
 
     try:
@@ -60,7 +56,7 @@ def register(
     ] = None,
 ) -> None:
     """Register a system; prints its key (shown once)."""
-    from intake.connecting import RegisterSystem
+    from intake.connected.handlers import RegisterSystem
 
     status_map = dict(pair.split("=", 1) for pair in status if "=" in pair)
     if len(status_map) != len(status):
@@ -72,7 +68,7 @@ def register(
 @systems_app.command("list")
 def list_systems() -> None:
     """Every connected system (never a key)."""
-    from intake.connecting import ShowSystems
+    from intake.connected.handlers import ShowSystems
 
     _run(lambda handle: handle(ShowSystems()))
 
@@ -80,7 +76,7 @@ def list_systems() -> None:
 @systems_app.command("reconcile")
 def reconcile(code: str) -> None:
     """Compare the system's report with the national record now; print the drift."""
-    from intake.connecting import Reconcile
+    from intake.connected.handlers import Reconcile
 
     _run(lambda handle: handle(Reconcile(code)))
 
@@ -88,7 +84,7 @@ def reconcile(code: str) -> None:
 @systems_app.command("health")
 def health() -> None:
     """Per system: last contact, lag, replay backlog, drift, refused steps."""
-    from intake.connecting import ShowHealth
+    from intake.connected.handlers import ShowHealth
 
     _run(lambda handle: handle(ShowHealth()))
 
@@ -96,7 +92,7 @@ def health() -> None:
 @systems_app.command("rotate-key")
 def rotate_key(code: str) -> None:
     """A new key for the system (printed once); the old one stops working at once."""
-    from intake.connecting import RotateSystemKey
+    from intake.connected.handlers import RotateSystemKey
 
     _run(lambda handle: handle(RotateSystemKey(code)))
 
@@ -104,7 +100,7 @@ def rotate_key(code: str) -> None:
 @systems_app.command("suspend")
 def suspend(code: str) -> None:
     """Refuse the system's calls until it is resumed."""
-    from intake.connecting import SetSystemActive
+    from intake.connected.handlers import SetSystemActive
 
     _run(lambda handle: handle(SetSystemActive(code, False)))
 
@@ -112,7 +108,7 @@ def suspend(code: str) -> None:
 @systems_app.command("resume")
 def resume(code: str) -> None:
     """Accept the system's calls again."""
-    from intake.connecting import SetSystemActive
+    from intake.connected.handlers import SetSystemActive
 
     _run(lambda handle: handle(SetSystemActive(code, True)))
 
@@ -122,11 +118,11 @@ def _as_broker_admin(
 ) -> None:
     """Run `action` as the broker's `admin` (the embedded broker's, or the operator's settings)
     for a registered system; print its answer, or refuse (exit 2)."""
-    from intake.systems import SystemTable
+    from intake.connected.store import SystemTable
     from services.platform import kafka
     from services.tooling.broker_auth import ADMIN
-    from services.tooling.cli import database
     from services.tooling.embedded import ensure_infra
+    from services.tooling.operator_db import database
 
     settings = PlatformSettings()
     endpoints = ensure_infra(settings, principal=ADMIN)

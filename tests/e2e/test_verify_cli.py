@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 
-from intake.domain import tracking_id_for
+from services.kernel.tracking import tracking_id_for
 from tests.integration.helpers import bypass_append_only, event_for
 
 

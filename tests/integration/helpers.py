@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from events import Actor, ComplaintFiled, Envelope, ReporterReplied, stamp
-from intake.domain import tracking_id_for
+from services.kernel.tracking import tracking_id_for
 
 ACTOR = Actor(role="system", id="test")
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)

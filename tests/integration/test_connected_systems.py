@@ -10,15 +10,21 @@ import pytest
 
 from events.messages import ImportBatch, ImportItem
 from intake.bootstrap import wire
-from intake.connecting import ImportComplaints, ListRejections, RegisterSystem, RotateSystemKey
-from intake.handlers import handle
-from intake.imports import complaint_id_of
-from intake.store import TokenTable, token_digest
-from intake.systems import SystemTable
+from intake.connected.domain import complaint_id_of
+from intake.connected.handlers import (
+    ImportComplaints,
+    ListRejections,
+    RegisterSystem,
+    RotateSystemKey,
+    handle,
+)
+from intake.connected.store import SystemTable
+from intake.store import TokenTable
 from services.kernel.registry import load_registry
+from services.platform.memory import NoPublishing
 from services.platform.runtime import database_ports
 from services.platform.settings import PlatformSettings
-from services.tooling.cli import NoPublishing
+from services.platform.tokens import token_digest
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
@@ -26,7 +32,7 @@ T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
 def deps_over(pool):
     ports = database_ports(pool, PlatformSettings(), NoPublishing(), load_registry())
-    return wire(ports, TokenTable(pool), SystemTable(pool))
+    return wire(ports, TokenTable(pool), SystemTable(pool)).connected
 
 
 def history(external_id: str, *statuses: str) -> ImportItem:

@@ -89,7 +89,8 @@ async def test_reporter_tokens_in_postgres_are_digests_that_expire_and_rotate(po
     from datetime import UTC, datetime, timedelta
     from uuid import uuid4
 
-    from intake.store import TokenTable, new_access_token
+    from intake.store import TokenTable
+    from services.platform.tokens import new_access_token
 
     tokens = TokenTable(pool)
     complaint, now = uuid4(), datetime(2026, 11, 30, tzinfo=UTC)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from followup import api as followup_api
 from intake import api as intake_api
-from intake import systems_api
+from intake.connected import api as systems_api
 from reporting import api as reporting_api
 from reporting import open_api
 from reporting.dashboard_page import install_dashboard
@@ -47,7 +47,7 @@ def service_app(name: str, system: FakeSystem) -> FastAPI:
     }
     app.include_router(routers[name]())
     if name == "intake":
-        app.include_router(systems_api.router(system.intake, keyring))
+        app.include_router(systems_api.router(system.connected, keyring))
     if name == "reporting":
         install_dashboard(app)
         app.include_router(open_api.router(system.reporting))

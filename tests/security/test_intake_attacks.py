@@ -41,7 +41,7 @@ AUDITOR = {"X-API-Key": demo_key("bpk", "auditor")}
 def intake_app(**settings: Any) -> tuple[FastAPI, Any]:
     """intake's routes over fresh fakes, with the given settings."""
     ports = memory_ports(PlatformSettings(_env_file=None, environment="test", **settings))
-    deps = bootstrap_fakes(ports)
+    deps = bootstrap_fakes(ports).channels
     app = FastAPI()
     install_error_handlers(app)
     install_rate_limit_handler(app)

@@ -12,6 +12,7 @@ from followup.bootstrap import bootstrap_fakes as followup_fakes
 from followup.handlers import FollowupDeps
 from followup.handlers import on_batch as followup_on_batch
 from intake.bootstrap import bootstrap_fakes as intake_fakes
+from intake.connected.handlers import ConnectedDeps
 from intake.handlers import IntakeDeps
 from reporting.bootstrap import bootstrap_fakes as reporting_fakes
 from reporting.handlers import ReportingDeps
@@ -52,6 +53,7 @@ class FakeSystem:
 
     ports: Ports
     intake: IntakeDeps
+    connected: ConnectedDeps
     routing: RoutingDeps
     followup: FollowupDeps
     reporting: ReportingDeps
@@ -100,9 +102,11 @@ def fake_system(**settings: Any) -> FakeSystem:
     from services.platform.settings import PlatformSettings
 
     ports = memory_ports(PlatformSettings(_env_file=None, environment="test", **settings))
+    intake = intake_fakes(ports)
     return FakeSystem(
         ports,
-        intake_fakes(ports),
+        intake.channels,
+        intake.connected,
         routing_fakes(ports),
         followup_fakes(ports),
         reporting_fakes(ports),

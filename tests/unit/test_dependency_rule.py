@@ -117,8 +117,108 @@ def test_the_rule_catches_what_it_forbids(tmp_path: Path) -> None:
         assert any(reason in v for v in found), (relative, found)
 
 
+SERVICE_ROOMS = {"domain.py", "handlers.py", "bootstrap.py", "api.py", "app.py", "__main__.py"}
+WING_ROOMS = {"domain.py", "handlers.py", "store.py", "api.py", "agents.py"}
+WIRING = {"bootstrap.py", "app.py", "__main__.py"}
+"""The modules of a service that may import its wings: the channel side of intake knows
+nothing of the connected systems, and the two meet only where the process is put together."""
+
+
+def wings(service: str) -> list[Path]:
+    """A service's wings: sub-packages holding a second bounded context."""
+    return sorted(p.parent for p in (ROOT / service).glob("*/__init__.py"))
+
+
 def test_every_service_package_has_the_same_rooms() -> None:
-    rooms = {"domain.py", "handlers.py", "bootstrap.py", "api.py", "app.py", "__main__.py"}
     for service in SERVICES:
         present = {p.name for p in (ROOT / service).glob("*.py")}
-        assert rooms - {"domain.py"} <= present, (service, rooms - present)
+        assert SERVICE_ROOMS - {"domain.py"} <= present, (service, SERVICE_ROOMS - present)
+
+
+def test_every_wing_has_the_wing_rooms() -> None:
+    found = [wing for service in SERVICES for wing in wings(service)]
+    assert found, "intake/connected/ is a wing"
+    for wing in found:
+        present = {p.name for p in wing.glob("*.py")}
+        assert present >= WING_ROOMS, (wing.relative_to(ROOT), WING_ROOMS - present)
+
+
+def test_only_the_wiring_of_a_service_imports_its_wings() -> None:
+    for service in SERVICES:
+        for wing in wings(service):
+            wing_module = module_name(wing / "__init__.py", ROOT)
+            for path in (ROOT / service).glob("*.py"):
+                if path.name in WIRING:
+                    continue
+                for line, imported in imports(path):
+                    assert not (imported + ".").startswith(wing_module + "."), (
+                        f"{path.relative_to(ROOT)}:{line} imports the wing {wing_module}"
+                    )
+
+
+def import_graph(files: list[Path], root: Path = ROOT) -> dict[str, set[str]]:
+    """Module -> the project modules it imports (anywhere in the file, TYPE_CHECKING too):
+    `from package import module` counts as importing that module."""
+    names = {module_name(p, root) for p in files}
+    graph: dict[str, set[str]] = {}
+    for path in files:
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                edges |= {a.name for a in node.names if a.name in names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & names
+                edges |= subs or ({node.module} & names)
+        graph[module_name(path, root)] = edges - {module_name(path, root)}
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                circles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return circles
+
+
+def test_no_import_circle_in_the_project() -> None:
+    assert import_circles(import_graph(project_files())) == []
+
+
+def test_the_circle_finder_finds_a_circle(tmp_path: Path) -> None:
+    for name, source in {
+        "intake/a.py": "from intake import b\n",
+        "intake/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import intake.a\n",
+        "intake/c.py": "from intake.a import thing\n",
+    }.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    files = sorted((tmp_path / "intake").glob("*.py"))
+    assert import_circles(import_graph(files, tmp_path)) == [["intake.a", "intake.b"]]

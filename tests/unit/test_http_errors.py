@@ -36,7 +36,7 @@ def client_for(deps) -> TestClient:  # type: ignore[no-untyped-def]
 
 
 def test_a_storage_outage_answers_503_with_retry_after():
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().channels
     deps.ports.store = UnreachableStore()
     http = client_for(deps)
     for response in (
@@ -53,7 +53,7 @@ def test_a_storage_outage_answers_503_with_retry_after():
 
 
 def test_refusal_kinds_become_statuses_with_the_field():
-    http = client_for(bootstrap_fakes())
+    http = client_for(bootstrap_fakes().channels)
     missing = http.get("/v1/complaints/lpr-0000-0000-0000")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     body = submission().model_dump(mode="json")

@@ -18,15 +18,15 @@ from events.catalog import (
 )
 from events.messages import ImportBatch, ImportItem
 from intake.bootstrap import bootstrap_fakes
-from intake.connecting import (
+from intake.connected.domain import ConnectedSystem, complaint_id_of, decide_import
+from intake.connected.handlers import (
     ImportComplaints,
     ListRejections,
     RegisterSystem,
     RotateSystemKey,
     SetSystemActive,
+    handle,
 )
-from intake.handlers import handle
-from intake.imports import ConnectedSystem, complaint_id_of, decide_import
 from routing.work_items import reason_for
 from services.kernel.refusals import Refused
 from services.tooling.regional_demo import STATUS_MAP
@@ -186,7 +186,7 @@ async def registered(deps, **changes):
 
 
 async def test_registration_gives_a_key_once_and_checks_agencies_and_mapping():
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     answer = await registered(deps)
     assert answer["key"] and answer["active"] is True
     system = await deps.systems.by_key(answer["key"])
@@ -206,7 +206,7 @@ async def test_registration_gives_a_key_once_and_checks_agencies_and_mapping():
 
 
 async def test_a_rotated_key_replaces_the_old_one_and_suspension_is_recorded():
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     old = (await registered(deps))["key"]
     new = (await handle(RotateSystemKey("lapor-bandung"), deps))["key"]
     assert await deps.systems.by_key(old) is None
@@ -217,7 +217,7 @@ async def test_a_rotated_key_replaces_the_old_one_and_suspension_is_recorded():
 
 
 async def test_a_batch_imports_what_it_can_and_keeps_what_it_refused():
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     key = (await registered(deps))["key"]
     system = await deps.systems.by_key(key)
     batch = ImportBatch(items=[FULL, item(step("x", "antri"), external_id="BDG-0002")])
@@ -243,15 +243,16 @@ async def test_a_batch_imports_what_it_can_and_keeps_what_it_refused():
 
 async def test_status_updates_move_a_national_complaint_the_system_holds_and_replay_has_it():
     from events.messages import StatusUpdates
-    from intake.connecting import ApplyStatusUpdates, ReplayForSystem
+    from intake.connected.handlers import ApplyStatusUpdates, ReplayForSystem
     from intake.handlers import FileComplaint
+    from intake.handlers import handle as intake
     from tests.unit.fakes import fake_system, submission
 
     fakes = fake_system()
-    deps = fakes.intake
+    deps = fakes.connected
     system = await deps.systems.by_key((await registered(deps))["key"])
-    filing = await handle(FileComplaint(submission(), "web", "k1"), deps)
-    other = await handle(FileComplaint(submission(region_code="35.78"), "web", "k2"), deps)
+    filing = await intake(FileComplaint(submission(), "web", "k1"), fakes.intake)
+    other = await intake(FileComplaint(submission(region_code="35.78"), "web", "k2"), fakes.intake)
     await fakes.deliver(filing.complaint_id)  # the rules dispose it to kota-bandung
     await fakes.deliver(other.complaint_id)  # and this one to kota-surabaya
 
@@ -298,11 +299,11 @@ def test_the_http_api_authenticates_each_system_with_its_own_key():
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from intake import systems_api
+    from intake.connected import api as systems_api
     from services.platform.auth import KeyRing, demo_key
     from services.platform.http import install_error_handlers
 
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(systems_api.router(deps, KeyRing(deps.ports.settings, deps.ports.registry)))
@@ -352,10 +353,10 @@ def test_the_http_api_authenticates_each_system_with_its_own_key():
 async def test_reconciliation_lists_each_drifting_complaint_and_feeds_the_health_view():
     from dataclasses import replace as changed
 
-    from intake.connecting import LastReconciliation, Reconcile, ShowHealth
-    from intake.reconciliation import digest
+    from intake.connected.handlers import LastReconciliation, Reconcile, ShowHealth
+    from intake.connected.reconciliation import digest
 
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     await registered(deps, reconciliation_url="http://127.0.0.1:9/reconciliation")
     system = (await deps.systems.get("lapor-bandung")).system
     second = item(step("b1", "diterima", 3), external_id="BDG-0002")
@@ -402,9 +403,9 @@ async def test_an_unreachable_system_is_recorded_as_a_failed_reconciliation():
 
     import httpx
 
-    from intake.connecting import Reconcile
+    from intake.connected.handlers import Reconcile
 
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     await registered(deps, reconciliation_url="http://127.0.0.1:9/reconciliation")
 
     async def unreachable(url, params):

@@ -15,8 +15,8 @@ from intake.domain import (
     complaint_id_for,
     decide_file,
     same_submission,
-    tracking_id_for,
 )
+from services.kernel.tracking import tracking_id_for
 from tests.unit.given import NOW, POLICY, filed, given, refused, verified
 
 CONTACT = {"name": "Siti Rahayu", "phone": "+62 812-3456-7890"}

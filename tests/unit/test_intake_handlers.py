@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from events import catalog as ev
-from intake.connecting import CONNECTING_HANDLERS
 from intake.handlers import (
     COMMAND_HANDLERS,
     ErasePersonalData,
@@ -34,7 +33,6 @@ def test_every_command_has_a_handler():
         RevokeToken,
         ErasePersonalData,
         ListContactReads,
-        *CONNECTING_HANDLERS,  # tested in test_imports.py
     }
 
 

@@ -10,10 +10,9 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 
 from intake.bootstrap import bootstrap_fakes
-from intake.connecting import SetSystemActive
-from intake.handlers import handle
-from intake.imports import complaint_id_of
-from intake.topic_imports import NotAnImport, TopicImport, import_applier, import_decoder, rounds
+from intake.connected.agents import NotAnImport, TopicImport, import_applier, import_decoder, rounds
+from intake.connected.domain import complaint_id_of
+from intake.connected.handlers import SetSystemActive, handle
 from services.platform.settings import PlatformSettings
 from services.tooling.system_topics import salted_password, system_acls, system_principal
 from tests.unit.test_imports import FULL, item, registered, step
@@ -61,7 +60,7 @@ def test_rounds_keep_each_complaints_messages_in_order_and_apart():
 
 
 async def test_the_applier_imports_through_the_bulk_use_case_idempotently():
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     await registered(deps)
     apply = import_applier(deps)
     second = item(step("x1", "diterima"), step("x2", "diproses", 1), external_id="BDG-0002")
@@ -76,7 +75,7 @@ async def test_the_applier_imports_through_the_bulk_use_case_idempotently():
 
 
 async def test_an_unknown_or_suspended_system_is_refused_and_nothing_is_imported():
-    deps = bootstrap_fakes()
+    deps = bootstrap_fakes().connected
     await registered(deps)
     apply = import_applier(deps)
     with pytest.raises(NotAnImport, match="no connected system 'nobody'"):

@@ -29,9 +29,9 @@ from events.envelope import Envelope
 from events.fold import apply_payload
 from events.messages import ImportItem, ImportRejection, ImportStepIn, StatusUpdate
 from events.state import AT_AGENCY, ComplaintState, Status
-from intake.domain import tracking_id_for
 from services.kernel.registry import Registry
 from services.kernel.resolutions import resolution_codes
+from services.kernel.tracking import tracking_id_for
 from services.kernel.workdays import DeadlinePolicy
 
 _IMPORTS = UUID("3f0b9a52-8d0e-4c1e-9a64-7f4b1c2d9e21")

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import AgencyCode, ImportStep, ShortText, Slug
 from events.messages import ImportBatch, StatusUpdates
-from intake.connecting import (
+from intake.connected.domain import ConnectedSystem
+from intake.connected.handlers import (
     ApplyStatusUpdates,
+    ConnectedDeps,
     ImportComplaints,
     LastReconciliation,
     ListRejections,
@@ -22,9 +24,8 @@ from intake.connecting import (
     SetSystemActive,
     ShowHealth,
     ShowSystems,
+    handle,
 )
-from intake.handlers import IntakeDeps, handle
-from intake.imports import ConnectedSystem
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.auth import DeclaredKey, KeyRing, admin_of, presented_key
 from services.platform.http import ERROR_SCHEMA, LIMITED
@@ -54,7 +55,7 @@ class Registration(BaseModel):
     )
 
 
-def system_of(deps: IntakeDeps) -> Any:
+def system_of(deps: ConnectedDeps) -> Any:
     """The FastAPI dependency of a connected system calling with its own key (401 without a
     valid key, 403 when suspended or calling for another system, 429 past
     LAPOR_AGENCY_RATE_PER_KEY)."""
@@ -82,7 +83,7 @@ def system_of(deps: IntakeDeps) -> Any:
     return Depends(caller)
 
 
-def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
+def router(deps: ConnectedDeps, keyring: KeyRing) -> APIRouter:
     """The connected systems' routes."""
     api = APIRouter(
         prefix="/v1/systems", tags=["connected systems"], responses=ERROR_SCHEMA | LIMITED

@@ -15,8 +15,8 @@ import httpx
 
 from events.base import ImportStep
 from events.messages import ImportRejection
-from intake.imports import ConnectedSystem
-from intake.store import new_access_token, token_digest
+from intake.connected.domain import ConnectedSystem
+from services.platform.tokens import new_access_token, token_digest
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """Connected systems' use cases over the ports: the national admin registers, rotates and
-suspends them (CONNECTING_HANDLERS); a system imports its complaints with their histories,
-and reads back what was refused."""
+suspends them; a system imports its complaints with their histories, and reads back what was
+refused. One function per command, listed in CONNECTED_HANDLERS."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 import httpx
@@ -23,7 +23,7 @@ from events.messages import (
     StatusUpdates,
 )
 from events.state import ComplaintState
-from intake.imports import (
+from intake.connected.domain import (
     ConnectedSystem,
     ImportDecision,
     complaint_id_of,
@@ -32,20 +32,26 @@ from intake.imports import (
     decide_update,
     shown_to_system,
 )
-from intake.reconciliation import NationalView, cells_of, differing_cells, drift
-from intake.systems import STEP_MEANINGS, SystemExists
+from intake.connected.reconciliation import NationalView, cells_of, differing_cells, drift
+from intake.connected.store import STEP_MEANINGS, JsonFetcher, SystemExists, Systems, fetch_json
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
-from services.platform.dispatch import Handler
+from services.platform.dispatch import Handler, dispatch
 from services.platform.logs import get_logger
-from services.platform.ports import SETTLE_S
+from services.platform.ports import SETTLE_S, Ports
 
-if TYPE_CHECKING:
-    from intake.handlers import IntakeDeps
-
-log = get_logger("intake.connecting")
+log = get_logger("intake.connected.handlers")
 IMPORT_CONCURRENCY = 8
 """Items of one batch imported at once (independent streams; the pool bounds the rest)."""
+
+
+@dataclass
+class ConnectedDeps:
+    """What the connected systems' handlers run over."""
+
+    ports: Ports
+    systems: Systems
+    fetch_json: JsonFetcher = fetch_json
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ class ListRejections:
     limit: int = 100
 
 
-def check_registration(cmd: RegisterSystem, deps: IntakeDeps) -> ConnectedSystem:
+def check_registration(cmd: RegisterSystem, deps: ConnectedDeps) -> ConnectedSystem:
     """A registration names agencies the registry knows and maps every status word to a
     national step, one of them the filing."""
     registry = deps.ports.registry
@@ -173,7 +179,7 @@ def check_registration(cmd: RegisterSystem, deps: IntakeDeps) -> ConnectedSystem
     )
 
 
-async def register_system(cmd: RegisterSystem, deps: IntakeDeps) -> dict[str, Any]:
+async def register_system(cmd: RegisterSystem, deps: ConnectedDeps) -> dict[str, Any]:
     """Register; the answer carries the system's key, shown this once."""
     system = check_registration(cmd, deps)
     now = await deps.ports.clock.refresh()
@@ -186,7 +192,7 @@ async def register_system(cmd: RegisterSystem, deps: IntakeDeps) -> dict[str, An
     return record.public() | {"key": key}
 
 
-async def rotate_system_key(cmd: RotateSystemKey, deps: IntakeDeps) -> dict[str, Any]:
+async def rotate_system_key(cmd: RotateSystemKey, deps: ConnectedDeps) -> dict[str, Any]:
     """A new key, shown once; the old one is refused from now on."""
     key = await deps.systems.rotate_key(cmd.code, await deps.ports.clock.refresh())
     if key is None:
@@ -194,7 +200,7 @@ async def rotate_system_key(cmd: RotateSystemKey, deps: IntakeDeps) -> dict[str,
     return {"code": cmd.code, "key": key}
 
 
-async def set_system_active(cmd: SetSystemActive, deps: IntakeDeps) -> dict[str, Any]:
+async def set_system_active(cmd: SetSystemActive, deps: ConnectedDeps) -> dict[str, Any]:
     """Suspend or resume a system (a suspended system's calls get 403)."""
     if not await deps.systems.set_active(cmd.code, cmd.active):
         raise _unknown(cmd.code)
@@ -203,7 +209,7 @@ async def set_system_active(cmd: SetSystemActive, deps: IntakeDeps) -> dict[str,
     return record.public()
 
 
-async def show_systems(cmd: ShowSystems, deps: IntakeDeps) -> list[dict[str, Any]]:
+async def show_systems(cmd: ShowSystems, deps: ConnectedDeps) -> list[dict[str, Any]]:
     """Every system (or one), without keys."""
     records = await deps.systems.all()
     found = [r.public() for r in records if cmd.code in (None, r.system.code)]
@@ -212,7 +218,7 @@ async def show_systems(cmd: ShowSystems, deps: IntakeDeps) -> list[dict[str, Any
     return found
 
 
-async def import_complaints(cmd: ImportComplaints, deps: IntakeDeps) -> dict[str, Any]:
+async def import_complaints(cmd: ImportComplaints, deps: ConnectedDeps) -> dict[str, Any]:
     """Import every item of the batch on its own (one refused step never stops the others);
     refused steps are kept for the system to query."""
     ports = deps.ports
@@ -228,7 +234,7 @@ async def import_complaints(cmd: ImportComplaints, deps: IntakeDeps) -> dict[str
 
 
 async def _answer(
-    system: ConnectedSystem, decisions: list[ImportDecision], deps: IntakeDeps, now: Any
+    system: ConnectedSystem, decisions: list[ImportDecision], deps: ConnectedDeps, now: Any
 ) -> dict[str, Any]:
     """Keep what was refused, note the contact, and say what happened to each step."""
     rejected = [d.rejected for d in decisions if d.rejected is not None]
@@ -253,7 +259,7 @@ async def _answer(
 
 
 async def _import_item(
-    system: ConnectedSystem, item: ImportItem, deps: IntakeDeps
+    system: ConnectedSystem, item: ImportItem, deps: ConnectedDeps
 ) -> ImportDecision:
     ports = deps.ports
 
@@ -278,7 +284,7 @@ async def _append_decision(
     system: ConnectedSystem,
     complaint_id: UUID,
     decide: Callable[[ComplaintState], ImportDecision],
-    deps: IntakeDeps,
+    deps: ConnectedDeps,
 ) -> ImportDecision:
     """Append, as the system, the events `decide` decides for one complaint (decided again
     on a concurrent append: the last attempt's decision is the one appended)."""
@@ -299,7 +305,7 @@ async def _append_decision(
     return decided[-1]
 
 
-async def apply_status_updates(cmd: ApplyStatusUpdates, deps: IntakeDeps) -> dict[str, Any]:
+async def apply_status_updates(cmd: ApplyStatusUpdates, deps: ConnectedDeps) -> dict[str, Any]:
     """Apply each status change on its own, in order; refused ones are named and kept."""
     now = await deps.ports.clock.refresh()
     decisions = [await _apply_update(cmd.system, u, deps) for u in cmd.updates.updates]
@@ -307,7 +313,7 @@ async def apply_status_updates(cmd: ApplyStatusUpdates, deps: IntakeDeps) -> dic
 
 
 async def _apply_update(
-    system: ConnectedSystem, update: StatusUpdate, deps: IntakeDeps
+    system: ConnectedSystem, update: StatusUpdate, deps: ConnectedDeps
 ) -> ImportDecision:
     ports = deps.ports
 
@@ -328,7 +334,7 @@ REPLAY_SCAN = 20_000
 """Events of the whole log one replay page looks at, at most (its cursor moves past them)."""
 
 
-async def replay_for_system(cmd: ReplayForSystem, deps: IntakeDeps) -> dict[str, Any]:
+async def replay_for_system(cmd: ReplayForSystem, deps: ConnectedDeps) -> dict[str, Any]:
     """The events of every complaint that concerns the system (imported from it, or held by
     one of its agencies at any time), in global order, from the event store (not Kafka
     retention). Resumable: call again with `after` = `next_after`; `complete` once the page
@@ -396,7 +402,7 @@ class TheirDay(BaseModel):
     complaints: list[TheirComplaint] = Field(max_length=1_000_000)
 
 
-async def national_view(system: ConnectedSystem, deps: IntakeDeps) -> dict[str, Any]:
+async def national_view(system: ConnectedSystem, deps: ConnectedDeps) -> dict[str, Any]:
     """id -> (day, word) of every complaint concerning the system, folded from the log."""
     view = NationalView(system, deps.ports.registry)
     cursor = 0
@@ -407,7 +413,7 @@ async def national_view(system: ConnectedSystem, deps: IntakeDeps) -> dict[str, 
     return view.entries()
 
 
-async def reconcile(cmd: Reconcile, deps: IntakeDeps) -> dict[str, Any]:
+async def reconcile(cmd: Reconcile, deps: ConnectedDeps) -> dict[str, Any]:
     """Ask the system for its cells, compare them with the national record's, and list the
     complaints of every differing day; the result is kept for the health view."""
     record = await deps.systems.get(cmd.code)
@@ -450,7 +456,7 @@ async def reconcile(cmd: Reconcile, deps: IntakeDeps) -> dict[str, Any]:
     return result
 
 
-async def show_health(cmd: ShowHealth, deps: IntakeDeps) -> list[dict[str, Any]]:
+async def show_health(cmd: ShowHealth, deps: ConnectedDeps) -> list[dict[str, Any]]:
     """Per system: last contact and how long ago, how far its replay is behind the log, its
     latest reconciliation's drift, and how many steps were refused."""
     now = await deps.ports.clock.refresh()
@@ -480,13 +486,13 @@ async def show_health(cmd: ShowHealth, deps: IntakeDeps) -> list[dict[str, Any]]
     return found
 
 
-async def last_reconciliation(cmd: LastReconciliation, deps: IntakeDeps) -> dict[str, Any]:
+async def last_reconciliation(cmd: LastReconciliation, deps: ConnectedDeps) -> dict[str, Any]:
     """The latest comparison with the drift listed (none yet: an empty result)."""
     found = await deps.systems.last_reconciliation(cmd.code)
     return found or {"reconciled_at": None, "drift": []}
 
 
-async def list_rejections(cmd: ListRejections, deps: IntakeDeps) -> list[dict[str, Any]]:
+async def list_rejections(cmd: ListRejections, deps: ConnectedDeps) -> list[dict[str, Any]]:
     """Refused steps, oldest first, after a position (resumable)."""
     if await deps.systems.get(cmd.code) is None:
         raise _unknown(cmd.code)
@@ -497,7 +503,7 @@ def _unknown(code: str) -> Refused:
     return Refused("unknown_system", f"no connected system {code}", kind=RefusalKind.NOT_FOUND)
 
 
-CONNECTING_HANDLERS: dict[type, Handler[IntakeDeps]] = {
+CONNECTED_HANDLERS: dict[type, Handler[ConnectedDeps]] = {
     RegisterSystem: register_system,
     RotateSystemKey: rotate_system_key,
     SetSystemActive: set_system_active,
@@ -510,4 +516,9 @@ CONNECTING_HANDLERS: dict[type, Handler[IntakeDeps]] = {
     LastReconciliation: last_reconciliation,
     ListRejections: list_rejections,
 }
-"""The connected systems' use cases (merged into intake's table)."""
+"""Every use case of the connected systems, by its command."""
+
+
+async def handle(command: object, deps: ConnectedDeps) -> Any:
+    """Run one of the connected systems' commands."""
+    return await dispatch(CONNECTED_HANDLERS, command, deps)

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from events import catalog as ev
 from events.envelope import Envelope
-from intake.imports import ConnectedSystem, hands_to_system
+from intake.connected.domain import ConnectedSystem, hands_to_system
 from services.kernel.registry import Registry
 
 Cell = tuple[str, str]

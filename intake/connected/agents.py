@@ -14,8 +14,7 @@ from pydantic import ValidationError
 
 from events import topics
 from events.messages import MAX_IMPORT_ITEMS, ImportBatch, ImportItem
-from intake.connecting import ImportComplaints
-from intake.handlers import IntakeDeps, handle
+from intake.connected.handlers import ConnectedDeps, ImportComplaints, handle
 from services.platform.consumer import DeadLetteringConsumer
 from services.platform.settings import PlatformSettings
 
@@ -73,7 +72,7 @@ def rounds(imports: list[TopicImport]) -> list[list[TopicImport]]:
     return found
 
 
-def import_applier(deps: IntakeDeps) -> Callable[[list[TopicImport]], Awaitable[None]]:
+def import_applier(deps: ConnectedDeps) -> Callable[[list[TopicImport]], Awaitable[None]]:
     """Import a fetched batch, per system, in bulk-endpoint-sized batches."""
 
     async def apply(imports: list[TopicImport]) -> None:
@@ -95,7 +94,7 @@ def import_applier(deps: IntakeDeps) -> Callable[[list[TopicImport]], Awaitable[
 
 
 def topic_import_consumer(
-    settings: PlatformSettings, bootstrap: str, deps: IntakeDeps
+    settings: PlatformSettings, bootstrap: str, deps: ConnectedDeps
 ) -> DeadLetteringConsumer[TopicImport]:
     """The consumer of every connected system's import topic."""
     apply = import_applier(deps)

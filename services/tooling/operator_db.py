@@ -1,0 +1,40 @@
+"""The database as the operator's one-off commands see it: a small pool on the started,
+migrated engine, and the ports of a command that only appends (the relay publishes)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from services.kernel.registry import load_registry
+from services.platform.memory import NoPublishing
+from services.platform.ports import Ports
+from services.platform.runtime import database_ports
+from services.platform.settings import Endpoints, PlatformSettings
+from services.tooling.embedded import ADMIN, ensure_infra
+
+
+@asynccontextmanager
+async def database(
+    settings: PlatformSettings, infra: Endpoints | None = None
+) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on the (started, migrated) database, closed afterwards; `infra` when the
+    caller has already ensured the engines."""
+    from services.platform.db import create_pool
+    from services.platform.migrate import migrate_database
+
+    url = (infra or ensure_infra(settings, principal=ADMIN)).database_url
+    await migrate_database(url)
+    pool = await create_pool(url, max_size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def command_ports(pool: asyncpg.Pool, settings: PlatformSettings) -> Ports:
+    """The ports of a one-off command: appends reach Kafka through the outbox, so it
+    publishes nothing directly."""
+    return database_ports(pool, settings, NoPublishing(), load_registry())
