@@ -34,6 +34,7 @@ from services.kernel.tracking import tracking_id_for
 from services.platform.commands import execute
 from services.platform.dispatch import Handler, dispatch
 from services.platform.http import validation_errors
+from services.platform.logs import current_correlation
 from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Ports, Transaction
 from services.platform.tokens import new_access_token
 from services.platform.vault import new_reporter_ref
@@ -179,7 +180,8 @@ async def file_complaint(cmd: FileComplaint, deps: IntakeDeps) -> Filing:
             ),
             actor=Actor(role="channel", id=submission.channel),
             now=ports.clock.now,
-            correlation_id=complaint_id,
+            # The request's (or message's) correlation id, else the complaint's own.
+            correlation_id=current_correlation() or complaint_id,
             stream=[],
             also=keep_contact_and_token,
         )

@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN, Registry
+from services.platform.logs import note
 from services.platform.settings import (
     DEMO_AUDITORS,
     DEMO_CHANNELS,
@@ -171,6 +172,7 @@ def authenticate(keyring: KeyRing, request: Request) -> Principal:
             "a valid API key is required (X-API-Key)",
             kind=RefusalKind.UNAUTHENTICATED,
         )
+    note(role=principal.role)
     return principal
 
 

@@ -14,6 +14,7 @@ from events.base import Event
 from events.envelope import Actor, Envelope, stamp
 from events.fold import replay
 from events.state import ComplaintState
+from services.platform.logs import current_correlation, note
 from services.platform.ports import ConcurrencyError, EventStore, InvalidAppend, Transaction
 
 Decide = Callable[[ComplaintState], Sequence[Event]]
@@ -65,6 +66,8 @@ async def execute(
     the caller has just read it, saves the first read (a stale one only costs a retry).
     `also` runs in the append's transaction, again on every attempt.
     """
+    note(complaint_id=str(complaint_id))
+    correlation_id = correlation_id or current_correlation()
     for attempt in range(attempts):
         if attempt == 0 and stream is not None:
             envelopes = stream

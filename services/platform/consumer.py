@@ -25,7 +25,7 @@ from events.binding import decode as decode_event
 from events.envelope import Envelope
 from services.platform import kafka
 from services.platform.db import TRANSIENT_ERRORS
-from services.platform.logs import get_logger
+from services.platform.logs import get_logger, log_batch_lines, message_line
 from services.platform.settings import PlatformSettings
 
 T = TypeVar("T")
@@ -311,41 +311,54 @@ class DeadLetteringConsumer(Generic[T]):
             try:
                 decoded.append((message, self.decode(message)))
             except Exception as exc:
-                await self._dead_letter(message, "decode", f"{type(exc).__name__}: {exc}")
+                with message_line(self.name, message) as line:
+                    line["outcome"] = "dead_lettered"
+                    await self._dead_letter(message, "decode", f"{type(exc).__name__}: {exc}")
         if not decoded:
             return
+        started = time.perf_counter()
         try:
             await self.handle_batch([item for _, item in decoded])
         except RETRIED:
+            log_batch_lines(self.name, decoded, time.perf_counter() - started, "retried")
             raise
         except Exception:
             for message, item in decoded:
-                try:
-                    await self.handle_batch([item])
-                except RETRIED:
-                    raise
-                except Exception as exc:
-                    detail = "".join(traceback.format_exception_only(exc)).strip()
-                    await self._dead_letter(message, "apply", detail)
-                else:
-                    HANDLED.labels(self.name).inc()
+                with message_line(self.name, message, item) as line:
+                    try:
+                        await self.handle_batch([item])
+                    except RETRIED:
+                        line["outcome"] = "retried"
+                        raise
+                    except Exception as exc:
+                        line["outcome"] = "dead_lettered"
+                        detail = "".join(traceback.format_exception_only(exc)).strip()
+                        await self._dead_letter(message, "apply", detail)
+                    else:
+                        HANDLED.labels(self.name).inc()
             return
+        log_batch_lines(self.name, decoded, time.perf_counter() - started, "applied")
         HANDLED.labels(self.name).inc(len(decoded))
 
     async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:
             item = self.decode(message)
         except Exception as exc:
-            await self._dead_letter(message, "decode", f"{type(exc).__name__}: {exc}")
+            with message_line(self.name, message) as line:
+                line["outcome"] = "dead_lettered"
+                await self._dead_letter(message, "decode", f"{type(exc).__name__}: {exc}")
             return
-        try:
-            await self.handle(item)
-        except RETRIED:
-            raise  # the infrastructure, not the message: retry it, never set it aside
-        except Exception as exc:
-            detail = "".join(traceback.format_exception_only(exc)).strip()
-            await self._dead_letter(message, "apply", detail)
-            return
+        with message_line(self.name, message, item) as line:
+            try:
+                await self.handle(item)
+            except RETRIED:
+                line["outcome"] = "retried"
+                raise  # the infrastructure, not the message: retry it, never set it aside
+            except Exception as exc:
+                line["outcome"] = "dead_lettered"
+                detail = "".join(traceback.format_exception_only(exc)).strip()
+                await self._dead_letter(message, "apply", detail)
+                return
         HANDLED.labels(self.name).inc()
 
     async def _dead_letter(

@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError
 from services.platform.consumer import InFlight, dead_letter_headers
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.kafka import client_auth
-from services.platform.logs import get_logger
+from services.platform.logs import get_logger, message_line
 from services.platform.settings import PlatformSettings
 
 T = TypeVar("T")
@@ -109,13 +109,17 @@ def dead_lettering_agent(
                 try:
                     item = decode(message.key, message.value, list(message.headers or ()))
                 except Exception as exc:
-                    await set_aside(message, "decode", f"{type(exc).__name__}: {exc}")
+                    with message_line(name, message) as line:
+                        line["outcome"] = "dead_lettered"
+                        await set_aside(message, "decode", f"{type(exc).__name__}: {exc}")
                     continue
-                try:
-                    await _with_retries(handle, item, name)
-                except Exception as exc:
-                    detail = "".join(traceback.format_exception_only(exc)).strip()
-                    await set_aside(message, "apply", detail)
+                with message_line(name, message, item) as line:
+                    try:
+                        await _with_retries(handle, item, name)
+                    except Exception as exc:
+                        line["outcome"] = "dead_lettered"
+                        detail = "".join(traceback.format_exception_only(exc)).strip()
+                        await set_aside(message, "apply", detail)
             finally:
                 in_flight.end(ticket)
 

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.db import TRANSIENT_ERRORS
+from services.platform.request_log import RequestLine
 from services.platform.settings import PlatformSettings
 
 AGENCY_CODE = r"^[a-z0-9][a-z0-9.-]{1,62}$"
@@ -189,10 +190,13 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install_http_safety(app: FastAPI, settings: PlatformSettings) -> None:
-    """The request body limit and `Cache-Control: no-store` on every answer of `app`."""
+    """The request body limit and `Cache-Control: no-store` on every answer of `app`, and
+    the canonical log line of every request."""
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    # Added last, so outermost: the body limit's 413 carries it too.
+    # Added after the limit, so outside it: the body limit's 413 carries it too.
     app.add_middleware(NoStore)
+    # Outermost: the line sees every answer, and the correlation id is bound for all of it.
+    app.add_middleware(RequestLine)
 
 
 class BodyTooLarge(Exception):
