@@ -64,7 +64,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy events services/kernel services/platform/ports.py services/platform/memory.py \
-		services/platform/dispatch.py $(shell find . -path ./.venv -prune -o -name domain.py -print)
+		services/platform/dispatch.py followup/deadlines.py intake/connected/reconciliation.py \
+		$(shell find . -path ./.venv -prune -o -name domain.py -print)
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

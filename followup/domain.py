@@ -1,30 +1,26 @@
-"""Follow-up decisions, pure: agency replies, and what a missed deadline does
-(escalate to the next tier up, or close after the reporter's silence)."""
+"""Follow-up decisions, pure: who holds a complaint, and the agency's replies (acknowledge,
+forward, follow up, refuse, ask, extend, review an appeal, report findings), one small
+function per action in a table. What a missed deadline does is in `followup.deadlines`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from functools import partial
 
 from events.base import DeadlineKind, Event, Tier
 from events.catalog import (
-    ComplaintClosed,
-    ComplaintResumed,
     DeadlineExtended,
     DispositionAcknowledged,
     DispositionRefused,
-    Escalated,
     FollowUpPosted,
     ForwardedToUnit,
     InformationRequested,
-    Resolved,
 )
 from events.messages import AgencyAction
 from events.state import AT_AGENCY, ComplaintState, Status
-from services.kernel.appeals import AppealOutcome, decide_appeal_review, decide_findings, referral
-from services.kernel.clocks import resume_instant, resumed_deadlines
+from services.kernel.appeals import AppealOutcome, decide_appeal_review, decide_findings
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
 from services.kernel.resolutions import resolution_codes
@@ -349,119 +345,3 @@ _VERBS = {
     "interim_findings": "report findings",
     "final_findings": "report findings",
 }
-
-
-def decide_deadlines(
-    state: ComplaintState, *, now: datetime, registry: Registry, policy: DeadlinePolicy
-) -> list[Event]:
-    """What missed deadlines require now: escalate a late follow-up to the next tier up, or
-    close a complaint whose reporter stayed silent after a follow-up. Empty when nothing is due.
-    """
-    if state.status is Status.DEFERRED and state.resume_on is not None:
-        if now < resume_instant(state.resume_on, policy.calendar.zone):
-            return []
-        # The deferral ends on its date by itself, with the time the clocks had left.
-        resumed = resumed_deadlines(state, now, policy)
-        return [ComplaintResumed(verify_due=resumed[DeadlineKind.VERIFICATION], deadlines=resumed)]
-    if not state.is_open or state.clocks_paused:
-        return []
-    if _past_resolution_limit(state, now):
-        # Unresolved at the resolution limit: the Ombudsman takes it over.
-        return list(
-            referral(
-                state,
-                reason="resolution_limit",
-                now=now,
-                policy=policy,
-                ombudsman=registry.ombudsman,
-            )
-        )
-    review = state.deadlines.get(DeadlineKind.APPEAL_REVIEW)
-    if state.status is Status.APPEALED and review is not None and review < now:
-        if state.agency_code is None:
-            return []  # the national admin reviews: flagged on its own overdue list
-        return [
-            Escalated(
-                deadline=DeadlineKind.APPEAL_REVIEW,
-                missed_due=review,
-                from_agency_code=state.agency_code,
-                to_tier=Tier.NATIONAL_ADMIN,
-                to_agency_code=None,
-                new_due=policy.appeal_review_due(now),
-            )
-        ]
-    follow_up = state.deadlines.get(DeadlineKind.FOLLOW_UP)
-    if follow_up is not None and follow_up < now and state.status in AT_AGENCY:
-        if state.agency_code is None:
-            return []  # already with the national admin: the top of the hierarchy
-        source = state.unit_code or state.agency_code
-        tier, target = registry.escalation_target(source)
-        while target is not None and target in state.refused_by:
-            # Never escalate to a tier that already said "not our authority": skip it.
-            tier, target = registry.escalation_target(target)
-        return [
-            Escalated(
-                deadline=DeadlineKind.FOLLOW_UP,
-                missed_due=follow_up,
-                from_agency_code=source,
-                to_tier=tier,
-                to_agency_code=target,
-                new_due=policy.escalation_due(now),
-            )
-        ]
-    reply = state.deadlines.get(DeadlineKind.REPORTER_REPLY)
-    appeal_until = policy.appeal_until(now)
-    if reply is not None and reply < now and state.status is Status.FOLLOWED_UP:
-        return [ComplaintClosed(reason="reporter_silence", appeal_until=appeal_until)]
-    if reply is not None and reply < now and state.status is Status.RESOLVED:
-        # A proposed resolution nobody disputed in time stands.
-        code = state.resolution_code or "fixed"
-        return [
-            Resolved(resolution_code=code, confirmed_by="reporter_silence"),
-            ComplaintClosed(reason="resolved", appeal_until=appeal_until),
-        ]
-    return []
-
-
-REFERABLE = frozenset(
-    {
-        Status.FILED,
-        Status.VERIFIED,
-        Status.DISPOSED,
-        Status.FORWARDED_TO_UNIT,
-        Status.FOLLOWED_UP,
-        Status.IN_FOLLOW_UP,
-        Status.ESCALATED,
-    }
-)
-"""Open and unresolved: referred to the Ombudsman once the resolution limit passes (a proposed
-resolution awaiting the reporter, an appeal, or a paused complaint is not)."""
-
-
-def _resolution_limit(state: ComplaintState) -> datetime | None:
-    if state.status not in REFERABLE or state.clocks_paused:
-        return None
-    return state.deadlines.get(DeadlineKind.RESOLUTION)
-
-
-def _past_resolution_limit(state: ComplaintState, now: datetime) -> bool:
-    limit = _resolution_limit(state)
-    return limit is not None and limit < now
-
-
-def next_due(state: ComplaintState, zone: tzinfo = UTC) -> datetime | None:
-    """The earliest instant at which `decide_deadlines` may have something to do (`zone`:
-    where working days are counted, for the day a deferral ends)."""
-    if state.status is Status.DEFERRED and state.resume_on is not None:
-        return resume_instant(state.resume_on, zone)
-    if not state.is_open or state.clocks_paused:
-        return None
-    candidates = [_resolution_limit(state)]
-    if state.status in AT_AGENCY and state.agency_code is not None:
-        candidates.append(state.deadlines.get(DeadlineKind.FOLLOW_UP))
-    if state.status in (Status.FOLLOWED_UP, Status.RESOLVED):
-        candidates.append(state.deadlines.get(DeadlineKind.REPORTER_REPLY))
-    if state.status is Status.APPEALED and state.agency_code is not None:
-        candidates.append(state.deadlines.get(DeadlineKind.APPEAL_REVIEW))
-    found = [c for c in candidates if c is not None]
-    return min(found) if found else None

@@ -15,7 +15,7 @@ from events.envelope import Actor, Envelope
 from events.fold import replay
 from events.messages import AgencyReply, AgencyReplyMessage, ReplyNotice
 from events.state import ComplaintState
-from followup import domain
+from followup import deadlines, domain
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.batch_consumer import Batch
@@ -218,7 +218,7 @@ async def scan_deadlines(cmd: ScanDeadlines, deps: FollowupDeps) -> int:
         outcome = await execute(
             ports.store,
             complaint_id,
-            lambda state: domain.decide_deadlines(
+            lambda state: deadlines.decide_deadlines(
                 state, now=ports.clock.now(), registry=ports.registry, policy=ports.policy
             ),
             actor=SCHEDULER,

@@ -11,7 +11,8 @@ import asyncpg
 
 from events.base import DeadlineKind
 from events.state import ComplaintState
-from followup.domain import holder, next_due
+from followup.deadlines import next_due
+from followup.domain import holder
 from services.kernel.registry import Registry
 from services.platform.ports import Transaction
 

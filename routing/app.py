@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from routing import api
 from routing.bootstrap import bootstrap
-from routing.handlers import RestoreQueues, RoutingDeps, handle, on_batch
+from routing.handlers import RestoreQueues, RoutingDeps, handle
+from routing.reactions import on_batch
 from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.logs import get_logger

@@ -19,7 +19,7 @@ from reporting.handlers import ReportingDeps
 from reporting.handlers import on_batch as reporting_on_batch
 from routing.bootstrap import bootstrap_fakes as routing_fakes
 from routing.handlers import RoutingDeps
-from routing.handlers import on_batch as routing_on_batch
+from routing.reactions import on_batch as routing_on_batch
 from services.platform.batch_consumer import Batch
 from services.platform.memory import (
     InMemoryEventStore,

@@ -17,7 +17,8 @@ from events.catalog import (
     ReferredToOmbudsman,
     ReporterReplied,
 )
-from followup.domain import decide_agency_reply, decide_deadlines, next_due
+from followup.deadlines import decide_deadlines, next_due
+from followup.domain import decide_agency_reply
 from intake.domain import decide_reporter_reply
 from routing.domain import decide_dispose, national_admin_due
 from routing.work_items import reason_for, shares_contact

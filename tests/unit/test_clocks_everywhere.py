@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from events import ComplaintState, Event, Status
 from events.base import DeadlineKind
-from followup.domain import decide_agency_reply, decide_deadlines, next_due
+from followup.deadlines import decide_deadlines, next_due
+from followup.domain import decide_agency_reply
 from intake.domain import decide_reporter_reply
 from routing.domain import (
     decide_archive,

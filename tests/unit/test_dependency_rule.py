@@ -24,6 +24,19 @@ ALLOWED: dict[str, set[str]] = {
 }
 # Third-party libraries the pure layers may use: data and models, no I/O.
 PURE_LIBRARIES = {"events": {"pydantic"}, "kernel": {"holidays"}}
+PURE_MODULES = {"followup/deadlines.py", "intake/connected/reconciliation.py"}
+"""Pure modules besides every `domain.py`: decisions split off a domain by responsibility."""
+
+
+def is_pure(relative: str) -> bool:
+    """Whether a module (path relative to the root) is held to purity: every `domain.py`
+    (wings included) and the modules named in PURE_MODULES."""
+    return relative.endswith("domain.py") or relative in PURE_MODULES
+
+
+def pure_module(imported: str) -> bool:
+    """Whether a dotted module name is one of the project's pure modules."""
+    return is_pure(imported.replace(".", "/") + ".py")
 
 
 def layer_of(module: str) -> str | None:
@@ -70,6 +83,7 @@ def violations(path: Path, root: Path = ROOT) -> list[str]:
     assert layer is not None
     own_service = name.split(".")[0] if layer == "service" else None
     entry_point = path.name == "__main__.py"
+    pure = is_pure(path.relative_to(root).as_posix())
     found = []
     for line, imported in imports(path):
         where = f"{path.relative_to(root)}:{line} imports {imported}"
@@ -78,8 +92,8 @@ def violations(path: Path, root: Path = ROOT) -> list[str]:
         if target is None:
             if layer in PURE_LIBRARIES and top not in STDLIB | PURE_LIBRARIES[layer]:
                 found.append(f"{where}: the {layer} layer uses no I/O library")
-            if path.name == "domain.py" and top not in STDLIB:
-                found.append(f"{where}: a domain.py imports only events, the kernel, stdlib")
+            if pure and top not in STDLIB:
+                found.append(f"{where}: a pure module imports only events, the kernel, stdlib")
             continue
         if target == "tooling" and not (layer in ("tooling", "root") or entry_point):
             found.append(f"{where}: nothing but tooling and entry points imports tooling")
@@ -89,8 +103,9 @@ def violations(path: Path, root: Path = ROOT) -> list[str]:
             (target == "service" and top == own_service) or (target == "tooling" and entry_point)
         ):
             found.append(f"{where}: {layer} may import only {sorted(ALLOWED[layer])}")
-        if path.name == "domain.py" and target not in ("events", "kernel"):
-            found.append(f"{where}: a domain.py imports only events, the kernel, stdlib")
+        own_pure = target == "service" and top == own_service and pure_module(imported)
+        if pure and target not in ("events", "kernel") and not own_pure:
+            found.append(f"{where}: a pure module imports only events, the kernel, stdlib")
     return found
 
 
@@ -107,7 +122,9 @@ def test_the_rule_catches_what_it_forbids(tmp_path: Path) -> None:
         "services/kernel/leak.py": ("import asyncpg\n", "no I/O library"),
         "services/platform/leak.py": ("from routing.handlers import handle\n", "may import only"),
         "intake/leak.py": ("from services.tooling.cli import app\n", "imports tooling"),
-        "followup/domain.py": ("from services.platform.clock import move_forward\n", "domain"),
+        "followup/domain.py": ("from services.platform.clock import move_forward\n", "pure"),
+        "followup/deadlines.py": ("import asyncpg\n", "pure"),
+        "intake/connected/domain.py": ("from intake.connected.store import Systems\n", "pure"),
     }
     for relative, (source, reason) in cases.items():
         path = tmp_path / relative

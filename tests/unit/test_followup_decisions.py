@@ -24,11 +24,8 @@ from events.catalog import (
     ReporterReplied,
     Resolved,
 )
-from followup.domain import (
-    decide_agency_reply,
-    decide_deadlines,
-    next_due,
-)
+from followup.deadlines import decide_deadlines, next_due
+from followup.domain import decide_agency_reply
 from intake.domain import decide_reporter_reply
 from services.kernel.refusals import RefusalKind, Refused
 from tests.unit.given import (

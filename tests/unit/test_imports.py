@@ -420,7 +420,7 @@ async def test_an_unreachable_system_is_recorded_as_a_failed_reconciliation():
 
 
 def test_an_overdue_imported_complaint_escalates_to_the_province_like_any_other():
-    from followup.domain import decide_deadlines
+    from followup.deadlines import decide_deadlines
 
     decision = decide(given(), item(step("s1", "diterima"), step("s2", "diproses", 1)))
     state = given(*decision.events)

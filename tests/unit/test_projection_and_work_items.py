@@ -10,7 +10,7 @@ import pytest
 from events import ALL_EVENT_TYPES, DeadlineKind, Tier, envelope_from_record, replay
 from events import catalog as ev
 from reporting.projection import COMPLAINT_COLUMNS, FACT_COLUMNS, UNKNOWN_PROVINCE, project
-from routing.handlers import EVENT_HANDLERS, publish_work
+from routing.reactions import EVENT_HANDLERS, publish_work
 from routing.work_items import build_work_item, reason_for
 from tests.unit.given import (
     CALENDAR,
