@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -109,6 +110,19 @@ def decide_file(
     ]
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What the reporter said, and what every reporter action decides with."""
+
+    message: str | None
+    now: datetime
+    policy: DeadlinePolicy
+    max_messages: int
+    rating: int | None
+    max_reopens: int
+    registry: Registry
+
+
 def decide_reporter_reply(
     state: ComplaintState,
     *,
@@ -125,76 +139,120 @@ def decide_reporter_reply(
     resolution (resolved, then closed), disputes it (reopened), withdraws the complaint, rates
     its handling once resolved, or consents to an Ombudsman referral after the resolution
     deadline. At most `max_messages` messages per complaint: what one reporter can make the
-    platform carry is bounded."""
+    platform carry is bounded. One small decider per action, in the tables below."""
     if state.status is Status.NEW:
         raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
-    if action == "rate":
-        return _rate(state, rating, message)
-    if action == "appeal":
-        appeal = decide_appeal(
-            state, now=now, policy=policy, registry=registry, max_reopens=max_reopens
-        )
-        if not message:
-            return appeal
-        _within_message_limit(state, max_messages)
-        # The reporter's words travel to the reviewer in the work item, never on the public
-        # timeline.
-        return [ReporterReplied(message=message), *appeal]
+    said = _Said(message, now, policy, max_messages, rating, max_reopens, registry)
+    if action in _AFTER_CLOSING:
+        return _AFTER_CLOSING[action](state, said)
     if not state.is_open:
         raise Refused("closed", f"the complaint is {state.status.value}")
     if message:
         _within_message_limit(state, max_messages)
-    if action == "add_information":
-        if not message:
-            raise Refused(
-                "message_required", "add a message", field="message", kind=RefusalKind.INVALID
-            )
-        if state.status is Status.AWAITING_REPORTER:
-            # Back where it was (verification, or the agency that asked), with the time its
-            # clocks had left.
-            deadlines = resumed_deadlines(state, now, policy)
-            verify_due = deadlines.get(DeadlineKind.VERIFICATION) or policy.verify_due(now)
-            return [
-                InformationSupplied(message=message, verify_due=verify_due, deadlines=deadlines)
-            ]
-        if state.status in (Status.FOLLOWED_UP, Status.RESOLVED):
-            # The reporter is not silent: the clock that would close the complaint for
-            # silence starts again.
-            return [ReporterReplied(message=message, reply_due=policy.reply_due(now))]
-        return [ReporterReplied(message=message)]
-    if action == "withdraw":
-        said = [ReporterReplied(message=message)] if message else []
-        return [*said, ComplaintClosed(reason="withdrawn")]
-    if action in ("satisfied", "not_satisfied"):
-        if state.status not in (Status.FOLLOWED_UP, Status.RESOLVED):
-            raise Refused("no_follow_up", "there is no follow-up to answer yet")
-        if action == "satisfied":
-            return [
-                ReporterReplied(satisfied=True, message=message),
-                # The agency's proposed code; a plain follow-up confirmed counts as fixed.
-                Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="reporter"),
-                ComplaintClosed(reason="resolved", appeal_until=policy.appeal_until(now)),
-            ]
-        refused = reopen_limit(state, max_reopens)
-        if refused is not None:
-            raise refused
-        return [
-            ReporterReplied(satisfied=False, message=message),
-            ComplaintReopened(
-                # A fixed reason: the reporter's own words stay in ReporterReplied, which the
-                # public timeline does not show (they may hold personal details).
-                reason="the reporter is not satisfied",
-                follow_up_due=policy.follow_up_due(now),
-            ),
-        ]
+    return _WHILE_OPEN[action](state, said)
+
+
+def _rate_handling(state: ComplaintState, said: _Said) -> list[Event]:
+    return _rate(state, said.rating, said.message)
+
+
+def _appeal(state: ComplaintState, said: _Said) -> list[Event]:
+    appeal = decide_appeal(
+        state,
+        now=said.now,
+        policy=said.policy,
+        registry=said.registry,
+        max_reopens=said.max_reopens,
+    )
+    if not said.message:
+        return appeal
+    _within_message_limit(state, said.max_messages)
+    # The reporter's words travel to the reviewer in the work item, never on the public
+    # timeline.
+    return [ReporterReplied(message=said.message), *appeal]
+
+
+def _add_information(state: ComplaintState, said: _Said) -> list[Event]:
+    message, now, policy = said.message, said.now, said.policy
+    if not message:
+        raise Refused(
+            "message_required", "add a message", field="message", kind=RefusalKind.INVALID
+        )
+    if state.status is Status.AWAITING_REPORTER:
+        # Back where it was (verification, or the agency that asked), with the time its
+        # clocks had left.
+        deadlines = resumed_deadlines(state, now, policy)
+        verify_due = deadlines.get(DeadlineKind.VERIFICATION) or policy.verify_due(now)
+        return [InformationSupplied(message=message, verify_due=verify_due, deadlines=deadlines)]
+    if state.status in (Status.FOLLOWED_UP, Status.RESOLVED):
+        # The reporter is not silent: the clock that would close the complaint for
+        # silence starts again.
+        return [ReporterReplied(message=message, reply_due=policy.reply_due(now))]
+    return [ReporterReplied(message=message)]
+
+
+def _withdraw(state: ComplaintState, said: _Said) -> list[Event]:
+    told = [ReporterReplied(message=said.message)] if said.message else []
+    return [*told, ComplaintClosed(reason="withdrawn")]
+
+
+def _require_follow_up(state: ComplaintState) -> None:
+    if state.status not in (Status.FOLLOWED_UP, Status.RESOLVED):
+        raise Refused("no_follow_up", "there is no follow-up to answer yet")
+
+
+def _satisfied(state: ComplaintState, said: _Said) -> list[Event]:
+    _require_follow_up(state)
+    return [
+        ReporterReplied(satisfied=True, message=said.message),
+        # The agency's proposed code; a plain follow-up confirmed counts as fixed.
+        Resolved(resolution_code=state.resolution_code or "fixed", confirmed_by="reporter"),
+        ComplaintClosed(reason="resolved", appeal_until=said.policy.appeal_until(said.now)),
+    ]
+
+
+def _not_satisfied(state: ComplaintState, said: _Said) -> list[Event]:
+    _require_follow_up(state)
+    refused = reopen_limit(state, said.max_reopens)
+    if refused is not None:
+        raise refused
+    return [
+        ReporterReplied(satisfied=False, message=said.message),
+        ComplaintReopened(
+            # A fixed reason: the reporter's own words stay in ReporterReplied, which the
+            # public timeline does not show (they may hold personal details).
+            reason="the reporter is not satisfied",
+            follow_up_due=said.policy.follow_up_due(said.now),
+        ),
+    ]
+
+
+def _refer_to_ombudsman(state: ComplaintState, said: _Said) -> list[Event]:
     due = state.deadlines.get(DeadlineKind.RESOLUTION)
-    if due is None or now <= due or state.status is Status.REFERRED_TO_OMBUDSMAN:
+    if due is None or said.now <= due or state.status is Status.REFERRED_TO_OMBUDSMAN:
         raise Refused(
             "too_early", "an Ombudsman referral is possible once the resolution deadline passed"
         )
     return referral(
-        state, reason="reporter_request", now=now, policy=policy, ombudsman=registry.ombudsman
+        state,
+        reason="reporter_request",
+        now=said.now,
+        policy=said.policy,
+        ombudsman=said.registry.ombudsman,
     )
+
+
+_Decider = Callable[[ComplaintState, _Said], list[Event]]
+_AFTER_CLOSING: dict[str, _Decider] = {"rate": _rate_handling, "appeal": _appeal}
+"""Actions on a complaint that may already be closed (each checks its own state)."""
+_WHILE_OPEN: dict[str, _Decider] = {
+    "add_information": _add_information,
+    "withdraw": _withdraw,
+    "satisfied": _satisfied,
+    "not_satisfied": _not_satisfied,
+    "refer_to_ombudsman": _refer_to_ombudsman,
+}
+"""Actions on an open complaint only."""
 
 
 def decide_erasure(state: ComplaintState) -> list[PersonalDataErased]:

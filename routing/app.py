@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 
@@ -17,7 +14,7 @@ from services.platform.db import TRANSIENT_ERRORS
 from services.platform.logs import get_logger
 from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
-from services.platform.serving import Worker, service_app
+from services.platform.serving import Worker, periodic, service_app
 
 log = get_logger("routing")
 
@@ -56,15 +53,15 @@ def queue_keeper(deps: RoutingDeps, interval_s: float) -> Worker:
     """Put every work item back on its queue after the broker lost them (Tansu, the in-memory
     fallback; on Apache Kafka the relay never counts a reset, so this never sends)."""
 
-    async def keep(stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                restored = await handle(RestoreQueues(), deps)
-                if restored:
-                    log.warning("routing.queues_restored", work_items=restored)
-            except (*TRANSIENT_ERRORS, KafkaError) as exc:
-                log.warning("routing.restore_retry", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=interval_s)
+    async def restore() -> None:
+        restored = await handle(RestoreQueues(), deps)
+        if restored:
+            log.warning("routing.queues_restored", work_items=restored)
 
-    return keep
+    return periodic(
+        restore,
+        interval_s,
+        retry_event="routing.restore_retry",
+        at_start=True,
+        retry_on=(*TRANSIENT_ERRORS, KafkaError),
+    )

@@ -35,10 +35,11 @@ def periodic(
     *,
     retry_event: str,
     at_start: bool = False,
+    retry_on: tuple[type[BaseException], ...] = TRANSIENT_ERRORS,
 ) -> Worker:
     """A worker that runs `job` every `interval_s` until stopped (the first time at once with
-    `at_start`, else after one interval); a transient storage error is logged as
-    `retry_event` and the next round tries again."""
+    `at_start`, else after one interval); a transient error (`retry_on`: storage by default)
+    is logged as `retry_event` and the next round tries again."""
 
     async def run(stopping: asyncio.Event) -> None:
         wait = not at_start
@@ -51,7 +52,7 @@ def periodic(
             wait = True
             try:
                 await job()
-            except TRANSIENT_ERRORS as exc:
+            except retry_on as exc:
                 log.warning(retry_event, error=repr(exc))
 
     return run

@@ -254,3 +254,13 @@ def test_complaint_ids_from_keys_depend_on_the_server_secret():
     # Nobody without the secret can work out a complaint (or its tracking id) from a key.
     assert complaint_id_for("web", "key-1", b"one") != complaint_id_for("web", "key-1", b"two")
     assert complaint_id_for("web", "key-1", b"one") == complaint_id_for("web", "key-1", b"one")
+
+
+def test_every_reporter_action_has_exactly_one_decider():
+    from typing import get_args
+
+    from intake import domain
+
+    after, open_only = set(domain._AFTER_CLOSING), set(domain._WHILE_OPEN)
+    assert after.isdisjoint(open_only)
+    assert after | open_only == set(get_args(domain.ReporterAction))
