@@ -41,7 +41,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         title="lapor followup",
         description="Agencies' queues and replies, deadline clocks and escalation.",
     )
-    app.include_router(api.router(deps, rt.keyring))
+    api.mount(app, deps, rt.keyring)
 
     async def apply(batch: Batch, tx: Transaction) -> None:
         await on_batch(batch, tx, deps)

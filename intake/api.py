@@ -5,11 +5,12 @@ who read contacts."""
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Submission
+from intake.deps import Auditor, Channel, Deps, Limits, filing_limits, reply_limits
 from intake.domain import ReporterAction
 from intake.handlers import (
     ErasePersonalData,
@@ -22,9 +23,9 @@ from intake.handlers import (
     ShowComplaint,
     handle,
 )
-from services.platform.auth import KeyRing, Principal, admin_of, caller_of
+from services.platform.auth import Admin, KeyRing
 from services.platform.http import ERROR_SCHEMA, LIMITED, TRACKING_ID, IdempotencyKey
-from services.platform.ratelimit import RateLimits, client_address
+from services.platform.ratelimit import RateLimits
 
 REPORTER_TOKEN = APIKeyHeader(
     name="X-Access-Token",
@@ -65,141 +66,142 @@ class ReporterReply(BaseModel):
     )
 
 
-def router(deps: IntakeDeps, keyring: KeyRing) -> APIRouter:
-    """The intake routes, bound to the service's use cases."""
-    api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA | LIMITED)
+router = APIRouter(prefix="/v1", responses=ERROR_SCHEMA | LIMITED)
+"""The intake routes of the channel side."""
+
+
+def mount(app: FastAPI, deps: IntakeDeps, keyring: KeyRing) -> None:
+    """Serve the channel side's routes on `app`, over `deps`."""
     settings = deps.ports.settings
-    public_base_url = settings.public_base_url
-    limits = RateLimits(
+    app.state.intake, app.state.keyring = deps, keyring
+    app.state.intake_limits = RateLimits(
         {
             "filing-per-client": settings.filing_rate_per_client,
             "filing-per-channel": settings.filing_rate_per_channel,
             "reply-per-client": settings.reply_rate_per_client,
         }
     )
+    app.include_router(router)
 
-    def filing_limits(request: Request) -> None:
-        # Before authentication: a flood of bad keys is a flood too.
-        limits.hit("filing-per-client", client_address(request))
 
-    def reply_limits(request: Request) -> None:
-        limits.hit("reply-per-client", client_address(request))
+@router.post(
+    "/complaints",
+    status_code=201,
+    response_model=Filed,
+    tags=["complaints"],
+    dependencies=[Depends(filing_limits)],
+)
+async def file_complaint(
+    submission: Submission,
+    response: Response,
+    channel: Channel,
+    deps: Deps,
+    limits: Limits,
+    key: IdempotencyKey = None,
+) -> Filed:
+    """File a complaint, aspiration, information request or whistle-blowing report.
 
-    Channel = caller_of(keyring, ("channel",))
-    Auditor = caller_of(keyring, ("auditor", "national_admin"))
-
-    @api.post(
-        "/complaints",
-        status_code=201,
-        response_model=Filed,
-        tags=["complaints"],
-        dependencies=[Depends(filing_limits)],
+    Channels only, with their own key (X-API-Key); `channel` must be the key's channel.
+    With an `Idempotency-Key`, a retry returns the same complaint (header
+    `Idempotent-Replayed: true`), never a second one.
+    """
+    limits.hit("filing-per-channel", channel.id)
+    filing = await handle(FileComplaint(submission, channel.id, key=key), deps)
+    if not filing.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return Filed(
+        complaint_id=filing.complaint_id,
+        tracking_id=filing.tracking_id,
+        access_token=filing.access_token,
+        # From settings, never from the Host header: a forged Host must not plant a link.
+        status_url=f"{deps.ports.settings.public_base_url}/v1/complaints/{filing.tracking_id}",
     )
-    async def file_complaint(
-        submission: Submission,
-        response: Response,
-        channel: Channel,
-        key: IdempotencyKey = None,
-    ) -> Filed:
-        """File a complaint, aspiration, information request or whistle-blowing report.
 
-        Channels only, with their own key (X-API-Key); `channel` must be the key's channel.
-        With an `Idempotency-Key`, a retry returns the same complaint (header
-        `Idempotent-Replayed: true`), never a second one.
-        """
-        limits.hit("filing-per-channel", channel.id)
-        filing = await handle(FileComplaint(submission, channel.id, key=key), deps)
-        if not filing.created:
-            response.headers["Idempotent-Replayed"] = "true"
-        return Filed(
-            complaint_id=filing.complaint_id,
-            tracking_id=filing.tracking_id,
-            access_token=filing.access_token,
-            # From settings, never from the Host header: a forged Host must not plant a link.
-            status_url=f"{public_base_url}/v1/complaints/{filing.tracking_id}",
-        )
 
-    # The token is optional here ({} added to the declared requirement): a complaint that is
-    # not confidential is public.
-    @api.get(
-        "/complaints/{tracking_id}",
-        name="get_complaint",
-        tags=["complaints"],
-        openapi_extra={"security": [{}]},
-    )
-    async def get_complaint(tracking_id: TrackingId, token: TokenHeader = None) -> dict[str, Any]:
-        """Status, deadlines and the public timeline. A confidential complaint is visible only
-        with the reporter's `X-Access-Token`; personal data is never shown."""
-        view: dict[str, Any] = await handle(ShowComplaint(tracking_id, token), deps)
-        return view
+# The token is optional here ({} added to the declared requirement): a complaint that is
+# not confidential is public.
+@router.get(
+    "/complaints/{tracking_id}",
+    name="get_complaint",
+    tags=["complaints"],
+    openapi_extra={"security": [{}]},
+)
+async def get_complaint(
+    deps: Deps, tracking_id: TrackingId, token: TokenHeader = None
+) -> dict[str, Any]:
+    """Status, deadlines and the public timeline. A confidential complaint is visible only
+    with the reporter's `X-Access-Token`; personal data is never shown."""
+    view: dict[str, Any] = await handle(ShowComplaint(tracking_id, token), deps)
+    return view
 
-    @api.post(
-        "/complaints/{tracking_id}/replies",
-        tags=["complaints"],
-        dependencies=[Depends(reply_limits)],
-    )
-    async def reply(
-        tracking_id: TrackingId,
-        body: ReporterReply,
-        token: TokenHeader = None,
-        key: IdempotencyKey = None,
-    ) -> dict[str, Any]:
-        """The reporter (with the access token) adds information, confirms the follow-up or the
-        proposed resolution (`satisfied`: resolved, then closed) or disputes it
-        (`not_satisfied`: reopened), withdraws the complaint (`withdraw`), rates its handling
-        once resolved (`rate` with `rating` 1-5 and an optional `message`), appeals a closure
-        within LAPOR_APPEAL_DAYS (`appeal`: a reviewer above the agency decides), or consents
-        to an Ombudsman referral once the resolution deadline has passed."""
-        command = ReplyAsReporter(tracking_id, token, body.action, body.message, key, body.rating)
-        view: dict[str, Any] = await handle(command, deps)
-        return view
 
-    @api.post(
-        "/complaints/{tracking_id}/access-token",
-        response_model=NewToken,
-        tags=["complaints"],
-        dependencies=[Depends(reply_limits)],
-    )
-    async def rotate_token(tracking_id: TrackingId, token: TokenHeader = None) -> NewToken:
-        """Swap the access token for a new one (the presented one and any other stop working)."""
-        return NewToken(access_token=await handle(RotateToken(tracking_id, token), deps))
+@router.post(
+    "/complaints/{tracking_id}/replies",
+    tags=["complaints"],
+    dependencies=[Depends(reply_limits)],
+)
+async def reply(
+    deps: Deps,
+    tracking_id: TrackingId,
+    body: ReporterReply,
+    token: TokenHeader = None,
+    key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """The reporter (with the access token) adds information, confirms the follow-up or the
+    proposed resolution (`satisfied`: resolved, then closed) or disputes it
+    (`not_satisfied`: reopened), withdraws the complaint (`withdraw`), rates its handling
+    once resolved (`rate` with `rating` 1-5 and an optional `message`), appeals a closure
+    within LAPOR_APPEAL_DAYS (`appeal`: a reviewer above the agency decides), or consents
+    to an Ombudsman referral once the resolution deadline has passed."""
+    command = ReplyAsReporter(tracking_id, token, body.action, body.message, key, body.rating)
+    view: dict[str, Any] = await handle(command, deps)
+    return view
 
-    @api.delete(
-        "/complaints/{tracking_id}/access-token",
-        status_code=204,
-        tags=["complaints"],
-        dependencies=[Depends(reply_limits)],
-    )
-    async def revoke_token(tracking_id: TrackingId, token: TokenHeader = None) -> Response:
-        """End the presented access token (e.g. after using a shared device)."""
-        await handle(RevokeToken(tracking_id, token), deps)
-        return Response(status_code=204)
 
-    @api.post(
-        "/admin/complaints/{complaint_id}/erase-personal-data",
-        tags=["personal data"],
-    )
-    async def erase_personal_data(
-        complaint_id: UUID, admin: Annotated[Principal, admin_of(keyring)]
-    ) -> dict[str, Any]:
-        """The national admin erases the reporter's contact (UU PDP 27/2022): the reporter's key
-        is destroyed, so the stored contact can never be read again, and
-        `PersonalDataErased` is appended. Repeating it is harmless."""
-        done: dict[str, Any] = await handle(ErasePersonalData(complaint_id, admin.id), deps)
-        return done
+@router.post(
+    "/complaints/{tracking_id}/access-token",
+    response_model=NewToken,
+    tags=["complaints"],
+    dependencies=[Depends(reply_limits)],
+)
+async def rotate_token(deps: Deps, tracking_id: TrackingId, token: TokenHeader = None) -> NewToken:
+    """Swap the access token for a new one (the presented one and any other stop working)."""
+    return NewToken(access_token=await handle(RotateToken(tracking_id, token), deps))
 
-    @api.get("/audit/contact-reads", tags=["personal data"])
-    async def contact_reads(
-        auditor: Auditor,
-        complaint_id: UUID | None = None,
-        after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
-        """Every read of a reporter's contact: who, when, why, which complaint (oldest first;
-        page with `after` = the last position seen). Auditors and the national admin."""
-        rows: list[dict[str, Any]] = await handle(
-            ListContactReads(complaint_id, after, limit), deps
-        )
-        return rows
 
-    return api
+@router.delete(
+    "/complaints/{tracking_id}/access-token",
+    status_code=204,
+    tags=["complaints"],
+    dependencies=[Depends(reply_limits)],
+)
+async def revoke_token(deps: Deps, tracking_id: TrackingId, token: TokenHeader = None) -> Response:
+    """End the presented access token (e.g. after using a shared device)."""
+    await handle(RevokeToken(tracking_id, token), deps)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/admin/complaints/{complaint_id}/erase-personal-data",
+    tags=["personal data"],
+)
+async def erase_personal_data(deps: Deps, complaint_id: UUID, admin: Admin) -> dict[str, Any]:
+    """The national admin erases the reporter's contact (UU PDP 27/2022): the reporter's key
+    is destroyed, so the stored contact can never be read again, and
+    `PersonalDataErased` is appended. Repeating it is harmless."""
+    done: dict[str, Any] = await handle(ErasePersonalData(complaint_id, admin.id), deps)
+    return done
+
+
+@router.get("/audit/contact-reads", tags=["personal data"])
+async def contact_reads(
+    deps: Deps,
+    auditor: Auditor,
+    complaint_id: UUID | None = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Every read of a reporter's contact: who, when, why, which complaint (oldest first;
+    page with `after` = the last position seen). Auditors and the national admin."""
+    rows: list[dict[str, Any]] = await handle(ListContactReads(complaint_id, after, limit), deps)
+    return rows

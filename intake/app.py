@@ -31,8 +31,8 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         title="lapor intake",
         description="Channels file complaints here; reporters follow them and reply.",
     )
-    app.include_router(api.router(intake.channels, rt.keyring))
-    app.include_router(connected_api.router(intake.connected, rt.keyring))
+    api.mount(app, intake.channels, rt.keyring)
+    connected_api.mount(app, intake.connected, rt.keyring)
     rt.ready["intake-topic"] = asyncio.Event()
     rt.progress["intake-topic"] = in_flight = InFlight()
     intake_topic = faust_worker(

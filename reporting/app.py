@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI
 
-from reporting import api, checkpoints_api, open_api, store
+from reporting import api, open_api, store
+from reporting.audit import SignCheckpoint
 from reporting.bootstrap import bootstrap
 from reporting.dashboard_page import install_dashboard
-from reporting.handlers import ExportOpenData, consumer_name, handle, on_batch
+from reporting.handlers import ExportOpenData, handle, on_batch
+from reporting.ports import ReportingDeps, consumer_name
 from services.platform.batch_consumer import Batch, batch_event_consumer
-from services.platform.checkpoints import CheckpointTable, public_hex, signer_of
 from services.platform.logs import get_logger
 from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
@@ -28,8 +30,8 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         title="lapor reporting",
         description="Read models for dashboards, and the auditor's timeline.",
     )
-    app.include_router(api.router(deps, rt.keyring))
-    app.include_router(open_api.router(deps))
+    api.mount(app, deps, rt.keyring)
+    open_api.mount(app, deps)
     install_dashboard(app)
 
     async def apply(batch: Batch, tx: Transaction) -> None:
@@ -45,36 +47,25 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     rt.ready["complaint-events"] = consumer.ready
     rt.progress["complaint-events"] = consumer.progress
-    table = CheckpointTable(rt.pool)
-    key = signer_of(rt.settings.checkpoint_signing_key.get_secret_value())
-    app.include_router(checkpoints_api.router(table, rt.keyring, public_hex(key)))
     workers: dict[str, Worker] = {"complaint-events": consumer.run}
-    if rt.settings.checkpoint_interval_s:
-        workers["checkpoints"] = checkpointer(rt, table, key)
-    if rt.settings.open_data_interval_s:
-
-        async def export() -> None:
-            folder = await handle(ExportOpenData(), deps)
-            log.info("open_data.exported", folder=str(folder))
-
-        workers["open-data"] = periodic(
-            export, rt.settings.open_data_interval_s, retry_event="open_data.retry_later"
-        )
+    every = {
+        "checkpoints": (SignCheckpoint(), rt.settings.checkpoint_interval_s),
+        "open-data": (ExportOpenData(), rt.settings.open_data_interval_s),
+    }
+    for name, (command, interval_s) in every.items():
+        if interval_s:
+            workers[name] = periodic(
+                run_logged(command, deps, name), interval_s, retry_event=f"{name}.retry_later"
+            )
     return app, workers
 
 
-def checkpointer(rt: Runtime, table: CheckpointTable, key: Ed25519PrivateKey) -> Worker:
-    """Sign a checkpoint of the log on an interval (when it moved) and publish it."""
+def run_logged(command: object, deps: ReportingDeps, name: str) -> Callable[[], Awaitable[None]]:
+    """A periodic job: run one of reporting's commands through its table, log what it made."""
 
-    async def sign_and_publish() -> None:
-        made = await table.make(key, await rt.ports.clock.refresh())
+    async def run() -> None:
+        made = await handle(command, deps)
         if made is not None:
-            value = made.model_dump_json().encode()
-            headers = {"lapor_type": "checkpoint"}
-            await rt.ports.publisher.publish(
-                rt.settings.checkpoints_topic, "checkpoint", value, headers
-            )
+            log.info(f"{name}.done", made=str(made)[:200])
 
-    return periodic(
-        sign_and_publish, rt.settings.checkpoint_interval_s, retry_event="checkpoint.retry_later"
-    )
+    return run

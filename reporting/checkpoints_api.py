@@ -5,28 +5,29 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.platform.auth import KeyRing, caller_of
-from services.platform.checkpoints import CheckpointTable
+from reporting.audit import CheckpointKey, ListCheckpoints
+from reporting.deps import Auditor, Deps
+from reporting.handlers import handle
 from services.platform.http import ERROR_SCHEMA
 
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_SCHEMA)
+"""`GET /v1/audit/checkpoints` and the key that signs them (mounted with reporting's routes)."""
 
-def router(table: CheckpointTable, keyring: KeyRing, public_key: str) -> APIRouter:
-    """`GET /v1/audit/checkpoints` and the key that signs them."""
-    api = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_SCHEMA)
-    Reader = caller_of(keyring, ("national_admin", "auditor"))
 
-    @api.get("/checkpoints")
-    async def checkpoints(
-        reader: Reader,  # type: ignore[valid-type]
-        after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
-        """Signed checkpoints, oldest first; page with `after` = the last `position` seen."""
-        return await table.listed(after, limit)
+@router.get("/checkpoints")
+async def checkpoints(
+    reader: Auditor,
+    deps: Deps,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Signed checkpoints, oldest first; page with `after` = the last `position` seen."""
+    found: list[dict[str, Any]] = await handle(ListCheckpoints(after, limit), deps)
+    return found
 
-    @api.get("/checkpoints/public-key")
-    async def signing_key(reader: Reader) -> dict[str, str]:  # type: ignore[valid-type]
-        """The Ed25519 public key (hex) every checkpoint must be signed with."""
-        return {"algorithm": "Ed25519", "public_key": public_key}
 
-    return api
+@router.get("/checkpoints/public-key")
+async def signing_key(reader: Auditor, deps: Deps) -> dict[str, str]:
+    """The Ed25519 public key (hex) every checkpoint must be signed with."""
+    found: dict[str, str] = await handle(CheckpointKey(), deps)
+    return found

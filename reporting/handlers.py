@@ -1,84 +1,24 @@
-"""Reporting use cases over the ports: the dashboards' queries, the auditor's timeline
-(COMMAND_HANDLERS), and projecting batches of complaint events into the read models
-(EVENT_HANDLERS)."""
+"""Reporting use cases over the ports: the dashboards' queries and open data
+(COMMAND_HANDLERS, with the auditor's from `reporting.audit`), and projecting batches of
+complaint events into the read models (EVENT_HANDLERS)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
-from events.base import format_time
 from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Envelope
 from reporting import dashboards, open_data
-from reporting.as_of import complaint_as_of, dashboards_as_of
+from reporting.audit import AUDIT_HANDLERS
 from reporting.dashboards import Drilldown, Overview, Performance
-from services.kernel.refusals import RefusalKind, Refused
+from reporting.ports import ReportingDeps
 from services.platform.batch_consumer import Batch
 from services.platform.dispatch import Handler, dispatch
-from services.platform.ports import AuditedEvent, EventStore, Ports, Transaction
-from services.platform.settings import KeyHolder
-
-
-class ReadModels(Protocol):
-    """The read models (`reporting.store`: PostgreSQL; `reporting.memory`: in memory)."""
-
-    async def apply(self, tx: Transaction, streams: dict[UUID, list[Envelope]]) -> None:
-        """Recompute the rows of the touched complaints."""
-        ...
-
-    async def complaints(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
-        """How many rows match, and one page of them."""
-        ...
-
-    async def agency_performance(self, now: datetime) -> list[dict[str, Any]]:
-        """Per-agency performance as of `now`."""
-        ...
-
-    async def region_rollup(self, now: datetime) -> list[dict[str, Any]]:
-        """Per-province rollup as of `now`."""
-        ...
-
-    async def digests(self) -> dict[str, dict[str, Any]]:
-        """Row count and digest per table."""
-        ...
-
-    async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
-        """Per group (`by`: province, agency, unit or None for all), the counts the
-        performance index is made of; `province`, `agency`, `unit` narrow them."""
-        ...
-
-    async def trends(
-        self, period: str, since: datetime, tag: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Filed and resolved per `period` (week or month), from `since` on (with `tag`)."""
-        ...
-
-    async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
-        """The rows open data may show (neither confidential nor anonymous), one page:
-        `limit`, `offset`, and optionally `category`, `province`, `status`."""
-        ...
-
-    async def status_counts(self, column: str) -> list[tuple[str, str, int]]:
-        """(value of `column`, status, complaints) over every complaint."""
-        ...
-
-
-@dataclass
-class ReportingDeps:
-    """What reporting's handlers run over."""
-
-    ports: Ports
-    read_models: ReadModels
-
-
-def consumer_name(prefix: str) -> str:
-    """The reporting consumer's group and checkpoint name."""
-    return f"{prefix}-reporting"
+from services.platform.ports import Transaction
 
 
 @dataclass(frozen=True)
@@ -110,28 +50,6 @@ class ListComplaints:
 @dataclass(frozen=True)
 class Digests:
     """Row count and digest of each read model."""
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """Every event of one complaint (auditors)."""
-
-    tracking_id: str
-
-
-@dataclass(frozen=True)
-class ComplaintAsOf:
-    """One complaint's state at a past instant (auditors)."""
-
-    tracking_id: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class DashboardsAsOf:
-    """The dashboards at a past instant (auditors)."""
-
-    at: datetime
 
 
 async def agency_report(cmd: AgencyReport, deps: ReportingDeps) -> dict[str, Any]:
@@ -167,64 +85,6 @@ async def list_complaints(cmd: ListComplaints, deps: ReportingDeps) -> dict[str,
 async def read_digests(cmd: Digests, deps: ReportingDeps) -> dict[str, dict[str, Any]]:
     """Row count and digest of each read model (compare with a rebuild's)."""
     return await deps.read_models.digests()
-
-
-async def timeline(cmd: Timeline, deps: ReportingDeps) -> list[dict[str, Any]]:
-    """Every event of a complaint: what, who, when, with the full payload (auditors only)."""
-    return await timeline_of(deps.ports.store, cmd.tracking_id, deps.ports.settings.holders)
-
-
-async def timeline_of(
-    store: EventStore, tracking_id: str, holders: Mapping[str, list[KeyHolder]] | None = None
-) -> list[dict[str, Any]]:
-    """The auditor's timeline straight from an event store (the API and the CLI both): each
-    event with when it happened and when it was recorded, its place in the log, its chain hash,
-    and the named person who held the actor's key then (where known)."""
-    complaint_id = await store.find_by_tracking_id(tracking_id)
-    if complaint_id is None:
-        raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
-    audited = await store.audited_stream(complaint_id)
-    return [_timeline_entry(event, holders or {}) for event in audited]
-
-
-def _timeline_entry(audited: AuditedEvent, holders: Mapping[str, list[KeyHolder]]) -> dict:
-    e = audited.envelope
-    return {
-        "version": e.version,
-        "occurred_at": format_time(e.occurred_at),
-        "recorded_at": format_time(audited.recorded_at),
-        "global_position": audited.global_position,
-        "hash": audited.hash,
-        "event_type": e.event_type,
-        "schema_version": e.schema_version,
-        "actor": {
-            "role": e.actor.role,
-            "id": e.actor.id,
-            "person": holder_at(holders, f"{e.actor.role}:{e.actor.id}", e.occurred_at),
-        },
-        "event_id": str(e.event_id),
-        "causation_id": str(e.causation_id) if e.causation_id else None,
-        "payload": e.payload.model_dump(mode="json"),
-    }
-
-
-def holder_at(holders: Mapping[str, list[KeyHolder]], key: str, at: datetime) -> str | None:
-    """The person who held `key` at `at`: the latest holder whose `since` is not after it."""
-    held = [h for h in holders.get(key, []) if h.since <= at]
-    return max(held, key=lambda h: h.since).person if held else None
-
-
-async def complaint_then(cmd: ComplaintAsOf, deps: ReportingDeps) -> dict[str, Any]:
-    """One complaint as it stood at an instant."""
-    return await complaint_as_of(deps.ports.store, cmd.tracking_id, cmd.at)
-
-
-async def dashboards_then(cmd: DashboardsAsOf, deps: ReportingDeps) -> dict[str, Any]:
-    """The dashboards as they read at an instant, rebuilt from the log."""
-    ports = deps.ports
-    return await dashboards_as_of(
-        ports.store, ports.policy.calendar, cmd.at, ports.settings, ports.registry
-    )
 
 
 async def overview(cmd: Overview, deps: ReportingDeps) -> dict[str, Any]:
@@ -321,9 +181,7 @@ COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
     RegionReport: region_report,
     ListComplaints: list_complaints,
     Digests: read_digests,
-    Timeline: timeline,
-    ComplaintAsOf: complaint_then,
-    DashboardsAsOf: dashboards_then,
+    **AUDIT_HANDLERS,
     Overview: overview,
     Performance: performance,
     Drilldown: drilldown,

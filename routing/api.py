@@ -5,16 +5,17 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import RegionCode, ShortText, Slug, UtcDatetime
 from events.state import Status
 from routing import handlers as h
+from routing.deps import Deps
 from routing.domain import ArchiveReason
 from routing.handlers import RoutingDeps, handle
 from services.kernel.appeals import AppealOutcome
-from services.platform.auth import KeyRing, admin_of
+from services.platform.auth import ADMIN_ONLY, KeyRing
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
 
 Answer = dict[str, Any]
@@ -77,126 +78,137 @@ class AppealDecisionBody(Body):
     )
 
 
-def router(deps: RoutingDeps, keyring: KeyRing) -> APIRouter:
-    """The routing routes; every one needs the national admin's key except the registry."""
-
-    api = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
-    guarded = [admin_of(keyring)]
-    api.include_router(queue_router(deps), tags=["national admin"], dependencies=guarded)
-    api.include_router(command_router(deps), tags=["national admin"], dependencies=guarded)
-    api.include_router(registry_router(deps), tags=["registry"])
-    return api
+router = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)
+"""The routing routes; every one needs the national admin's key except the registry."""
+admin = APIRouter(tags=["national admin"], dependencies=ADMIN_ONLY)
+"""What the national admin reads (the verification queue and case files) and decides."""
+registry = APIRouter(tags=["registry"])
+"""The registry, public: agencies and the responsibility rules."""
 
 
-def queue_router(deps: RoutingDeps) -> APIRouter:
-    """What the national admin reads: the verification queue and case files."""
-    api = APIRouter()
-
-    @api.get("/verification-queue")
-    async def verification_queue(
-        status: Status | None = Query(
-            None, description="filed, deferred, verified, awaiting_reporter or escalated"
-        ),
-        limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0, le=10_000_000),
-        overdue: bool = Query(
-            False, description="only what is past the national admin's own deadline"
-        ),
-    ) -> dict[str, Any]:
-        """What waits for the national admin, oldest first: new reports to verify, verified
-        ones without a clear disposition (or refused twice), and escalations to the top.
-        `verify_due` is the national admin's own deadline on each (none while paused)."""
-        rows = await handle(h.ListQueue(status, limit, offset, overdue), deps)
-        return {"items": rows, "limit": limit, "offset": offset}
-
-    @api.get("/complaints/{complaint_id}")
-    async def complaint(complaint_id: UUID) -> dict[str, Any]:
-        """One complaint's current state (no personal data)."""
-        found: dict[str, Any] = await handle(h.ShowCaseFile(complaint_id), deps)
-        return found
-
-    return api
+def mount(app: FastAPI, deps: RoutingDeps, keyring: KeyRing) -> None:
+    """Serve the routing routes on `app`, over `deps`."""
+    app.state.routing, app.state.keyring = deps, keyring
+    app.include_router(router)
 
 
-def command_router(deps: RoutingDeps) -> APIRouter:
-    """The national admin's commands on one complaint."""
-    api = APIRouter(prefix="/complaints/{complaint_id}")
+@admin.get("/verification-queue")
+async def verification_queue(
+    deps: Deps,
+    status: Status | None = Query(
+        None, description="filed, deferred, verified, awaiting_reporter or escalated"
+    ),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    overdue: bool = Query(False, description="only what is past the national admin's own deadline"),
+) -> dict[str, Any]:
+    """What waits for the national admin, oldest first: new reports to verify, verified
+    ones without a clear disposition (or refused twice), and escalations to the top.
+    `verify_due` is the national admin's own deadline on each (none while paused)."""
+    rows = await handle(h.ListQueue(status, limit, offset, overdue), deps)
+    return {"items": rows, "limit": limit, "offset": offset}
 
-    @api.post("/verify")
-    async def verify(complaint_id: UUID, body: VerifyBody, key: IdempotencyKey = None) -> Answer:
-        """Verify: set category, title and privacy flags. Disposition follows automatically
-        when the rules give a clear answer."""
-        fields = body.model_dump() | {"tags": tuple(body.tags)}
-        return await _admin(
-            deps, h.Verify(complaint_id=complaint_id, idempotency_key=key, **fields)
-        )
 
-    @api.post("/archive")
-    async def archive(complaint_id: UUID, body: ArchiveBody, key: IdempotencyKey = None) -> Answer:
-        """Archive with a reason (spam, too vague, not about public service, duplicate)."""
-        command = h.Archive(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-        return await _admin(deps, command)
+@admin.get("/complaints/{complaint_id}")
+async def complaint(complaint_id: UUID, deps: Deps) -> dict[str, Any]:
+    """One complaint's current state (no personal data)."""
+    found: dict[str, Any] = await handle(h.ShowCaseFile(complaint_id), deps)
+    return found
 
-    @api.post("/defer")
-    async def defer(complaint_id: UUID, body: DeferBody, key: IdempotencyKey = None) -> Answer:
-        """Put on hold (tunda)."""
-        command = h.Defer(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-        return await _admin(deps, command)
 
-    @api.post("/resume")
-    async def resume(complaint_id: UUID, key: IdempotencyKey = None) -> Answer:
-        """Back to verification, with a fresh 3-working-day clock."""
-        return await _admin(deps, h.Resume(complaint_id=complaint_id, idempotency_key=key))
+ON_ONE = "/complaints/{complaint_id}"
 
-    @api.post("/request-information")
-    async def request_information(
-        complaint_id: UUID, body: RequestInformationBody, key: IdempotencyKey = None
-    ) -> Answer:
-        """Ask the reporter for more; the clocks pause until the answer."""
-        command = h.RequestInformation(
-            complaint_id=complaint_id, idempotency_key=key, question=body.question
-        )
-        return await _admin(deps, command)
 
-    @api.post("/extend")
-    async def extend(complaint_id: UUID, body: ExtendBody, key: IdempotencyKey = None) -> Answer:
-        """Extend the holding agency's follow-up deadline beyond what the extension rule
-        grants on its own (at most LAPOR_MAX_EXTENSIONS of LAPOR_MAX_EXTENSION_WORKING_DAYS)."""
-        command = h.Extend(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-        return await _admin(deps, command)
+@admin.post(f"{ON_ONE}/verify")
+async def verify(
+    complaint_id: UUID, body: VerifyBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Verify: set category, title and privacy flags. Disposition follows automatically
+    when the rules give a clear answer."""
+    fields = body.model_dump() | {"tags": tuple(body.tags)}
+    return await _admin(deps, h.Verify(complaint_id=complaint_id, idempotency_key=key, **fields))
 
-    @api.post("/confirm-resolution")
-    async def confirm_resolution(complaint_id: UUID, key: IdempotencyKey = None) -> Answer:
-        """Confirm the agency's proposed resolution on the reporter's behalf (for a reporter
-        who cannot: anonymous, without a token); the complaint closes as resolved."""
-        command = h.ConfirmResolution(complaint_id=complaint_id, idempotency_key=key)
-        return await _admin(deps, command)
 
-    @api.post("/appeal-decision")
-    async def appeal_decision(
-        complaint_id: UUID, body: AppealDecisionBody, key: IdempotencyKey = None
-    ) -> Answer:
-        """Decide an appeal the national admin reviews (against a ministry or a province, or
-        one a province let lie): uphold the closure, or reopen with a new owner."""
-        command = h.DecideAppeal(
-            complaint_id=complaint_id, idempotency_key=key, **body.model_dump()
-        )
-        return await _admin(deps, command)
+@admin.post(f"{ON_ONE}/archive")
+async def archive(
+    complaint_id: UUID, body: ArchiveBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Archive with a reason (spam, too vague, not about public service, duplicate)."""
+    command = h.Archive(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
+    return await _admin(deps, command)
 
-    @api.post("/tags")
-    async def set_tags(complaint_id: UUID, body: TagsBody, key: IdempotencyKey = None) -> Answer:
-        """Set the national priority programmes and strategic issues the complaint belongs to
-        (the whole set; `[]` clears it); the dashboards filter by them."""
-        command = h.SetTags(complaint_id=complaint_id, idempotency_key=key, tags=tuple(body.tags))
-        return await _admin(deps, command)
 
-    @api.post("/dispose")
-    async def dispose(complaint_id: UUID, body: DisposeBody, key: IdempotencyKey = None) -> Answer:
-        """Dispose by hand to an agency (never to one that refused this complaint)."""
-        command = h.Dispose(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-        return await _admin(deps, command)
+@admin.post(f"{ON_ONE}/defer")
+async def defer(
+    complaint_id: UUID, body: DeferBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Put on hold (tunda)."""
+    command = h.Defer(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
+    return await _admin(deps, command)
 
-    return api
+
+@admin.post(f"{ON_ONE}/resume")
+async def resume(complaint_id: UUID, deps: Deps, key: IdempotencyKey = None) -> Answer:
+    """Back to verification, with a fresh 3-working-day clock."""
+    return await _admin(deps, h.Resume(complaint_id=complaint_id, idempotency_key=key))
+
+
+@admin.post(f"{ON_ONE}/request-information")
+async def request_information(
+    complaint_id: UUID, body: RequestInformationBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Ask the reporter for more; the clocks pause until the answer."""
+    command = h.RequestInformation(
+        complaint_id=complaint_id, idempotency_key=key, question=body.question
+    )
+    return await _admin(deps, command)
+
+
+@admin.post(f"{ON_ONE}/extend")
+async def extend(
+    complaint_id: UUID, body: ExtendBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Extend the holding agency's follow-up deadline beyond what the extension rule
+    grants on its own (at most LAPOR_MAX_EXTENSIONS of LAPOR_MAX_EXTENSION_WORKING_DAYS)."""
+    command = h.Extend(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
+    return await _admin(deps, command)
+
+
+@admin.post(f"{ON_ONE}/confirm-resolution")
+async def confirm_resolution(complaint_id: UUID, deps: Deps, key: IdempotencyKey = None) -> Answer:
+    """Confirm the agency's proposed resolution on the reporter's behalf (for a reporter
+    who cannot: anonymous, without a token); the complaint closes as resolved."""
+    command = h.ConfirmResolution(complaint_id=complaint_id, idempotency_key=key)
+    return await _admin(deps, command)
+
+
+@admin.post(f"{ON_ONE}/appeal-decision")
+async def appeal_decision(
+    complaint_id: UUID, body: AppealDecisionBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Decide an appeal the national admin reviews (against a ministry or a province, or
+    one a province let lie): uphold the closure, or reopen with a new owner."""
+    command = h.DecideAppeal(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
+    return await _admin(deps, command)
+
+
+@admin.post(f"{ON_ONE}/tags")
+async def set_tags(
+    complaint_id: UUID, body: TagsBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Set the national priority programmes and strategic issues the complaint belongs to
+    (the whole set; `[]` clears it); the dashboards filter by them."""
+    command = h.SetTags(complaint_id=complaint_id, idempotency_key=key, tags=tuple(body.tags))
+    return await _admin(deps, command)
+
+
+@admin.post(f"{ON_ONE}/dispose")
+async def dispose(
+    complaint_id: UUID, body: DisposeBody, deps: Deps, key: IdempotencyKey = None
+) -> Answer:
+    """Dispose by hand to an agency (never to one that refused this complaint)."""
+    command = h.Dispose(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
+    return await _admin(deps, command)
 
 
 async def _admin(deps: RoutingDeps, command: h.AdminCommand) -> Answer:
@@ -204,22 +216,19 @@ async def _admin(deps: RoutingDeps, command: h.AdminCommand) -> Answer:
     return answer
 
 
-def registry_router(deps: RoutingDeps) -> APIRouter:
-    """The registry, public: agencies and the responsibility rules."""
-    api = APIRouter()
-    registry = deps.ports.registry
+@registry.get("/agencies")
+async def agencies(deps: Deps) -> dict[str, Any]:
+    """The agency registry: codes, names, kinds, region codes and parents (public)."""
+    return {"agencies": [asdict(a) for a in deps.ports.registry]}
 
-    @api.get("/agencies")
-    async def agencies() -> dict[str, Any]:
-        """The agency registry: codes, names, kinds, region codes and parents (public)."""
-        return {"agencies": [asdict(a) for a in registry]}
 
-    @api.get("/rules")
-    async def rules() -> dict[str, Any]:
-        """The responsibility rules (category x region -> agency) and categories (public)."""
-        return {
-            "categories": sorted(registry.categories),
-            "rules": [asdict(r) for r in registry.rules],
-        }
+@registry.get("/rules")
+async def rules(deps: Deps) -> dict[str, Any]:
+    """The responsibility rules (category x region -> agency) and categories (public)."""
+    found = deps.ports.registry
+    return {"categories": sorted(found.categories), "rules": [asdict(r) for r in found.rules]}
 
-    return api
+
+# Included last: a router's routes are copied when it is included.
+router.include_router(admin)
+router.include_router(registry)

@@ -28,7 +28,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         title="lapor routing",
         description="The national admin's verification queue, disposition, and the registry.",
     )
-    app.include_router(api.router(deps, rt.keyring))
+    api.mount(app, deps, rt.keyring)
 
     async def apply(batch: Batch, tx: Transaction) -> None:
         await on_batch(batch, tx, deps)

@@ -687,7 +687,7 @@ def database_url_for(url: str, database: str) -> str:
 
 async def bench_rebuild(database_url: str, report: Report) -> None:
     from reporting import store
-    from reporting.handlers import consumer_name
+    from reporting.ports import consumer_name
     from services.platform.policy import deadline_policy
 
     settings = PlatformSettings(_env_file=None, topic_prefix="bench")

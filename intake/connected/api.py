@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, FastAPI, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import AgencyCode, ImportStep, ShortText, Slug
 from events.messages import ImportBatch, StatusUpdates
-from intake.connected.domain import ConnectedSystem
+from intake.connected.deps import CallingSystem, Deps
 from intake.connected.handlers import (
     ApplyStatusUpdates,
     ConnectedDeps,
@@ -26,8 +26,7 @@ from intake.connected.handlers import (
     ShowSystems,
     handle,
 )
-from services.kernel.refusals import RefusalKind, Refused
-from services.platform.auth import DeclaredKey, KeyRing, admin_of, presented_key
+from services.platform.auth import ADMIN_ONLY, KeyRing
 from services.platform.http import ERROR_SCHEMA, LIMITED
 from services.platform.ratelimit import RateLimits
 
@@ -55,147 +54,133 @@ class Registration(BaseModel):
     )
 
 
-def system_of(deps: ConnectedDeps) -> Any:
-    """The FastAPI dependency of a connected system calling with its own key (401 without a
-    valid key, 403 when suspended or calling for another system, 429 past
-    LAPOR_AGENCY_RATE_PER_KEY)."""
-    limits = RateLimits({"system-per-key": deps.ports.settings.agency_rate_per_key})
-
-    async def caller(request: Request, code: str, _: DeclaredKey) -> ConnectedSystem:
-        system = await deps.systems.by_key(presented_key(request))
-        if system is None:
-            raise Refused(
-                "unauthenticated",
-                "a connected system's key is required (X-API-Key)",
-                kind=RefusalKind.UNAUTHENTICATED,
-            )
-        if system.code != code:
-            raise Refused("forbidden", "this key is another system's", kind=RefusalKind.FORBIDDEN)
-        if not system.active:
-            raise Refused(
-                "suspended",
-                f"{code} is suspended by the national admin",
-                kind=RefusalKind.FORBIDDEN,
-            )
-        limits.hit("system-per-key", system.code)
-        return system
-
-    return Depends(caller)
+router = APIRouter(
+    prefix="/v1/systems", tags=["connected systems"], responses=ERROR_SCHEMA | LIMITED
+)
+"""The connected systems' routes."""
 
 
-def router(deps: ConnectedDeps, keyring: KeyRing) -> APIRouter:
-    """The connected systems' routes."""
-    api = APIRouter(
-        prefix="/v1/systems", tags=["connected systems"], responses=ERROR_SCHEMA | LIMITED
+def mount(app: FastAPI, deps: ConnectedDeps, keyring: KeyRing) -> None:
+    """Serve the connected systems' routes on `app`, over `deps`."""
+    app.state.connected, app.state.keyring = deps, keyring
+    app.state.connected_limits = RateLimits(
+        {"system-per-key": deps.ports.settings.agency_rate_per_key}
     )
-    admin = [admin_of(keyring)]
-    # A default, not an Annotated alias: annotations are strings here, resolved in the
-    # module's namespace, where a local alias does not exist.
-    calling_system = system_of(deps)
+    app.include_router(router)
 
-    @api.post("", status_code=201, dependencies=admin)
-    async def register(body: Registration) -> dict[str, Any]:
-        """Register a regional (or ministry) system; the answer carries its key, shown once."""
-        command = RegisterSystem(
-            body.code,
-            body.name,
-            tuple(body.agencies),
-            dict(body.status_map),
-            body.reconciliation_url,
-        )
-        found: dict[str, Any] = await handle(command, deps)
-        return found
 
-    @api.get("/health", dependencies=admin)
-    async def health() -> list[dict[str, Any]]:
-        """The integration-health view: per system, last contact, lag, replay backlog, the
-        latest reconciliation's drift, and refused steps."""
-        found: list[dict[str, Any]] = await handle(ShowHealth(), deps)
-        return found
+@router.post("", status_code=201, dependencies=ADMIN_ONLY)
+async def register(deps: Deps, body: Registration) -> dict[str, Any]:
+    """Register a regional (or ministry) system; the answer carries its key, shown once."""
+    command = RegisterSystem(
+        body.code,
+        body.name,
+        tuple(body.agencies),
+        dict(body.status_map),
+        body.reconciliation_url,
+    )
+    found: dict[str, Any] = await handle(command, deps)
+    return found
 
-    @api.post("/{code}/reconcile", dependencies=admin)
-    async def reconcile(code: Slug) -> dict[str, Any]:
-        """Compare now: the system's cells (from its reconciliation endpoint) with the
-        national record's; every drifting complaint is listed (also run on a schedule)."""
-        found: dict[str, Any] = await handle(Reconcile(code), deps)
-        return found
 
-    @api.get("", dependencies=admin)
-    async def systems() -> list[dict[str, Any]]:
-        """Every connected system (never a key)."""
-        found: list[dict[str, Any]] = await handle(ShowSystems(), deps)
-        return found
+@router.get("/health", dependencies=ADMIN_ONLY)
+async def health(deps: Deps) -> list[dict[str, Any]]:
+    """The integration-health view: per system, last contact, lag, replay backlog, the
+    latest reconciliation's drift, and refused steps."""
+    found: list[dict[str, Any]] = await handle(ShowHealth(), deps)
+    return found
 
-    @api.post("/{code}/key", dependencies=admin)
-    async def rotate(code: Slug) -> dict[str, Any]:
-        """A new key for the system, shown once; the old one is refused from now on."""
-        found: dict[str, Any] = await handle(RotateSystemKey(code), deps)
-        return found
 
-    @api.post("/{code}/suspend", dependencies=admin)
-    async def suspend(code: Slug) -> dict[str, Any]:
-        """Refuse the system's calls (403 `suspended`) until resumed."""
-        found: dict[str, Any] = await handle(SetSystemActive(code, False), deps)
-        return found
+@router.post("/{code}/reconcile", dependencies=ADMIN_ONLY)
+async def reconcile(deps: Deps, code: Slug) -> dict[str, Any]:
+    """Compare now: the system's cells (from its reconciliation endpoint) with the
+    national record's; every drifting complaint is listed (also run on a schedule)."""
+    found: dict[str, Any] = await handle(Reconcile(code), deps)
+    return found
 
-    @api.post("/{code}/resume", dependencies=admin)
-    async def resume(code: Slug) -> dict[str, Any]:
-        """Accept the system's calls again."""
-        found: dict[str, Any] = await handle(SetSystemActive(code, True), deps)
-        return found
 
-    @api.post("/{code}/imports")
-    async def imports(
-        code: Slug, body: ImportBatch, system: ConnectedSystem = calling_system
-    ) -> dict[str, Any]:
-        """Import complaints filed in the system, each with its history (oldest step first).
-        Idempotent by (system, external id, step id): re-sending anything changes nothing.
-        Each refused step is named with the reason; the rest of the batch goes through, and
-        the refused steps stay queryable (`GET .../rejections`)."""
-        found: dict[str, Any] = await handle(ImportComplaints(system, body), deps)
-        return found
+@router.get("", dependencies=ADMIN_ONLY)
+async def systems(deps: Deps) -> list[dict[str, Any]]:
+    """Every connected system (never a key)."""
+    found: list[dict[str, Any]] = await handle(ShowSystems(), deps)
+    return found
 
-    @api.post("/{code}/status-updates")
-    async def status_updates(
-        code: Slug, body: StatusUpdates, system: ConnectedSystem = calling_system
-    ) -> dict[str, Any]:
-        """Status changes (in the system's words) on complaints it holds nationally: filed
-        through the backbone and disposed to one of its agencies, or imported from it.
-        `rejected` hands a complaint back for re-disposition. Idempotent by step id."""
-        found: dict[str, Any] = await handle(ApplyStatusUpdates(system, body), deps)
-        return found
 
-    @api.get("/{code}/events")
-    async def replay(
-        code: Slug,
-        system: ConnectedSystem = calling_system,
-        after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    ) -> dict[str, Any]:
-        """Replay from the event store (not Kafka retention): every event of every complaint
-        that concerns the system, in global order, after position `after` (0: from the
-        beginning). Call again with `after` = `next_after` until `complete`."""
-        found: dict[str, Any] = await handle(ReplayForSystem(system, after, limit), deps)
-        return found
+@router.post("/{code}/key", dependencies=ADMIN_ONLY)
+async def rotate(deps: Deps, code: Slug) -> dict[str, Any]:
+    """A new key for the system, shown once; the old one is refused from now on."""
+    found: dict[str, Any] = await handle(RotateSystemKey(code), deps)
+    return found
 
-    @api.get("/{code}/reconciliation")
-    async def reconciliation(
-        code: Slug, system: ConnectedSystem = calling_system
-    ) -> dict[str, Any]:
-        """The system's latest reconciliation with every drifting complaint: what its
-        connector re-sends (or replays) to repair."""
-        found: dict[str, Any] = await handle(LastReconciliation(code), deps)
-        return found
 
-    @api.get("/{code}/rejections")
-    async def rejections(
-        code: Slug,
-        system: ConnectedSystem = calling_system,
-        after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
-        """The import steps refused, oldest first; page with `after` = the last position."""
-        found: list[dict[str, Any]] = await handle(ListRejections(code, after, limit), deps)
-        return found
+@router.post("/{code}/suspend", dependencies=ADMIN_ONLY)
+async def suspend(deps: Deps, code: Slug) -> dict[str, Any]:
+    """Refuse the system's calls (403 `suspended`) until resumed."""
+    found: dict[str, Any] = await handle(SetSystemActive(code, False), deps)
+    return found
 
-    return api
+
+@router.post("/{code}/resume", dependencies=ADMIN_ONLY)
+async def resume(deps: Deps, code: Slug) -> dict[str, Any]:
+    """Accept the system's calls again."""
+    found: dict[str, Any] = await handle(SetSystemActive(code, True), deps)
+    return found
+
+
+@router.post("/{code}/imports")
+async def imports(
+    deps: Deps, code: Slug, body: ImportBatch, system: CallingSystem
+) -> dict[str, Any]:
+    """Import complaints filed in the system, each with its history (oldest step first).
+    Idempotent by (system, external id, step id): re-sending anything changes nothing.
+    Each refused step is named with the reason; the rest of the batch goes through, and
+    the refused steps stay queryable (`GET .../rejections`)."""
+    found: dict[str, Any] = await handle(ImportComplaints(system, body), deps)
+    return found
+
+
+@router.post("/{code}/status-updates")
+async def status_updates(
+    deps: Deps, code: Slug, body: StatusUpdates, system: CallingSystem
+) -> dict[str, Any]:
+    """Status changes (in the system's words) on complaints it holds nationally: filed
+    through the backbone and disposed to one of its agencies, or imported from it.
+    `rejected` hands a complaint back for re-disposition. Idempotent by step id."""
+    found: dict[str, Any] = await handle(ApplyStatusUpdates(system, body), deps)
+    return found
+
+
+@router.get("/{code}/events")
+async def replay(
+    deps: Deps,
+    code: Slug,
+    system: CallingSystem,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    """Replay from the event store (not Kafka retention): every event of every complaint
+    that concerns the system, in global order, after position `after` (0: from the
+    beginning). Call again with `after` = `next_after` until `complete`."""
+    found: dict[str, Any] = await handle(ReplayForSystem(system, after, limit), deps)
+    return found
+
+
+@router.get("/{code}/reconciliation")
+async def reconciliation(deps: Deps, code: Slug, system: CallingSystem) -> dict[str, Any]:
+    """The system's latest reconciliation with every drifting complaint: what its
+    connector re-sends (or replays) to repair."""
+    found: dict[str, Any] = await handle(LastReconciliation(code), deps)
+    return found
+
+
+@router.get("/{code}/rejections")
+async def rejections(
+    deps: Deps,
+    code: Slug,
+    system: CallingSystem,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """The import steps refused, oldest first; page with `after` = the last position."""
+    found: list[dict[str, Any]] = await handle(ListRejections(code, after, limit), deps)
+    return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -203,24 +204,33 @@ NATIONAL_READERS: tuple[Role, ...] = ("national_admin", "oversight", "auditor")
 """Who reads every complaint's row and timeline (never a reporter's contact)."""
 
 
-def caller_of(keyring: KeyRing, roles: tuple[Role, ...] = AGENCY_SIDE) -> Any:
-    """The FastAPI parameter type of an authenticated caller: `principal: Caller` (401 without
-    a valid key, 403 for a role not in `roles`)."""
+def keyring_of(request: Request) -> KeyRing:
+    """The key ring of the app serving the request (`app.state.keyring`, set when a service's
+    routes are mounted)."""
+    keyring: KeyRing = request.app.state.keyring
+    return keyring
 
-    def caller(request: Request, _: DeclaredKey) -> Principal:
-        principal = authenticate(keyring, request)
+
+def requiring(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """The FastAPI dependency of an authenticated caller in one of `roles` (401 without a
+    valid key, 403 for another role); each service's `deps.py` names it as an alias."""
+
+    async def caller(request: Request, _: DeclaredKey) -> Principal:
+        principal = authenticate(keyring_of(request), request)
         require_role(principal, *roles)
         return principal
 
-    return Annotated[Principal, Depends(caller)]
+    return caller
 
 
-def admin_of(keyring: KeyRing) -> Any:
+async def national_admin(request: Request, _: DeclaredKey) -> Principal:
     """The FastAPI dependency that lets only the national admin through (401, then 403)."""
+    principal = authenticate(keyring_of(request), request)
+    require_admin(principal)
+    return principal
 
-    def admin(request: Request, _: DeclaredKey) -> Principal:
-        principal = authenticate(keyring, request)
-        require_admin(principal)
-        return principal
 
-    return Depends(admin)
+Admin = Annotated[Principal, Depends(national_admin)]
+"""A route parameter (or, through `ADMIN_ONLY`, a router's dependency): the national admin."""
+ADMIN_ONLY = [Depends(national_admin)]
+"""The dependencies of a router every route of which is the national admin's."""

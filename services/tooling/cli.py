@@ -240,7 +240,7 @@ def _print_digests(found: dict[str, dict[str, object]]) -> None:
 @reporting_app.command()
 def rebuild() -> None:
     """Rebuild every read model from the event store; print the rate and a digest per table."""
-    from reporting.handlers import consumer_name
+    from reporting.ports import consumer_name
     from reporting.store import ReadModelTables
     from services.platform.policy import deadline_policy
 
@@ -278,7 +278,7 @@ def digest() -> None:
 @reporting_app.command()
 def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Every event of one complaint: when, what, who (role and id), and the payload."""
-    from reporting.handlers import timeline_of
+    from reporting.audit import timeline_of
     from services.kernel.refusals import Refused
     from services.platform.eventstore import PostgresEventStore
 
@@ -314,7 +314,7 @@ def as_of(
     the dashboards (agencies, regions, counts by status)."""
     from datetime import datetime
 
-    from reporting.handlers import ComplaintAsOf, DashboardsAsOf
+    from reporting.audit import ComplaintAsOf, DashboardsAsOf
     from services.kernel.refusals import Refused
 
     instant = datetime.fromisoformat(at)

@@ -39,18 +39,18 @@ def service_app(name: str, system: FakeSystem) -> FastAPI:
     settings = system.ports.settings
     app = http_app(name, settings, _ready, title=f"lapor {name}", description=name)
     keyring = KeyRing(settings, system.ports.registry)
-    routers: dict[str, Any] = {
-        "intake": lambda: intake_api.router(system.intake, keyring),
-        "routing": lambda: routing_api.router(system.routing, keyring),
-        "followup": lambda: followup_api.router(system.followup, keyring),
-        "reporting": lambda: reporting_api.router(system.reporting, keyring),
+    mounts: dict[str, Any] = {
+        "intake": lambda: intake_api.mount(app, system.intake, keyring),
+        "routing": lambda: routing_api.mount(app, system.routing, keyring),
+        "followup": lambda: followup_api.mount(app, system.followup, keyring),
+        "reporting": lambda: reporting_api.mount(app, system.reporting, keyring),
     }
-    app.include_router(routers[name]())
+    mounts[name]()
     if name == "intake":
-        app.include_router(systems_api.router(system.connected, keyring))
+        systems_api.mount(app, system.connected, keyring)
     if name == "reporting":
         install_dashboard(app)
-        app.include_router(open_api.router(system.reporting))
+        open_api.mount(app, system.reporting)
     return app
 
 

@@ -45,7 +45,7 @@ def intake_app(**settings: Any) -> tuple[FastAPI, Any]:
     app = FastAPI()
     install_error_handlers(app)
     install_rate_limit_handler(app)
-    app.include_router(api.router(deps, KeyRing(ports.settings, ports.registry)))
+    api.mount(app, deps, KeyRing(ports.settings, ports.registry))
     return app, deps
 
 

@@ -14,7 +14,8 @@ from followup.handlers import ReplyAsAgency
 from followup.handlers import handle as followup
 from intake.handlers import FileComplaint
 from intake.handlers import handle as intake
-from reporting.handlers import ComplaintAsOf, DashboardsAsOf, Timeline, handle, holder_at
+from reporting.audit import ComplaintAsOf, DashboardsAsOf, Timeline, holder_at
+from reporting.handlers import handle
 from services.kernel.refusals import Refused
 from services.platform.settings import KeyHolder
 from tests.unit.fakes import CONTACT, fake_system, submission

@@ -48,7 +48,7 @@ def intake_client():  # type: ignore[no-untyped-def]
         return {"ready": True}
 
     app = http_app("intake", settings, ready, title="t", description="d")
-    app.include_router(api.router(deps, KeyRing(settings, deps.ports.registry)))
+    api.mount(app, deps, KeyRing(settings, deps.ports.registry))
     return deps, TestClient(app, headers={"X-API-Key": demo_key("web", "channel")})
 
 

@@ -41,10 +41,13 @@ def test_auditors_and_the_national_admin_read_the_checkpoints_over_http():
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from reporting import checkpoints_api
+    from reporting import api
+    from reporting.bootstrap import bootstrap_fakes
+    from reporting.ports import Signing
     from services.kernel.registry import load_registry
     from services.platform.auth import KeyRing, demo_key
     from services.platform.http import install_error_handlers
+    from services.platform.memory import memory_ports
     from services.platform.settings import PlatformSettings
 
     signed = sign_checkpoint(KEY, heads=HEADS, log_position=7, made_at=NOW, previous_root=None)
@@ -55,8 +58,11 @@ def test_auditors_and_the_national_admin_read_the_checkpoints_over_http():
 
     app = FastAPI()
     install_error_handlers(app)
-    keyring = KeyRing(PlatformSettings(_env_file=None), load_registry())
-    app.include_router(checkpoints_api.router(Kept(), keyring, public_hex(KEY)))  # type: ignore[arg-type]
+    settings = PlatformSettings(_env_file=None)
+    keyring = KeyRing(settings, load_registry())
+    deps = bootstrap_fakes(memory_ports(settings))
+    deps.signing = Signing(Kept(), KEY)  # type: ignore[arg-type]
+    api.mount(app, deps, keyring)
     http = TestClient(app, raise_server_exceptions=False)
     for key in (demo_key("bpk", "auditor"), demo_key("national-admin")):
         [found] = http.get("/v1/audit/checkpoints", headers={"X-API-Key": key}).json()

@@ -29,7 +29,7 @@ def client_for(deps) -> TestClient:  # type: ignore[no-untyped-def]
     install_error_handlers(app)
     install_rate_limit_handler(app)
     keyring = KeyRing(deps.ports.settings, deps.ports.registry)
-    app.include_router(api.router(deps, keyring))
+    api.mount(app, deps, keyring)
     return TestClient(
         app, raise_server_exceptions=False, headers={"X-API-Key": demo_key("web", "channel")}
     )

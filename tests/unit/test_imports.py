@@ -306,7 +306,7 @@ def test_the_http_api_authenticates_each_system_with_its_own_key():
     deps = bootstrap_fakes().connected
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(systems_api.router(deps, KeyRing(deps.ports.settings, deps.ports.registry)))
+    systems_api.mount(app, deps, KeyRing(deps.ports.settings, deps.ports.registry))
     http = TestClient(app, raise_server_exceptions=False)
     admin = {"X-API-Key": demo_key("national-admin")}
     registration = {

@@ -11,13 +11,19 @@ from followup.handlers import ReplyAsAgency
 from followup.handlers import handle as followup
 from intake.handlers import FileComplaint
 from intake.handlers import handle as intake
+from reporting.audit import (
+    CheckpointKey,
+    ComplaintAsOf,
+    DashboardsAsOf,
+    ListCheckpoints,
+    SignCheckpoint,
+    Timeline,
+)
 from reporting.dashboards import Drilldown, Overview, Performance
 from reporting.handlers import (
     COMMAND_HANDLERS,
     EVENT_HANDLERS,
     AgencyReport,
-    ComplaintAsOf,
-    DashboardsAsOf,
     Digests,
     ExportOpenData,
     ListComplaints,
@@ -25,7 +31,6 @@ from reporting.handlers import (
     OpenComplaints,
     OpenTimeline,
     RegionReport,
-    Timeline,
     handle,
 )
 from services.kernel.refusals import RefusalKind, Refused
@@ -48,6 +53,9 @@ def test_every_query_and_event_type_has_a_handler():
         OpenTimeline,
         OpenAggregates,
         ExportOpenData,
+        SignCheckpoint,
+        ListCheckpoints,
+        CheckpointKey,
     }
     assert set(EVENT_HANDLERS) == set(ev.ALL_EVENT_TYPES)
 
