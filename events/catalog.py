@@ -2,6 +2,7 @@
 
 Names are past tense. Each docstring says who emits the event and when. Never edit a published
 type: add a new `schema_version` and an upcaster in `events/upcasters.py`.
+Kept in one module: it is the index of the published contract, read top to bottom.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 The fold records facts; it never validates, raises, logs or does I/O, so that a replay gives
 exactly the state the live system had. Only the deciders (`decide_*`) validate.
+Kept in one module: one `singledispatch` over every event type, so that a reader sees
+at once what each event does to the state.
 """
 
 from __future__ import annotations

@@ -12,16 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from events.messages import Submission
 from intake.deps import Auditor, Channel, Deps, Limits, filing_limits, reply_limits
 from intake.domain import ReporterAction
-from intake.handlers import (
+from intake.handlers import FileComplaint, IntakeDeps, handle
+from intake.reporters import (
     ErasePersonalData,
-    FileComplaint,
-    IntakeDeps,
     ListContactReads,
     ReplyAsReporter,
     RevokeToken,
     RotateToken,
     ShowComplaint,
-    handle,
 )
 from services.platform.auth import Admin, KeyRing
 from services.platform.http import ERROR_SCHEMA, LIMITED, TRACKING_ID, IdempotencyKey

@@ -11,7 +11,8 @@ from intake import agents, api
 from intake.bootstrap import bootstrap
 from intake.connected import agents as connected_agents
 from intake.connected import api as connected_api
-from intake.connected.handlers import ConnectedDeps, Reconcile, handle
+from intake.connected.handlers import ConnectedDeps, handle
+from intake.connected.reconciling import Reconcile
 from services.platform.consumer import InFlight
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.faust_app import faust_worker

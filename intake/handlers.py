@@ -1,55 +1,41 @@
-"""Intake use cases over the ports: file a submission (HTTP or topic), show a complaint to the
-public or its reporter, and take the reporter's replies. One function per command, listed in
-COMMAND_HANDLERS; intake consumes no complaint events."""
+"""Intake's filing use cases over the ports: file a submission once (HTTP or the intake
+topic), and answer a repeat with the first filing. One function per command, listed in
+COMMAND_HANDLERS with the reporter's own (`intake.reporters`); intake consumes no complaint
+events."""
 
 from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from pydantic import ValidationError
 
 from events.catalog import ComplaintFiled
-from events.envelope import Actor, Envelope
-from events.fold import replay
+from events.envelope import Actor
 from events.messages import IntakeResult, Submission, TopicSubmission
-from events.state import ComplaintState
 from intake.domain import (
-    IntakeSecrets,
-    ReporterAction,
     complaint_id_for,
-    decide_erasure,
     decide_file,
-    decide_reporter_reply,
     same_submission,
 )
-from intake.store import ReporterTokens
-from intake.timeline import public_timeline
+from intake.ports import IntakeDeps, issue_token
+from intake.reporters import REPORTER_HANDLERS
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.tracking import tracking_id_for
 from services.platform.commands import execute
 from services.platform.dispatch import Handler, dispatch
 from services.platform.http import validation_errors
 from services.platform.logs import current_correlation
-from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Ports, Transaction
+from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Transaction
 from services.platform.tokens import new_access_token
 from services.platform.vault import new_reporter_ref
 
 MAX_RESULT_ERRORS = 20
 """The most problems a rejected topic submission's result lists."""
-
-
-@dataclass
-class IntakeDeps:
-    """What intake's handlers run over."""
-
-    ports: Ports
-    secrets: IntakeSecrets
-    tokens: ReporterTokens
 
 
 @dataclass(frozen=True)
@@ -70,60 +56,6 @@ class SubmitFromTopic:
 
     data: dict[str, Any]
     channel: str
-
-
-@dataclass(frozen=True)
-class ShowComplaint:
-    """The public view; a confidential complaint needs the reporter's token."""
-
-    tracking_id: str
-    token: str | None
-
-
-@dataclass(frozen=True)
-class ReplyAsReporter:
-    """The reporter adds information, confirms, disputes, withdraws, rates, or consents to a
-    referral."""
-
-    tracking_id: str
-    token: str | None
-    action: ReporterAction
-    message: str | None
-    idempotency_key: str | None = None
-    rating: int | None = None
-
-
-@dataclass(frozen=True)
-class RotateToken:
-    """The reporter swaps the access token for a new one; the old one stops working."""
-
-    tracking_id: str
-    token: str | None
-
-
-@dataclass(frozen=True)
-class RevokeToken:
-    """The reporter ends the access token (e.g. on a shared device)."""
-
-    tracking_id: str
-    token: str | None
-
-
-@dataclass(frozen=True)
-class ErasePersonalData:
-    """The national admin erases a reporter's contact (UU PDP): shred the key, record it."""
-
-    complaint_id: UUID
-    requested_by: str
-
-
-@dataclass(frozen=True)
-class ListContactReads:
-    """The log of who read reporters' contacts (auditors and the national admin)."""
-
-    complaint_id: UUID | None
-    after: int
-    limit: int
 
 
 @dataclass(frozen=True)
@@ -158,12 +90,7 @@ async def file_complaint(cmd: FileComplaint, deps: IntakeDeps) -> Filing:
     now = await ports.clock.refresh()
     reporter_ref = new_reporter_ref() if submission.reporter is not None else None
     token = new_access_token()
-
-    async def keep_contact_and_token(tx: Transaction) -> None:
-        if submission.reporter is not None:
-            contact = submission.reporter.model_dump(exclude_none=True)
-            await ports.vault.put(contact, reporter_ref, tx=tx)
-        await _issue(deps, complaint_id, token, tx=tx, revoke_others=False)
+    keep_contact_and_token = _keeping(deps, submission, reporter_ref, complaint_id, token)
 
     try:
         await execute(
@@ -202,14 +129,22 @@ async def file_complaint(cmd: FileComplaint, deps: IntakeDeps) -> Filing:
     return Filing(complaint_id, tracking_id_for(complaint_id), token, created=True)
 
 
-async def _issue(
-    deps: IntakeDeps, complaint_id: UUID, token: str, *, tx: Transaction, revoke_others: bool
-) -> None:
-    now = deps.ports.clock.now()
-    expires = now + timedelta(days=deps.ports.settings.reporter_token_days)
-    await deps.tokens.issue(
-        complaint_id, token, now=now, expires_at=expires, revoke_others=revoke_others, tx=tx
-    )
+def _keeping(
+    deps: IntakeDeps,
+    submission: Submission,
+    reporter_ref: str | None,
+    complaint_id: UUID,
+    token: str,
+) -> Callable[[Transaction], Awaitable[None]]:
+    """What commits with the filing event: the reporter's contact (in the vault) and token."""
+
+    async def keep(tx: Transaction) -> None:
+        if submission.reporter is not None and reporter_ref is not None:
+            contact = submission.reporter.model_dump(exclude_none=True)
+            await deps.ports.vault.put(contact, reporter_ref, tx=tx)
+        await issue_token(deps, complaint_id, token, tx=tx, revoke_others=False)
+
+    return keep
 
 
 async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) -> Filing | None:
@@ -237,7 +172,7 @@ async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) 
     # and the one the first answer carried (perhaps never received) stops working.
     await deps.ports.clock.refresh()
     token = new_access_token()
-    await _issue(deps, complaint_id, token, tx=None, revoke_others=True)
+    await issue_token(deps, complaint_id, token, tx=None, revoke_others=True)
     return Filing(complaint_id, tracking_id, token, created=False)
 
 
@@ -301,129 +236,10 @@ async def submit_from_topic(cmd: SubmitFromTopic, deps: IntakeDeps) -> IntakeRes
     return result
 
 
-async def _visible(
-    deps: IntakeDeps, tracking_id: str, token: str | None
-) -> tuple[ComplaintState, list[Envelope], bool]:
-    store = deps.ports.store
-    complaint_id = await store.find_by_tracking_id(tracking_id)
-    if complaint_id is None:
-        raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
-    envelopes = await store.read_stream(complaint_id)
-    state = replay(envelopes)
-    is_reporter = await deps.tokens.valid(complaint_id, token, deps.ports.clock.now())
-    if state.confidential and not is_reporter:
-        # Shows nothing, not even that it exists.
-        raise Refused("not_found", "no complaint with this tracking id", kind=RefusalKind.NOT_FOUND)
-    return state, envelopes, is_reporter
-
-
-async def show_complaint(cmd: ShowComplaint, deps: IntakeDeps) -> dict[str, Any]:
-    """Status and public timeline; a confidential complaint needs the reporter's token."""
-    state, envelopes, _ = await _visible(deps, cmd.tracking_id, cmd.token)
-    return public_timeline(state, envelopes, deps.ports.registry)
-
-
-async def reply_as_reporter(cmd: ReplyAsReporter, deps: IntakeDeps) -> dict[str, Any]:
-    """The reporter's answer, applied once per Idempotency-Key; returns the public view."""
-    ports = deps.ports
-    state = await _as_reporter(deps, cmd.tracking_id, cmd.token)
-    assert state.complaint_id is not None
-    await ports.clock.refresh()
-    idempotency = (
-        uuid5(state.complaint_id, f"reporter-reply\x00{cmd.idempotency_key}")
-        if cmd.idempotency_key
-        else None
-    )
-    outcome = await execute(
-        ports.store,
-        state.complaint_id,
-        lambda s: decide_reporter_reply(
-            s,
-            action=cmd.action,
-            message=cmd.message,
-            now=ports.clock.now(),
-            policy=ports.policy,
-            max_messages=ports.settings.max_reporter_messages,
-            rating=cmd.rating,
-            max_reopens=ports.settings.max_reopens,
-            registry=ports.registry,
-        ),
-        actor=Actor(role="reporter", id=cmd.tracking_id),
-        now=ports.clock.now,
-        idempotency=idempotency,
-    )
-    stream = await ports.store.read_stream(state.complaint_id)
-    return public_timeline(outcome.state, stream, ports.registry)
-
-
-async def _as_reporter(deps: IntakeDeps, tracking_id: str, token: str | None) -> ComplaintState:
-    """The complaint, for its reporter only (401 without a valid token)."""
-    state, _, is_reporter = await _visible(deps, tracking_id, token)
-    if not is_reporter:
-        raise Refused(
-            "unauthenticated",
-            "the reporter's access token is required",
-            kind=RefusalKind.UNAUTHENTICATED,
-        )
-    return state
-
-
-async def rotate_token(cmd: RotateToken, deps: IntakeDeps) -> str:
-    """A new token for the reporter; every earlier one stops working."""
-    complaint_id = (await _as_reporter(deps, cmd.tracking_id, cmd.token)).complaint_id
-    assert complaint_id is not None
-    await deps.ports.clock.refresh()
-    token = new_access_token()
-    await _issue(deps, complaint_id, token, tx=None, revoke_others=True)
-    return token
-
-
-async def revoke_token(cmd: RevokeToken, deps: IntakeDeps) -> None:
-    """The presented token stops working."""
-    complaint_id = (await _as_reporter(deps, cmd.tracking_id, cmd.token)).complaint_id
-    assert complaint_id is not None and cmd.token is not None
-    await deps.tokens.revoke(complaint_id, cmd.token, deps.ports.clock.now())
-
-
-async def erase_personal_data(cmd: ErasePersonalData, deps: IntakeDeps) -> dict[str, Any]:
-    """Shred the reporter's key, then record `PersonalDataErased` (once: a repeat is harmless).
-
-    Shredding first: should the append fail, the person is gone all the same, and a retry
-    records it."""
-    ports = deps.ports
-    state = replay(await ports.store.read_stream(cmd.complaint_id))
-    decide_erasure(state)  # refuses before anything is shredded
-    shredded = await ports.vault.erase(state.reporter_ref) if state.reporter_ref else False
-    await ports.clock.refresh()
-    outcome = await execute(
-        ports.store,
-        cmd.complaint_id,
-        decide_erasure,
-        actor=Actor(role="national_admin", id=cmd.requested_by),
-        now=ports.clock.now,
-    )
-    return {
-        "complaint_id": str(cmd.complaint_id),
-        "tracking_id": state.tracking_id,
-        "key_shredded": shredded,
-        "erased_now": bool(outcome.appended),
-    }
-
-
-async def list_contact_reads(cmd: ListContactReads, deps: IntakeDeps) -> list[dict[str, Any]]:
-    """Who read which reporter's contact, when and why."""
-    return await deps.ports.vault.reads(cmd.complaint_id, after=cmd.after, limit=cmd.limit)
-
-
 COMMAND_HANDLERS: dict[type, Handler[IntakeDeps]] = {
     FileComplaint: file_complaint,
     SubmitFromTopic: submit_from_topic,
-    ShowComplaint: show_complaint,
-    ReplyAsReporter: reply_as_reporter,
-    RotateToken: rotate_token,
-    RevokeToken: revoke_token,
-    ErasePersonalData: erase_personal_data,
-    ListContactReads: list_contact_reads,
+    **REPORTER_HANDLERS,
 }
 """Every use case of intake's channel side, by its command (the connected systems have their
 own table in `intake.connected.handlers`)."""

@@ -1,5 +1,7 @@
 """Reporting's read models in PostgreSQL: batched live updates, the full rebuild, digests, and
-the queries behind the JSON API; `ReadModelTables` is the adapter the handlers use."""
+the queries behind the JSON API; `ReadModelTables` is the adapter the handlers use.
+Kept in one module: every query shares the
+same filter builder and table definitions, which the replay engine mirrors."""
 
 from __future__ import annotations
 

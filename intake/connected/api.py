@@ -15,17 +15,15 @@ from intake.connected.handlers import (
     ApplyStatusUpdates,
     ConnectedDeps,
     ImportComplaints,
-    LastReconciliation,
     ListRejections,
-    Reconcile,
     RegisterSystem,
     ReplayForSystem,
     RotateSystemKey,
     SetSystemActive,
-    ShowHealth,
     ShowSystems,
     handle,
 )
+from intake.connected.reconciling import LastReconciliation, Reconcile, ShowHealth
 from services.platform.auth import ADMIN_ONLY, KeyRing
 from services.platform.http import ERROR_SCHEMA, LIMITED
 from services.platform.ratelimit import RateLimits

@@ -1,6 +1,8 @@
 """Importing a connected system's complaints, pure: each step of a history, in the system's own
 words, becomes a provenance event and the national lifecycle event its mapping names; a step
-already applied is skipped, a step that cannot be applied is named with the reason."""
+already applied is skipped, a step that cannot be applied is named with the reason.
+Kept in one module: import and status-update decisions share
+the step mapping and the refusals."""
 
 from __future__ import annotations
 
@@ -318,24 +320,33 @@ def _national(
         ]
     if not (at_agency or state.status is Status.FOLLOWED_UP):
         raise _Reject("contradicts_national_record", _is(state), f"{where}.status")
+    assert agency is not None  # held by one of the system's agencies (checked above)
+    return [
+        _follow_up(
+            step, agency, resolved=meaning == "resolved", where=where, due=policy.reply_due(now)
+        )
+    ]
+
+
+def _follow_up(
+    step: ImportStepIn, agency: str, *, resolved: bool, where: str, due: datetime
+) -> FollowUpPosted:
+    """A follow-up (or a proposed resolution) the system's agency posted."""
     if not step.message:
         raise _Reject("message_required", "a follow-up needs its text", f"{where}.message")
-    resolved = meaning == "resolved"
     if resolved and (step.resolution_code or "fixed") not in resolution_codes():
         raise _Reject(
             "unknown_resolution_code",
             f"one of {', '.join(resolution_codes())}",
             f"{where}.resolution_code",
         )
-    return [
-        FollowUpPosted(
-            agency_code=agency,
-            message=step.message,
-            resolution_proposed=resolved,
-            resolution_code=(step.resolution_code or "fixed") if resolved else None,
-            reply_due=policy.reply_due(now),
-        )
-    ]
+    return FollowUpPosted(
+        agency_code=agency,
+        message=step.message,
+        resolution_proposed=resolved,
+        resolution_code=(step.resolution_code or "fixed") if resolved else None,
+        reply_due=due,
+    )
 
 
 def _is(state: ComplaintState) -> str:

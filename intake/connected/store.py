@@ -1,6 +1,8 @@
 """Connected systems as data: registration, key rotation, suspension, last contact and refused
 import steps; in PostgreSQL (`connected_systems`, `import_rejections`), and an in-memory twin
-for unit tests. Keys are random and kept only as SHA-256 digests."""
+for unit tests. Keys are random and kept only as SHA-256 digests.
+Kept in one module: the PostgreSQL table and its in-memory twin stand side by side so
+that a change to one is seen in the other."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """Consumers that never stop on bad input: what cannot be decoded or applied goes to the
 dead-letter topic with the reason, and the consumer goes on. Complaint-event consumers also skip
-what they have already applied (delivery is at-least-once)."""
+what they have already applied (delivery is at-least-once).
+Kept in one module: fetching, rebalancing, stall detection and dead-lettering are one
+loop's states."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """The event store on PostgreSQL: optimistic appends with an outbox, stream and global reads,
 the per-complaint hash-chain check and the outbox reads of the relay. The only module that
-writes SQL on the `events`, `streams` and `outbox` tables."""
+writes SQL on the `events`, `streams` and `outbox` tables.
+Kept in one module: the event store is the only owner of SQL on those tables
+(ADR 0001), so every statement on them stands here."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The embedded brokers, on loopback only, recorded in `var/broker/`: Apache Kafka (KRaft, one
 combined broker+controller node, durable under `var/broker/data/`) by default, and Tansu (in
-memory, no JDK needed) as the fallback where no Java 17+ and Maven are found."""
+memory, no JDK needed) as the fallback where no Java 17+ and Maven are found.
+Kept in one module: both engines answer the same `Broker` shape, chosen in one place."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """`python -m services ...`: the one operator CLI (engines, migrations, processes, demo clock,
 read models, audit, docs). `python -m reporting ...` and `python -m followup advance-clock`
-reach the same commands."""
+reach the same commands.
+Kept in one module: typer's command table is the CLI's
+documentation (`--help`), one command a function."""
 
 from __future__ import annotations
 
@@ -359,7 +361,8 @@ def erase_personal_data(
     from uuid import UUID
 
     from intake.bootstrap import over_database
-    from intake.handlers import ErasePersonalData, handle
+    from intake.handlers import handle
+    from intake.reporters import ErasePersonalData
     from services.kernel.refusals import Refused
 
     settings = PlatformSettings()

@@ -4,6 +4,7 @@ public HTTP interfaces exactly as channels, the national admin, agencies and rep
 Runs once per database: the first filing carries an Idempotency-Key, and a replay of it means
 the demo data is already there. To show escalation and closing on silence, it moves the demo
 clock forward (never possible in production).
+Kept in one module: the demo is one scripted story, read in order.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The launcher: infrastructure, migrations, then every service as its own process (as many
 replicas as configured); writes `var/endpoints.json`; restarts a process that dies, with
-backoff, without touching the engines or the other services; stops everything on Ctrl-C."""
+backoff, without touching the engines or the other services; stops everything on Ctrl-C.
+Kept in one module: start, watch and stop are one process supervisor's life cycle."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def list_systems() -> None:
 @systems_app.command("reconcile")
 def reconcile(code: str) -> None:
     """Compare the system's report with the national record now; print the drift."""
-    from intake.connected.handlers import Reconcile
+    from intake.connected.reconciling import Reconcile
 
     _run(lambda handle: handle(Reconcile(code)))
 
@@ -84,7 +84,7 @@ def reconcile(code: str) -> None:
 @systems_app.command("health")
 def health() -> None:
     """Per system: last contact, lag, replay backlog, drift, refused steps."""
-    from intake.connected.handlers import ShowHealth
+    from intake.connected.reconciling import ShowHealth
 
     _run(lambda handle: handle(ShowHealth()))
 

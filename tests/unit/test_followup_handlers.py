@@ -146,7 +146,7 @@ async def test_an_agency_asks_the_reporter_and_the_answer_brings_the_complaint_b
     with the follow-up time it had left; the agency finds the answer on its queue."""
     from events.base import DeadlineKind
     from events.state import Status
-    from intake.handlers import ReplyAsReporter
+    from intake.reporters import ReplyAsReporter
 
     system = fake_system()
     filing = await intake(FileComplaint(submission(), "web"), system.intake)

@@ -353,8 +353,8 @@ def test_the_http_api_authenticates_each_system_with_its_own_key():
 async def test_reconciliation_lists_each_drifting_complaint_and_feeds_the_health_view():
     from dataclasses import replace as changed
 
-    from intake.connected.handlers import LastReconciliation, Reconcile, ShowHealth
     from intake.connected.reconciliation import digest
+    from intake.connected.reconciling import LastReconciliation, Reconcile, ShowHealth
 
     deps = bootstrap_fakes().connected
     await registered(deps, reconciliation_url="http://127.0.0.1:9/reconciliation")
@@ -403,7 +403,7 @@ async def test_an_unreachable_system_is_recorded_as_a_failed_reconciliation():
 
     import httpx
 
-    from intake.connected.handlers import Reconcile
+    from intake.connected.reconciling import Reconcile
 
     deps = bootstrap_fakes().connected
     await registered(deps, reconciliation_url="http://127.0.0.1:9/reconciliation")

@@ -7,17 +7,14 @@ from datetime import timedelta
 import pytest
 
 from events import catalog as ev
-from intake.handlers import (
-    COMMAND_HANDLERS,
+from intake.handlers import COMMAND_HANDLERS, FileComplaint, SubmitFromTopic, handle
+from intake.reporters import (
     ErasePersonalData,
-    FileComplaint,
     ListContactReads,
     ReplyAsReporter,
     RevokeToken,
     RotateToken,
     ShowComplaint,
-    SubmitFromTopic,
-    handle,
 )
 from services.kernel.refusals import RefusalKind, Refused
 from tests.unit.fakes import CONTACT, fake_system, submission

@@ -162,7 +162,7 @@ async def test_every_work_item_is_logged_and_put_back_after_a_broker_reset():
 async def test_a_work_item_stays_small_however_long_the_history():
     """The attack: many long comments on one's own complaint once made a work item repeat
     every one of them, past the producer's 1 MB limit, and routing retried it forever."""
-    from intake.handlers import ReplyAsReporter
+    from intake.reporters import ReplyAsReporter
 
     system = fake_system(max_reporter_messages=100)
     filing = await intake(FileComplaint(submission(), "web"), system.intake)
@@ -228,7 +228,7 @@ async def test_the_national_admin_confirms_a_resolution_for_an_anonymous_reporte
 async def test_the_national_admin_extends_beyond_the_rule_and_it_shows_on_the_timeline():
     from datetime import timedelta
 
-    from intake.handlers import ShowComplaint
+    from intake.reporters import ShowComplaint
 
     system = fake_system()
     complaint = await filed(system)

@@ -1,0 +1,32 @@
+"""What intake's channel-side use cases run over: the platform's ports, the server secret ids
+are derived from, and the reporters' tokens; and the one way a token is issued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from intake.domain import IntakeSecrets
+from intake.store import ReporterTokens
+from services.platform.ports import Ports, Transaction
+
+
+@dataclass
+class IntakeDeps:
+    """What intake's handlers run over."""
+
+    ports: Ports
+    secrets: IntakeSecrets
+    tokens: ReporterTokens
+
+
+async def issue_token(
+    deps: IntakeDeps, complaint_id: UUID, token: str, *, tx: Transaction, revoke_others: bool
+) -> None:
+    """Keep a reporter's new access token (revoking the others when asked)."""
+    now = deps.ports.clock.now()
+    expires = now + timedelta(days=deps.ports.settings.reporter_token_days)
+    await deps.tokens.issue(
+        complaint_id, token, now=now, expires_at=expires, revoke_others=revoke_others, tx=tx
+    )
