@@ -126,14 +126,13 @@ def log_batch_lines(
     batch's duration and size)."""
     for message, item in decoded:
         correlation, fields = _message_fields(consumer, message, item)
-        _canonical.info(
-            "kafka.message",
-            **fields,
+        fields.update(
             outcome=outcome,
             batch=len(decoded),
             correlation_id=str(correlation),
             duration_ms=round(duration_s * 1000, 3),
         )
+        _canonical.info("kafka.message", **fields)
 
 
 def _message_fields(consumer: str, message: Any, item: Any) -> tuple[UUID, dict[str, Any]]:

@@ -113,3 +113,32 @@ async def test_a_consumed_message_logs_one_line_with_its_outcome(json_lines):
     assert (line["topic"], line["partition"], line["offset"]) == ("t.complaint-events.v1", 2, 41)
     assert line["complaint_id"] == str(event.complaint_id)
     assert line["correlation_id"] == str(event.correlation_id)
+
+
+async def test_a_batch_logs_one_line_per_message_with_the_batch_outcome(json_lines):
+    from services.platform.settings import PlatformSettings
+
+    json_lines()
+    events = [SimpleNamespace(correlation_id=uuid4(), complaint_id=uuid4()) for _ in range(3)]
+    records = [SimpleNamespace(topic="t.events", partition=0, offset=n) for n in range(3)]
+    batches: list[list[object]] = []
+
+    async def handle_batch(items: list[object]) -> None:
+        batches.append(items)
+
+    consumer = DeadLetteringConsumer(
+        PlatformSettings(_env_file=None, environment="test"),
+        "127.0.0.1:9",
+        name="batcher",
+        topics=["t.events"],
+        decode=lambda message: events[message.offset],
+        handle=handle_batch,
+        handle_batch=handle_batch,
+    )
+    await consumer._process_batch(records)  # type: ignore[arg-type]
+    assert batches == [events]
+    lines = [x for x in json_lines() if x["event"] == "kafka.message"]
+    assert [line["offset"] for line in lines] == [0, 1, 2]
+    assert {line["outcome"] for line in lines} == {"applied"}
+    assert all(line["batch"] == 3 for line in lines)
+    assert [line["correlation_id"] for line in lines] == [str(e.correlation_id) for e in events]
