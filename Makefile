@@ -50,15 +50,20 @@ $(XDG_RUNTIME_DIR):
 run: $(STAMP)
 	$(BIN)/python -m services run
 
+# Unit tests first (they fail fast), then the real engines. pytest-xdist spreads the modules
+# over workers (a whole module on one worker: its system and the session's engines stay
+# together), the slowest modules first (tests/conftest.py). The engines' suite is CPU-bound on
+# two cores: a third worker gains nothing there.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(TOOLS)
-	$(BIN)/python -m pytest -q tests/unit tests/security
-	$(BIN)/python -m pytest -q tests/integration tests/e2e
+	$(BIN)/python -m pytest -q -n 2 --durations=10 tests/unit tests/security
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 tests/e2e tests/integration
 
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit tests/security
+	$(BIN)/python -m pytest -q -n 2 --durations=10 tests/unit tests/security
 
 test-integration: $(STAMP) $(TOOLS)
-	$(BIN)/python -m pytest -q tests/integration tests/e2e
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 tests/e2e tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

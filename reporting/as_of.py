@@ -12,7 +12,7 @@ from uuid import UUID
 from events.envelope import Envelope
 from events.fold import replay
 from reporting import dashboards
-from reporting.memory import InMemoryReadModels
+from reporting.replay_engine import ReplayReadModels
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
@@ -64,7 +64,7 @@ async def dashboards_as_of(
 ) -> dict[str, Any]:
     """Every dashboard as it would have read at `at`: the complaint counts by status, the
     agencies' and regions' tables, the national overview and the performance rankings."""
-    models = InMemoryReadModels(calendar)
+    models = ReplayReadModels(calendar)
     await models.apply(None, await streams_as_of(store, at))  # type: ignore[arg-type]
     total, rows = await models.complaints(limit=10**9, offset=0)
     return {

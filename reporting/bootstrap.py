@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from reporting.memory import InMemoryReadModels
 from reporting.ports import ReportingDeps, Signing
+from reporting.replay_engine import ReplayReadModels
 from reporting.store import ReadModelTables
 from services.platform.checkpoints import CheckpointTable, signer_of
 from services.platform.memory import memory_ports
@@ -30,4 +30,4 @@ def bootstrap(rt: Runtime) -> ReportingDeps:
 def bootstrap_fakes(ports: Ports | None = None) -> ReportingDeps:
     """reporting over in-memory fakes (unit tests)."""
     ports = ports or memory_ports()
-    return ReportingDeps(ports, InMemoryReadModels(ports.policy.calendar))
+    return ReportingDeps(ports, ReplayReadModels(ports.policy.calendar))

@@ -1,5 +1,6 @@
 """What reporting's use cases run over: the read-models port (SQL in `reporting.store`, the
-replay engine in `reporting.memory`), the checkpoint signing, and the deps that bundle them."""
+replay engine in `reporting.replay_engine`), the checkpoint signing, and the deps that
+bundle them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from services.platform.ports import Ports, Transaction
 
 
 class ReadModels(Protocol):
-    """The read models (`reporting.store`: PostgreSQL; `reporting.memory`: in memory)."""
+    """The read models (`reporting.store`: PostgreSQL; `reporting.replay_engine`: in memory)."""
 
     async def apply(self, tx: Transaction, streams: dict[UUID, list[Envelope]]) -> None:
         """Recompute the rows of the touched complaints."""

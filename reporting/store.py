@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from events.envelope import Envelope
+from reporting.groups import AT_AGENCY_SQL, OPEN_SQL
 from reporting.projection import (
     COMPLAINT_COLUMNS,
     FACT_COLUMNS,
@@ -33,8 +34,8 @@ TABLES = {
     "rm_agency_performance": "agency_code",
     "rm_region_rollup": "province_code",
 }
-OPEN = "status NOT IN ('closed', 'archived', 'referred_to_ombudsman')"
-AT_AGENCY = "status IN ('disposed', 'forwarded_to_unit', 'in_follow_up', 'escalated')"
+OPEN = OPEN_SQL
+AT_AGENCY = AT_AGENCY_SQL
 
 _AGENCY_AGGREGATE = f"""
 WITH touched AS (SELECT DISTINCT unnest($1::text[]) AS agency_code),
@@ -54,6 +55,7 @@ first_follow_up AS (
     SELECT first_follow_up_agency AS agency_code, count(*) AS n,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) AS median
     FROM rm_complaints WHERE first_follow_up_agency IN (SELECT agency_code FROM touched)
+      AND days_to_first_follow_up IS NOT NULL
     GROUP BY first_follow_up_agency)
 INSERT INTO rm_agency_performance
 SELECT t.agency_code, coalesce(f.received, 0), coalesce(h.open, 0), coalesce(h.resolved, 0),

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.db import TRANSIENT_ERRORS
-from services.platform.request_log import RequestLine
+from services.platform.request_log import RequestLine, with_header
 from services.platform.settings import PlatformSettings
 
 AGENCY_CODE = r"^[a-z0-9][a-z0-9.-]{1,62}$"
@@ -308,11 +308,7 @@ class NoStore:
 
         async def send_no_store(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", ()) if k.lower() != b"cache-control"
-                ]
-                headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
+                message = with_header(message, b"cache-control", b"no-store")
             await send(message)
 
         await self.app(scope, receive, send_no_store)

@@ -15,6 +15,12 @@ MAX_PATH_CHARS = 200
 """A longer path is cut in the log line: a stranger chooses it."""
 
 
+def with_header(message: Message, name: bytes, value: bytes) -> Message:
+    """A response-start message with `name` set to `value` (any earlier value replaced)."""
+    headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != name]
+    return {**message, "headers": [*headers, (name, value)]}
+
+
 def correlation_of(raw: bytes | None) -> UUID:
     """The caller's correlation id when it is a UUID, else a fresh one (anything else a
     stranger sends is not carried into the events)."""
@@ -48,9 +54,7 @@ class RequestLine:
             async def send_with_id(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     line["status"] = message["status"]
-                    headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != header]
-                    headers.append((header, str(correlation).encode()))
-                    message = {**message, "headers": headers}
+                    message = with_header(message, header, str(correlation).encode())
                 await send(message)
 
             await self.app(scope, receive, send_with_id)

@@ -127,7 +127,9 @@ async def test_undecodable_and_unappliable_messages_are_dead_lettered_and_consum
     headers = dict(garbage.headers)
     assert headers["dlq_topic"].decode() == platform_settings.events_topic
     assert int(headers["dlq_offset"]) >= 0
-    assert await handled() == [(good, 1)]
+    # Only this test's complaints: the session's topic also carries other tests' events.
+    ours = (poison, refused, good)
+    assert [seen for seen in await handled() if seen[0] in ours] == [(good, 1)]
 
 
 async def test_platform_topics_are_created_with_their_partition_counts(platform_settings, infra):

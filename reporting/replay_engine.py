@@ -1,5 +1,8 @@
-"""The read models in memory, for unit tests: the same pure projection as the PostgreSQL
-tables, with the aggregates computed in Python."""
+"""The replay engine of the read models: the same pure projection as the PostgreSQL tables,
+with the aggregates computed in Python over the projected rows. It serves the auditor's as-of
+dashboards (the log folded up to an instant, `reporting.as_of`) and, over the fakes, the unit
+tests. A property test (`tests/integration/test_read_model_engines.py`) keeps its answers
+equal to the SQL engine's over generated histories on the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,16 +13,14 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Envelope
+from reporting.groups import open_on_dashboards, owes_follow_up
 from reporting.projection import COMPLAINT_COLUMNS, GROUP_KEYS, Projected, project
 from services.kernel.workdays import WorkingCalendar
 from services.platform.ports import Transaction
 
-_OPEN_ENDED = {"closed", "archived", "referred_to_ombudsman"}
-_AT_AGENCY = {"disposed", "forwarded_to_unit", "in_follow_up", "escalated"}
 
-
-class InMemoryReadModels:
-    """Projected complaints in a dict."""
+class ReplayReadModels:
+    """Projected complaints in a dict, and the dashboards' aggregates over them."""
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = calendar
@@ -65,7 +66,13 @@ class InMemoryReadModels:
                 counts[fact] = counts.get(fact, 0) + times
         rows = self._rows()
         found = []
-        for agency in sorted(set(facts) | {r["agency_code"] for r in rows if r["agency_code"]}):
+        followed = {
+            r["first_follow_up_agency"]
+            for r in rows
+            if r["first_follow_up_agency"] and r["days_to_first_follow_up"] is not None
+        }
+        holders = {r["agency_code"] for r in rows if r["agency_code"]}
+        for agency in sorted(set(facts) | holders | followed):
             held = [r for r in rows if r["agency_code"] == agency]
             days = [
                 r["days_to_first_follow_up"]
@@ -78,7 +85,7 @@ class InMemoryReadModels:
                 {
                     "agency_code": agency,
                     "received": counts.get("received", 0),
-                    "open": sum(r["status"] not in _OPEN_ENDED for r in held),
+                    "open": sum(open_on_dashboards(r["status"]) for r in held),
                     "resolved": sum(r["closed_reason"] == "resolved" for r in held),
                     "escalations": counts.get("escalated_from", 0),
                     "refusals": counts.get("refused", 0),
@@ -99,13 +106,13 @@ class InMemoryReadModels:
                 {
                     "province_code": province,
                     "filed": len(mine),
-                    "open": sum(r["status"] not in _OPEN_ENDED for r in mine),
+                    "open": sum(open_on_dashboards(r["status"]) for r in mine),
                     "resolved": sum(r["closed_reason"] == "resolved" for r in mine),
                     "closed": sum(r["status"] == "closed" for r in mine),
                     "archived": sum(r["status"] == "archived" for r in mine),
                     "escalated": sum(r["escalations"] > 0 for r in mine),
                     "overdue": sum(
-                        r["status"] not in _OPEN_ENDED
+                        open_on_dashboards(r["status"])
                         and any(
                             d is not None and d < now for d in (r["follow_up_due"], r["verify_due"])
                         )
@@ -205,7 +212,7 @@ def _group_counts(
     found = []
     for code in sorted(groups, key=lambda c: (c is None, c or "")):
         mine = groups[code]
-        open_ = [r for r in mine if r["status"] not in _OPEN_ENDED]
+        open_ = [r for r in mine if open_on_dashboards(r["status"])]
         days = [
             r["days_to_first_follow_up"] for r in mine if r["days_to_first_follow_up"] is not None
         ]
@@ -235,9 +242,9 @@ def _group_counts(
 def _past_a_deadline(row: dict[str, Any], now: datetime) -> bool:
     """Open, with its follow-up or verification deadline passed (the dashboards' overdue)."""
     dues = (row["follow_up_due"], row["verify_due"])
-    return row["status"] not in _OPEN_ENDED and any(d is not None and d < now for d in dues)
+    return open_on_dashboards(row["status"]) and any(d is not None and d < now for d in dues)
 
 
 def _overdue(row: dict[str, Any], now: datetime) -> bool:
     due = row["follow_up_due"]
-    return row["status"] in _AT_AGENCY and due is not None and due < now
+    return owes_follow_up(row["status"]) and due is not None and due < now
