@@ -1,6 +1,6 @@
 """Platform settings (pydantic-settings): ports, paths, topics, external engines, timeouts.
-Kept in one module for now: one class every process builds; its split into a platform core and
-one class per service is the open part of issue 20 (item 4)."""
+Kept in one module: one class every process builds, until its split into a platform core and
+one class per service (the open part of issue 20, item 4)."""
 
 from __future__ import annotations
 
