@@ -10,11 +10,9 @@ from fastapi import FastAPI
 from followup import agents, api
 from followup.bootstrap import bootstrap
 from followup.handlers import FollowupDeps, ScanDeadlines, handle, on_batch
-from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.consumer import InFlight
 from services.platform.faust_app import faust_worker
 from services.platform.logs import get_logger
-from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, periodic, service_app
 
@@ -43,18 +41,9 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     api.mount(app, deps, rt.keyring)
 
-    async def apply(batch: Batch, tx: Transaction) -> None:
-        await on_batch(batch, tx, deps)
-
-    consumer = batch_event_consumer(
-        rt.settings,
-        rt.endpoints.kafka_bootstrap_servers,
-        name=f"{rt.settings.topic_prefix}-followup",
-        pool=rt.pool,
-        handle=apply,
+    events = rt.complaint_events(
+        f"{rt.settings.topic_prefix}-followup", lambda batch, tx: on_batch(batch, tx, deps)
     )
-    rt.ready["complaint-events"] = consumer.ready
-    rt.progress["complaint-events"] = consumer.progress
     rt.ready["agency-replies"] = asyncio.Event()
     rt.progress["agency-replies"] = in_flight = InFlight()
     replies = faust_worker(
@@ -65,7 +54,7 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
         ready=rt.ready["agency-replies"],
     )
     return app, {
-        "complaint-events": consumer.run,
+        "complaint-events": events,
         "agency-replies": replies,
         "deadlines": deadline_scanner(deps, rt.settings.deadline_scan_interval_s),
     }

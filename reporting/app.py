@@ -12,9 +12,7 @@ from reporting.bootstrap import bootstrap
 from reporting.dashboard_page import install_dashboard
 from reporting.handlers import ExportOpenData, handle, on_batch
 from reporting.ports import ReportingDeps, consumer_name
-from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.logs import get_logger
-from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, periodic, service_app
 
@@ -34,20 +32,12 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     open_api.mount(app, deps)
     install_dashboard(app)
 
-    async def apply(batch: Batch, tx: Transaction) -> None:
-        await on_batch(batch, tx, deps)
-
-    consumer = batch_event_consumer(
-        rt.settings,
-        rt.endpoints.kafka_bootstrap_servers,
-        name=consumer_name(rt.settings.topic_prefix),
-        pool=rt.pool,
-        handle=apply,
+    events = rt.complaint_events(
+        consumer_name(rt.settings.topic_prefix),
+        lambda batch, tx: on_batch(batch, tx, deps),
         lock_key=store.WRITE_LOCK,
     )
-    rt.ready["complaint-events"] = consumer.ready
-    rt.progress["complaint-events"] = consumer.progress
-    workers: dict[str, Worker] = {"complaint-events": consumer.run}
+    workers: dict[str, Worker] = {"complaint-events": events}
     every = {
         "checkpoints": (SignCheckpoint(), rt.settings.checkpoint_interval_s),
         "open-data": (ExportOpenData(), rt.settings.open_data_interval_s),

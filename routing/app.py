@@ -9,10 +9,8 @@ from routing import api
 from routing.bootstrap import bootstrap
 from routing.handlers import RestoreQueues, RoutingDeps, handle
 from routing.reactions import on_batch
-from services.platform.batch_consumer import Batch, batch_event_consumer
 from services.platform.db import TRANSIENT_ERRORS
 from services.platform.logs import get_logger
-from services.platform.ports import Transaction
 from services.platform.runtime import Runtime
 from services.platform.serving import Worker, periodic, service_app
 
@@ -30,21 +28,12 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     api.mount(app, deps, rt.keyring)
 
-    async def apply(batch: Batch, tx: Transaction) -> None:
-        await on_batch(batch, tx, deps)
-
-    consumer = batch_event_consumer(
-        rt.settings,
-        rt.endpoints.kafka_bootstrap_servers,
-        name=f"{rt.settings.topic_prefix}-routing",
-        pool=rt.pool,
-        handle=apply,
+    events = rt.complaint_events(
+        f"{rt.settings.topic_prefix}-routing", lambda batch, tx: on_batch(batch, tx, deps)
     )
-    rt.ready["complaint-events"] = consumer.ready
-    rt.progress["complaint-events"] = consumer.progress
 
     return app, {
-        "complaint-events": consumer.run,
+        "complaint-events": events,
         "queue-keeper": queue_keeper(deps, rt.settings.relay_probe_interval_s),
     }
 

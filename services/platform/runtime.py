@@ -12,6 +12,7 @@ import asyncpg
 from services.kernel.registry import Registry, load_registry
 from services.platform import kafka
 from services.platform.auth import KeyRing
+from services.platform.batch_consumer import BatchHandler, batch_event_consumer
 from services.platform.clock import PlatformClock
 from services.platform.consumer import InFlight, Progress
 from services.platform.db import create_pool
@@ -68,6 +69,23 @@ class Runtime:
         await self.publisher.stop()
         await self.clock.close()
         await self.pool.close()
+
+    def complaint_events(
+        self, consumer: str, apply: BatchHandler, *, lock_key: int | None = None
+    ) -> Callable[[asyncio.Event], Awaitable[None]]:
+        """The service's complaint-events consumer (batches applied once, in stream order),
+        counted by `/readyz`; the worker that runs it."""
+        found = batch_event_consumer(
+            self.settings,
+            self.endpoints.kafka_bootstrap_servers,
+            name=consumer,
+            pool=self.pool,
+            handle=apply,
+            lock_key=lock_key,
+        )
+        self.ready["complaint-events"] = found.ready
+        self.progress["complaint-events"] = found.progress
+        return found.run
 
     def readiness(self) -> Callable[[], Awaitable[dict[str, object]]]:
         """The `/readyz` check: every registered worker has started consuming, and no consumer
