@@ -41,7 +41,10 @@ SLOWEST_FIRST = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the slowest modules first; each module's tests stay together and in their order."""
+    """On xdist workers, put the slowest modules first; each module's tests stay together and
+    in their order (a run without workers keeps pytest's own order)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
 
