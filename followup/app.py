@@ -56,5 +56,5 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     return app, {
         "complaint-events": events,
         "agency-replies": replies,
-        "deadlines": deadline_scanner(deps, rt.settings.deadline_scan_interval_s),
+        "deadlines": deadline_scanner(deps, deps.settings.deadline_scan_interval_s),
     }

@@ -16,6 +16,7 @@ from events.fold import replay
 from events.messages import AgencyReply, AgencyReplyMessage, ReplyNotice
 from events.state import ComplaintState
 from followup import deadlines, domain
+from followup.settings import FollowupSettings
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.batch_consumer import Batch
@@ -53,6 +54,7 @@ class FollowupDeps:
 
     ports: Ports
     cases: Cases
+    settings: FollowupSettings
 
 
 @dataclass(frozen=True)
@@ -128,14 +130,14 @@ async def reply_as_agency(cmd: ReplyAsAgency, deps: FollowupDeps) -> Outcome:
             unit_code=reply.unit_code,
             reason=reply.reason,
             suggested_agency_code=reply.suggested_agency_code,
-            max_messages=ports.settings.max_agency_messages,
+            max_messages=deps.settings.max_agency_messages,
             resolution_code=reply.resolution_code,
             extend_until=reply.extend_until,
             assign_to=reply.assign_to,
             outcome=reply.outcome,
             unit=cmd.unit,
             limits=domain.ExtensionLimits(
-                ports.settings.max_extensions, ports.settings.max_extension_working_days
+                deps.settings.max_extensions, deps.settings.max_extension_working_days
             ),
         ),
         actor=Actor(role="work_unit", id=cmd.unit)

@@ -70,7 +70,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_SCHEMA | LIMITED)
 
 def mount(app: FastAPI, deps: IntakeDeps, keyring: KeyRing) -> None:
     """Serve the channel side's routes on `app`, over `deps`."""
-    settings = deps.ports.settings
+    settings = deps.settings
     app.state.intake, app.state.keyring = deps, keyring
     app.state.intake_limits = RateLimits(
         {
@@ -112,7 +112,7 @@ async def file_complaint(
         tracking_id=filing.tracking_id,
         access_token=filing.access_token,
         # From settings, never from the Host header: a forged Host must not plant a link.
-        status_url=f"{deps.ports.settings.public_base_url}/v1/complaints/{filing.tracking_id}",
+        status_url=f"{deps.public_base}/v1/complaints/{filing.tracking_id}",
     )
 
 

@@ -51,8 +51,10 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     # Not a readiness condition: with no import topic opened yet it has nothing assigned.
     rt.progress["system-imports"] = imports.progress
     workers: dict[str, Worker] = {"intake-topic": intake_topic, "system-imports": imports.run}
-    if rt.settings.reconcile_interval_s:
-        workers["reconciliation"] = reconciler(intake.connected, rt.settings.reconcile_interval_s)
+    if intake.settings.reconcile_interval_s:
+        workers["reconciliation"] = reconciler(
+            intake.connected, intake.settings.reconcile_interval_s
+        )
     return app, workers
 
 

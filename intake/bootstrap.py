@@ -12,6 +12,7 @@ from intake.connected.handlers import ConnectedDeps
 from intake.connected.store import InMemorySystems, Systems, SystemTable
 from intake.domain import IntakeSecrets
 from intake.handlers import IntakeDeps
+from intake.settings import IntakeSettings
 from intake.store import InMemoryTokens, ReporterTokens, TokenTable
 from services.platform.memory import memory_ports
 from services.platform.ports import Ports
@@ -24,17 +25,24 @@ class Intake:
 
     channels: IntakeDeps
     connected: ConnectedDeps
+    settings: IntakeSettings
 
 
-def wire(ports: Ports, tokens: ReporterTokens, systems: Systems) -> Intake:
-    """Intake over the given ports and stores (a process, the CLI, the tests)."""
+def wire(
+    ports: Ports, tokens: ReporterTokens, systems: Systems, settings: IntakeSettings
+) -> Intake:
+    """Intake over the given ports, stores and settings (a process, the CLI, the tests)."""
     secrets = IntakeSecrets.from_master_key(ports.settings.master_key.get_secret_value())
-    return Intake(IntakeDeps(ports, secrets, tokens), ConnectedDeps(ports, systems))
+    channels = IntakeDeps(ports, secrets, tokens, settings)
+    return Intake(channels, ConnectedDeps(ports, systems), settings)
 
 
-def over_database(pool: asyncpg.Pool, ports: Ports) -> Intake:
-    """Intake over its PostgreSQL tables (a process, the operator's commands)."""
-    return wire(ports, TokenTable(pool), SystemTable(pool))
+def over_database(
+    pool: asyncpg.Pool, ports: Ports, settings: IntakeSettings | None = None
+) -> Intake:
+    """Intake over its PostgreSQL tables (a process, the operator's commands); its settings
+    from the environment unless given."""
+    return wire(ports, TokenTable(pool), SystemTable(pool), settings or IntakeSettings())
 
 
 def bootstrap(rt: Runtime) -> Intake:
@@ -42,6 +50,8 @@ def bootstrap(rt: Runtime) -> Intake:
     return over_database(rt.pool, rt.ports)
 
 
-def bootstrap_fakes(ports: Ports | None = None) -> Intake:
-    """Intake over in-memory fakes (unit tests)."""
-    return wire(ports or memory_ports(), InMemoryTokens(), InMemorySystems())
+def bootstrap_fakes(ports: Ports | None = None, settings: IntakeSettings | None = None) -> Intake:
+    """Intake over in-memory fakes (unit tests); default settings unless given."""
+    ports = ports or memory_ports()
+    settings = settings or IntakeSettings(_env_file=None, environment=ports.settings.environment)
+    return wire(ports, InMemoryTokens(), InMemorySystems(), settings)

@@ -1,5 +1,5 @@
 """What intake's channel-side use cases run over: the platform's ports, the server secret ids
-are derived from, and the reporters' tokens; and the one way a token is issued."""
+are derived from, the reporters' tokens and intake's settings; and the one way a token is issued."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from intake.domain import IntakeSecrets
+from intake.settings import IntakeSettings
 from intake.store import ReporterTokens
 from services.platform.ports import Ports, Transaction
 
@@ -19,6 +20,12 @@ class IntakeDeps:
     ports: Ports
     secrets: IntakeSecrets
     tokens: ReporterTokens
+    settings: IntakeSettings
+
+    @property
+    def public_base(self) -> str:
+        """Where channels and reporters reach intake: links in answers start with it."""
+        return self.settings.status_base(self.ports.settings)
 
 
 async def issue_token(
@@ -26,7 +33,7 @@ async def issue_token(
 ) -> None:
     """Keep a reporter's new access token (revoking the others when asked)."""
     now = deps.ports.clock.now()
-    expires = now + timedelta(days=deps.ports.settings.reporter_token_days)
+    expires = now + timedelta(days=deps.settings.reporter_token_days)
     await deps.tokens.issue(
         complaint_id, token, now=now, expires_at=expires, revoke_others=revoke_others, tx=tx
     )

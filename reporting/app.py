@@ -39,8 +39,8 @@ def create_app(rt: Runtime) -> tuple[FastAPI, dict[str, Worker]]:
     )
     workers: dict[str, Worker] = {"complaint-events": events}
     every = {
-        "checkpoints": (SignCheckpoint(), rt.settings.checkpoint_interval_s),
-        "open-data": (ExportOpenData(), rt.settings.open_data_interval_s),
+        "checkpoints": (SignCheckpoint(), deps.settings.checkpoint_interval_s),
+        "open-data": (ExportOpenData(), deps.settings.open_data_interval_s),
     }
     for name, (command, interval_s) in every.items():
         if interval_s:

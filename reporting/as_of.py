@@ -18,7 +18,6 @@ from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
 from services.kernel.workdays import WorkingCalendar
 from services.platform.ports import EventStore
-from services.platform.settings import PlatformSettings
 
 PAGE = 5000
 
@@ -59,7 +58,7 @@ async def dashboards_as_of(
     store: EventStore,
     calendar: WorkingCalendar,
     at: datetime,
-    settings: PlatformSettings,
+    scoring: dashboards.Scoring,
     registry: Registry,
 ) -> dict[str, Any]:
     """Every dashboard as it would have read at `at`: the complaint counts by status, the
@@ -72,9 +71,9 @@ async def dashboards_as_of(
         "complaints": {"total": total, "by_status": dict(Counter(r["status"] for r in rows))},
         "agencies": await models.agency_performance(at),
         "regions": await models.region_rollup(at),
-        "overview": await dashboards.overview(settings, models, at),
+        "overview": await dashboards.overview(scoring, models, at),
         "performance": {
-            by: await dashboards.performance(settings, registry, models, by, at)
+            by: await dashboards.performance(scoring, registry, models, by, at)
             for by in ("agency", "province")
         },
     }

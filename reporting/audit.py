@@ -12,11 +12,11 @@ from typing import Any
 from events.base import format_time
 from reporting.as_of import complaint_as_of, dashboards_as_of
 from reporting.ports import ReportingDeps, Signing
+from reporting.settings import KeyHolder
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.checkpoints import SignedCheckpoint, public_hex
 from services.platform.dispatch import Handler
 from services.platform.ports import AuditedEvent, EventStore
-from services.platform.settings import KeyHolder
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class CheckpointKey:
 
 async def timeline(cmd: Timeline, deps: ReportingDeps) -> list[dict[str, Any]]:
     """Every event of a complaint: what, who, when, with the full payload (auditors only)."""
-    return await timeline_of(deps.ports.store, cmd.tracking_id, deps.ports.settings.holders)
+    holders = deps.settings.holders(bool(deps.ports.settings.demo_keys))
+    return await timeline_of(deps.ports.store, cmd.tracking_id, holders)
 
 
 async def timeline_of(
@@ -113,7 +114,7 @@ async def dashboards_then(cmd: DashboardsAsOf, deps: ReportingDeps) -> dict[str,
     """The dashboards as they read at an instant, rebuilt from the log."""
     ports = deps.ports
     return await dashboards_as_of(
-        ports.store, ports.policy.calendar, cmd.at, ports.settings, ports.registry
+        ports.store, ports.policy.calendar, cmd.at, deps.scoring, ports.registry
     )
 
 

@@ -7,6 +7,7 @@ import asyncpg
 
 from reporting.ports import ReportingDeps, Signing
 from reporting.replay_engine import ReplayReadModels
+from reporting.settings import ReportingSettings
 from reporting.store import ReadModelTables
 from services.platform.checkpoints import CheckpointTable, signer_of
 from services.platform.memory import memory_ports
@@ -14,12 +15,16 @@ from services.platform.ports import Ports
 from services.platform.runtime import Runtime
 
 
-def over_database(pool: asyncpg.Pool, ports: Ports) -> ReportingDeps:
+def over_database(
+    pool: asyncpg.Pool, ports: Ports, settings: ReportingSettings | None = None
+) -> ReportingDeps:
     """reporting over its PostgreSQL read models and checkpoints (a process, the operator's
-    commands)."""
-    key = signer_of(ports.settings.checkpoint_signing_key.get_secret_value())
+    commands); its settings from the environment unless given."""
+    settings = settings or ReportingSettings()
+    key = signer_of(settings.checkpoint_signing_key.get_secret_value())
     signing = Signing(CheckpointTable(pool), key)
-    return ReportingDeps(ports, ReadModelTables(pool, ports.policy.calendar), signing)
+    read_models = ReadModelTables(pool, ports.policy.calendar)
+    return ReportingDeps(ports, read_models, settings, signing)
 
 
 def bootstrap(rt: Runtime) -> ReportingDeps:
@@ -27,7 +32,10 @@ def bootstrap(rt: Runtime) -> ReportingDeps:
     return over_database(rt.pool, rt.ports)
 
 
-def bootstrap_fakes(ports: Ports | None = None) -> ReportingDeps:
-    """reporting over in-memory fakes (unit tests)."""
+def bootstrap_fakes(
+    ports: Ports | None = None, settings: ReportingSettings | None = None
+) -> ReportingDeps:
+    """reporting over in-memory fakes (unit tests); default settings unless given."""
     ports = ports or memory_ports()
-    return ReportingDeps(ports, ReplayReadModels(ports.policy.calendar))
+    settings = settings or ReportingSettings(_env_file=None, environment=ports.settings.environment)
+    return ReportingDeps(ports, ReplayReadModels(ports.policy.calendar), settings)

@@ -10,15 +10,26 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reporting.performance import GroupCounts, ranked, scored
+from reporting.performance import GroupCounts, IndexWeights, ranked, scored
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
-from services.platform.settings import PlatformSettings
 
 TREND_WEEKS = 12
 TREND_MONTHS = 12
 LEVELS = ("national", "province", "agency", "unit")
 """The drill-down, top to bottom; each level lists the groups of the next."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """What the numbers depend on besides the counts (from reporting's scoring and the
+    deadline policy): the index's weights, the grades, the follow-up deadline, the time zone."""
+
+    weights: IndexWeights
+    good_from: float
+    fair_from: float
+    follow_up_days: int
+    zone: str
 
 
 @dataclass(frozen=True)
@@ -60,53 +71,51 @@ def name_of(registry: Registry, level: str, code: str | None) -> str:
 
 
 async def _scored(
-    settings: PlatformSettings, read_models: Any, now: datetime, **query: Any
+    scoring: Scoring, read_models: Any, now: datetime, **query: Any
 ) -> list[dict[str, Any]]:
-    rows = await read_models.group_counts(
-        now, follow_up_days=settings.follow_up_working_days, **query
-    )
+    rows = await read_models.group_counts(now, follow_up_days=scoring.follow_up_days, **query)
     return [
         scored(
             GroupCounts(**row),
-            settings.index_weights,
-            settings.grade_good_from,
-            settings.grade_fair_from,
+            scoring.weights,
+            scoring.good_from,
+            scoring.fair_from,
         )
         for row in rows
     ]
 
 
-def formula(settings: PlatformSettings) -> dict[str, Any]:
+def formula(scoring: Scoring) -> dict[str, Any]:
     """The index's weights and the grade thresholds in force (README: the formula)."""
     return {
-        "weights": settings.index_weights.model_dump(),
-        "grades": {"Baik": settings.grade_good_from, "Sedang": settings.grade_fair_from},
+        "weights": scoring.weights.model_dump(),
+        "grades": {"Baik": scoring.good_from, "Sedang": scoring.fair_from},
     }
 
 
-def _nothing(settings: PlatformSettings, code: str | None = None) -> dict[str, Any]:
-    return scored(GroupCounts(code), settings.index_weights, 0, 0)
+def _nothing(scoring: Scoring, code: str | None = None) -> dict[str, Any]:
+    return scored(GroupCounts(code), scoring.weights, 0, 0)
 
 
 async def overview(
-    settings: PlatformSettings, read_models: Any, now: datetime, tag: str | None = None
+    scoring: Scoring, read_models: Any, now: datetime, tag: str | None = None
 ) -> dict[str, Any]:
     """Filed, open, overdue, resolved, median working days to first follow-up, the share
     resolved within the deadline, satisfaction; filed and resolved per week and per month."""
-    totals = await _scored(settings, read_models, now, by=None, tag=tag)
+    totals = await _scored(scoring, read_models, now, by=None, tag=tag)
     return {
         "as_of": now.isoformat(),
         "tag": tag,
-        "totals": totals[0] if totals else _nothing(settings),
-        "formula": formula(settings),
+        "totals": totals[0] if totals else _nothing(scoring),
+        "formula": formula(scoring),
         "trends": {
             "week": every_period(
                 await read_models.trends("week", now - timedelta(weeks=TREND_WEEKS), tag),
-                periods_before(now, settings.timezone, "week", TREND_WEEKS),
+                periods_before(now, scoring.zone, "week", TREND_WEEKS),
             ),
             "month": every_period(
                 await read_models.trends("month", now - timedelta(days=31 * TREND_MONTHS), tag),
-                periods_before(now, settings.timezone, "month", TREND_MONTHS),
+                periods_before(now, scoring.zone, "month", TREND_MONTHS),
             ),
         },
     }
@@ -129,7 +138,7 @@ def every_period(rows: list[dict[str, Any]], periods: list[str]) -> list[dict[st
 
 
 async def performance(
-    settings: PlatformSettings,
+    scoring: Scoring,
     registry: Registry,
     read_models: Any,
     by: str,
@@ -139,20 +148,20 @@ async def performance(
     """Every agency (or province: `by`) with its index and grade, best first."""
     rows = [
         row | {"name": name_of(registry, by, row["code"])}
-        for row in await _scored(settings, read_models, now, by=by, tag=tag)
+        for row in await _scored(scoring, read_models, now, by=by, tag=tag)
         if row["code"] is not None  # not yet disposed: nobody's to rank
     ]
     return {
         "as_of": now.isoformat(),
         "by": by,
         "tag": tag,
-        "formula": formula(settings),
+        "formula": formula(scoring),
         "rows": ranked(rows),
     }
 
 
 async def drilldown(
-    settings: PlatformSettings,
+    scoring: Scoring,
     registry: Registry,
     read_models: Any,
     query: Drilldown,
@@ -179,9 +188,9 @@ async def drilldown(
     child = LEVELS[LEVELS.index(level) + 1] if level != "unit" else None
     code = query.unit or query.agency or query.province
     path = {"province": query.province, "agency": query.agency, "unit": query.unit}
-    totals = await _scored(settings, read_models, now, by=None, tag=query.tag, **path)
+    totals = await _scored(scoring, read_models, now, by=None, tag=query.tag, **path)
     children = (
-        await _scored(settings, read_models, now, by=child, tag=query.tag, **path) if child else []
+        await _scored(scoring, read_models, now, by=child, tag=query.tag, **path) if child else []
     )
     return {
         "as_of": now.isoformat(),
@@ -190,7 +199,7 @@ async def drilldown(
         "name": name_of(registry, level, code),
         "path": path,
         "tag": query.tag,
-        "totals": totals[0] if totals else _nothing(settings, code),
+        "totals": totals[0] if totals else _nothing(scoring, code),
         "child_level": child,
         "children": ranked(
             [c | {"name": name_of(registry, child or "", c["code"])} for c in children]

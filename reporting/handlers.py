@@ -90,7 +90,7 @@ async def read_digests(cmd: Digests, deps: ReportingDeps) -> dict[str, dict[str,
 async def overview(cmd: Overview, deps: ReportingDeps) -> dict[str, Any]:
     """The national overview and its trends."""
     now = await deps.ports.clock.refresh()
-    return await dashboards.overview(deps.ports.settings, deps.read_models, now, cmd.tag)
+    return await dashboards.overview(deps.scoring, deps.read_models, now, cmd.tag)
 
 
 async def performance(cmd: Performance, deps: ReportingDeps) -> dict[str, Any]:
@@ -98,7 +98,7 @@ async def performance(cmd: Performance, deps: ReportingDeps) -> dict[str, Any]:
     ports = deps.ports
     now = await ports.clock.refresh()
     return await dashboards.performance(
-        ports.settings, ports.registry, deps.read_models, cmd.by, now, cmd.tag
+        deps.scoring, ports.registry, deps.read_models, cmd.by, now, cmd.tag
     )
 
 
@@ -106,7 +106,7 @@ async def drilldown(cmd: Drilldown, deps: ReportingDeps) -> dict[str, Any]:
     """One level of the drill-down."""
     ports = deps.ports
     now = await ports.clock.refresh()
-    return await dashboards.drilldown(ports.settings, ports.registry, deps.read_models, cmd, now)
+    return await dashboards.drilldown(deps.scoring, ports.registry, deps.read_models, cmd, now)
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ async def open_timeline(cmd: OpenTimeline, deps: ReportingDeps) -> dict[str, Any
 
 async def open_aggregates(cmd: OpenAggregates, deps: ReportingDeps) -> dict[str, Any]:
     """Counts by dimension and status, with the small cells withheld."""
-    min_cell = deps.ports.settings.open_data_min_cell
+    min_cell = deps.settings.open_data_min_cell
     rows = await open_data.aggregates(deps.read_models, cmd.dimension, min_cell)
     return {"dimension": cmd.dimension, "min_cell": min_cell, "rows": rows}
 
@@ -172,7 +172,7 @@ async def export_open_data(cmd: ExportOpenData, deps: ReportingDeps) -> Path:
     now = await ports.clock.refresh()
     out = open_data.package_root(ports.settings.var_dir)
     return await open_data.export(
-        deps.read_models, ports.store, _zone(deps), out, ports.settings.open_data_min_cell, now
+        deps.read_models, ports.store, _zone(deps), out, deps.settings.open_data_min_cell, now
     )
 
 

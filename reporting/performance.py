@@ -16,9 +16,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from services.platform.settings import IndexWeights
+from pydantic import BaseModel, ConfigDict, Field
 
 COMPONENTS = ("timeliness", "resolution", "escalations", "refusals", "reopens", "satisfaction")
+
+
+class IndexWeights(BaseModel):
+    """The weight of each component of the performance index (README: the formula); they
+    need not add up to 1: the index divides by the sum of those that apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeliness: float = Field(0.25, ge=0, le=1, description="first follow-up within its deadline")
+    resolution: float = Field(0.25, ge=0, le=1, description="resolved with no deadline missed")
+    escalations: float = Field(0.15, ge=0, le=1, description="not escalated away")
+    refusals: float = Field(0.10, ge=0, le=1, description="not refused")
+    reopens: float = Field(0.10, ge=0, le=1, description="not reopened")
+    satisfaction: float = Field(0.15, ge=0, le=1, description="reporters' ratings, 1-5")
 
 
 @dataclass(frozen=True)

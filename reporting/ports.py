@@ -12,6 +12,9 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from events.envelope import Envelope
+from reporting.dashboards import Scoring
+from reporting.settings import ReportingSettings
+from services.kernel.workdays import DeadlinePolicy
 from services.platform.checkpoints import SignedCheckpoint
 from services.platform.ports import Ports, Transaction
 
@@ -87,7 +90,25 @@ class ReportingDeps:
 
     ports: Ports
     read_models: ReadModels
+    settings: ReportingSettings
     signing: Signing | None = None
+
+    @property
+    def scoring(self) -> Scoring:
+        """The plain values the dashboards' numbers depend on."""
+        return scoring_of(self.settings, self.ports.policy)
+
+
+def scoring_of(settings: ReportingSettings, policy: DeadlinePolicy) -> Scoring:
+    """The dashboards' plain values: reporting's weights and grades, the policy's follow-up
+    deadline and time zone."""
+    return Scoring(
+        settings.index_weights,
+        settings.grade_good_from,
+        settings.grade_fair_from,
+        policy.follow_up_days,
+        policy.calendar.zone.key,
+    )
 
 
 def consumer_name(prefix: str) -> str:

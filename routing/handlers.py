@@ -31,6 +31,7 @@ from routing.commands import (
     ShowCaseFile,
     Verify,
 )
+from routing.settings import RoutingSettings
 from routing.store import PutBack, SentItem
 from services.kernel.appeals import decide_appeal_review
 from services.kernel.case_file import case_file
@@ -86,6 +87,7 @@ class RoutingDeps:
     ports: Ports
     queue: Queue
     work_items: SentLog
+    settings: RoutingSettings
 
 
 # -- the national admin's commands ---------------------------------------------------------

@@ -27,7 +27,6 @@ from services.platform.ports import (
     ContactErased,
     ContactRead,
     MessageTooLarge,
-    Ports,
     Transaction,
 )
 
@@ -48,13 +47,14 @@ class Reaction:
 EventHandler = Callable[[Reaction, RoutingDeps], Awaitable[None]]
 
 
-def _auto_decision(state: ComplaintState, cause: Envelope, ports: Ports) -> list[Event]:
+def _auto_decision(state: ComplaintState, cause: Envelope, deps: RoutingDeps) -> list[Event]:
+    ports = deps.ports
     return domain.decide_auto_disposition(
         state,
         registry=ports.registry,
         now=ports.clock.now(),
         policy=ports.policy,
-        max_refusals=ports.settings.max_refusals,
+        max_refusals=deps.settings.max_refusals,
         suggested_agency=getattr(cause.payload, "suggested_agency_code", None),
     )
 
@@ -66,7 +66,7 @@ async def auto_dispose(reaction: Reaction, deps: RoutingDeps) -> None:
     await ports.clock.refresh()
 
     def decide(state: ComplaintState) -> list[Event]:
-        return _auto_decision(state, envelope, ports)
+        return _auto_decision(state, envelope, deps)
 
     if not decide(reaction.current):
         return  # nothing to do (the usual case for a re-delivered or later event)
@@ -85,7 +85,7 @@ async def auto_dispose(reaction: Reaction, deps: RoutingDeps) -> None:
 async def publish_work(reaction: Reaction, deps: RoutingDeps) -> None:
     """Put a work item on the queue of whoever must act now."""
     ports, envelope, at_event = deps.ports, reaction.envelope, reaction.at_event
-    reason = reason_for(envelope.payload, ports.settings.max_refusals, at_event)
+    reason = reason_for(envelope.payload, deps.settings.max_refusals, at_event)
     if reason is None:
         return
     holder = None if reason == "needs_disposition" else at_event.agency_code
@@ -121,9 +121,7 @@ async def refused(reaction: Reaction, deps: RoutingDeps) -> None:
     answer (or the complaint was refused too often), the national admin's queue gets it."""
     await auto_dispose(reaction, deps)
     current = reaction.current
-    if current.status is Status.VERIFIED and not _auto_decision(
-        current, reaction.envelope, deps.ports
-    ):
+    if current.status is Status.VERIFIED and not _auto_decision(current, reaction.envelope, deps):
         await publish_work(reaction, deps)
 
 

@@ -24,8 +24,8 @@ from services.platform.db import create_pool
 from services.platform.eventstore import PostgresEventStore as EventStore
 from services.platform.migrate import migrate_database
 from services.platform.relay import OutboxRelay
-from services.platform.settings import PlatformSettings
 from services.tooling.embedded import ADMIN, ensure_infra, free_port, stop_infra
+from services.tooling.settings import ToolingSettings
 from tests.bench_system import (
     INTAKE_CONCURRENCY,
     ONLY,
@@ -205,7 +205,7 @@ async def session_benchmarks(report: Report) -> None:
     """The store, relay and rebuild benchmarks on one private embedded PostgreSQL and broker."""
     var_dir = Path("var") / f"bench-{uuid.uuid4().hex[:6]}"
     var_dir.mkdir(parents=True)
-    settings = PlatformSettings(
+    settings = ToolingSettings(
         _env_file=None,
         var_dir=var_dir,
         broker_port=free_port(),

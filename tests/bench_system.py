@@ -43,8 +43,8 @@ from services.platform.db import create_pool
 from services.platform.eventstore import ALL_EVENTS_QUERY
 from services.platform.eventstore import PostgresEventStore as EventStore
 from services.platform.migrate import migrate_database
-from services.platform.settings import PlatformSettings
 from services.tooling.embedded import free_port
+from services.tooling.settings import ToolingSettings
 from tests.e2e.system import ROOT, System, as_channel, complaint_body, system_env
 
 # -- sizes ------------------------------------------------------------------------------------
@@ -459,7 +459,7 @@ async def bench_filing_to_queue(system: System, report: Report, rate: float = PA
 
 async def bench_kafka_round_trip(system: System, report: Report) -> None:
     """Raw limit: aiokafka produce -> consume on the same broker, same producer settings."""
-    settings = PlatformSettings(_env_file=None)
+    settings = ToolingSettings(_env_file=None)
     topic = system.topic("bench-rtt")
     auth = system.auth()
     await kafka.ensure_topics(system.bootstrap, {topic: settings.agency_partitions}, auth=auth)
@@ -690,7 +690,7 @@ async def bench_rebuild(database_url: str, report: Report) -> None:
     from reporting.ports import consumer_name
     from services.platform.policy import deadline_policy
 
-    settings = PlatformSettings(_env_file=None, topic_prefix="bench")
+    settings = ToolingSettings(_env_file=None, topic_prefix="bench")
     policy = deadline_policy(settings)
     name = f"bench_rebuild_{uuid.uuid4().hex[:6]}"
     admin = await asyncpg.connect(database_url)

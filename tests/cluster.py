@@ -8,10 +8,10 @@ import signal
 import threading
 from pathlib import Path
 
-from services.platform.settings import PlatformSettings
 from services.tooling.broker_auth import credentials_path, ensure_credentials
 from services.tooling.brokers import EmbeddedKafka, new_cluster_id, port_open
 from services.tooling.embedded import free_port
+from services.tooling.settings import ToolingSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_ENV = ROOT / "deploy" / "kafka" / "cluster.env"
@@ -43,12 +43,12 @@ class Cluster:
         voters = ",".join(f"{i + 1}@127.0.0.1:{c}" for i, (_, c) in enumerate(ports))
         cluster_id = new_cluster_id()
         overrides = broker_properties(read_env(CLUSTER_ENV))
-        shared = PlatformSettings(_env_file=None, environment="test", var_dir=root)
+        shared = ToolingSettings(_env_file=None, environment="test", var_dir=root)
         self.credentials_file = credentials_path(shared)
         credentials = ensure_credentials(shared)
         self.nodes = [
             EmbeddedKafka(
-                PlatformSettings(
+                ToolingSettings(
                     _env_file=None,
                     environment="test",
                     var_dir=root / f"node-{i + 1}",

@@ -18,8 +18,9 @@ import pytest
 # The settings fail closed (unset = production); the tests, like `make test`, run development.
 os.environ.setdefault("LAPOR_ENVIRONMENT", "development")
 
-from services.platform.settings import Endpoints, PlatformSettings
+from services.platform.settings import Endpoints
 from services.tooling.embedded import ADMIN, ensure_infra, free_port, stop_infra
+from services.tooling.settings import ToolingSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,12 +51,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform_settings() -> Iterator[PlatformSettings]:
+def platform_settings() -> Iterator[ToolingSettings]:
     # Under the checkout, not /tmp/pytest-of-*: pgserver runs PostgreSQL as its own system user,
     # which cannot enter pytest's private (0700) temporary folders.
     var_dir = ROOT / "var" / f"test-{uuid.uuid4().hex[:8]}"
     var_dir.mkdir(parents=True)
-    settings = PlatformSettings(
+    settings = ToolingSettings(
         _env_file=None,
         environment="test",
         var_dir=var_dir,
@@ -73,7 +74,7 @@ def platform_settings() -> Iterator[PlatformSettings]:
 
 
 @pytest.fixture(scope="session")
-def infra(platform_settings: PlatformSettings) -> Iterator[Endpoints]:
+def infra(platform_settings: ToolingSettings) -> Iterator[Endpoints]:
     from services.platform.migrate import migrate_database
 
     # The tests' own clients act as the operator (`admin`); the services they start too.

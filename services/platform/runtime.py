@@ -40,12 +40,10 @@ class Runtime:
     """Consumers whose stalled backlog makes `/readyz` false after `stall_timeout_s`."""
 
     @classmethod
-    async def open(
-        cls, settings: PlatformSettings, endpoints: Endpoints, name: str, *, pool_size: int = 10
-    ) -> Runtime:
+    async def open(cls, settings: PlatformSettings, endpoints: Endpoints, name: str) -> Runtime:
         """Connect to PostgreSQL and Kafka and load the registry."""
         registry: Registry = load_registry()
-        pool = await create_pool(endpoints.database_url, max_size=pool_size)
+        pool = await create_pool(endpoints.database_url, max_size=settings.db_pool_max)
         await kafka.ensure_platform_topics(endpoints.kafka_bootstrap_servers, settings)
         publisher = kafka.KafkaPublisher(
             lambda: kafka.producer(

@@ -22,7 +22,8 @@ from pydantic import SecretStr
 from services.kernel.registry import NATIONAL_ADMIN, load_registry
 from services.platform import kafka
 from services.platform.auth import demo_key
-from services.platform.settings import DEMO_AUDITORS, PlatformSettings
+from services.platform.settings import DEMO_AUDITORS
+from services.tooling.settings import ToolingSettings
 
 ADMIN = "admin"
 """The operators' principal and the brokers' own: the only super user."""
@@ -41,12 +42,12 @@ def service_principal(service: str) -> str:
     return f"lapor-{service}"
 
 
-def credentials_path(settings: PlatformSettings) -> Path:
+def credentials_path(settings: ToolingSettings) -> Path:
     """Where the credentials of this var dir's embedded broker live (unless configured)."""
     return settings.broker_credentials_file or settings.var_dir / "kafka" / "credentials.json"
 
 
-def outside_principals(settings: PlatformSettings) -> dict[str, str]:
+def outside_principals(settings: ToolingSettings) -> dict[str, str]:
     """The agencies', channels' and auditors' principals and their passwords: in development
     each one's HTTP key (configured, else its demo key), so a developer holds one secret per
     principal. One without a key gets no broker user."""
@@ -73,7 +74,7 @@ def outside_principals(settings: PlatformSettings) -> dict[str, str]:
     return keys
 
 
-def ensure_credentials(settings: PlatformSettings) -> dict[str, str]:
+def ensure_credentials(settings: ToolingSettings) -> dict[str, str]:
     """principal -> password, from the credentials file; created once (random passwords for
     `admin` and the services), readable only by its owner."""
     path = credentials_path(settings)
@@ -128,7 +129,7 @@ def principal_environment(credentials: dict[str, str], principal: str) -> dict[s
     }
 
 
-def use_principal(settings: PlatformSettings, credentials: dict[str, str], principal: str) -> None:
+def use_principal(settings: ToolingSettings, credentials: dict[str, str], principal: str) -> None:
     """Make this process's own clients (built from `settings`) connect as `principal`."""
     env = principal_environment(credentials, principal)
     settings.broker_security_protocol = "SASL_PLAINTEXT"
@@ -244,7 +245,7 @@ def parse_acl_command(line: str) -> Acl:
     )
 
 
-def acl_script_environment(settings: PlatformSettings) -> dict[str, str]:
+def acl_script_environment(settings: ToolingSettings) -> dict[str, str]:
     """The environment that runs acls.sh for this deployment's agencies, channels, auditors."""
     outside = outside_principals(settings)
     agencies = [p.removeprefix("agency-") for p in outside if p.startswith("agency-")]
@@ -259,7 +260,7 @@ def acl_script_environment(settings: PlatformSettings) -> dict[str, str]:
     }
 
 
-def planned_acls(settings: PlatformSettings) -> list[Acl]:
+def planned_acls(settings: ToolingSettings) -> list[Acl]:
     """Every ACL deploy/kafka/acls.sh defines for this deployment (its dry run, parsed)."""
     done = subprocess.run(
         ["bash", str(ACLS_SCRIPT), "--dry-run"],
@@ -293,9 +294,7 @@ async def apply_acls(bootstrap: str, auth: dict[str, Any], acls: list[Acl]) -> N
         raise RuntimeError(f"{len(failed)} ACLs refused, e.g. {failed[0]}")
 
 
-async def provision(
-    settings: PlatformSettings, bootstrap: str, credentials: dict[str, str]
-) -> None:
+async def provision(settings: ToolingSettings, bootstrap: str, credentials: dict[str, str]) -> None:
     """As `admin`: the platform's topics (services may not create them), then the ACLs."""
     admin = auth_of(credentials, ADMIN)
     await kafka.ensure_platform_topics(bootstrap, settings, auth=admin)

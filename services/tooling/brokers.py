@@ -18,7 +18,6 @@ import uuid
 from pathlib import Path
 from typing import Literal, Protocol
 
-from services.platform.settings import PlatformSettings
 from services.tooling.broker_auth import ADMIN, SCRAM_MECHANISM, ensure_credentials, scram_arguments
 from services.tooling.kafka_jars import (
     KAFKA_DIR,
@@ -27,6 +26,7 @@ from services.tooling.kafka_jars import (
     kafka_classpath,
     kafka_ready_to_run,
 )
+from services.tooling.settings import ToolingSettings
 
 Engine = Literal["kafka", "tansu"]
 
@@ -100,7 +100,7 @@ class _RecordedProcess:
     engine: Engine
     marker: bytes
 
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(self, settings: ToolingSettings) -> None:
         self.host = settings.host
         self.port = settings.broker_port
         self.dir = settings.var_dir / "broker"
@@ -189,7 +189,7 @@ class EmbeddedKafka(_RecordedProcess):
 
     def __init__(
         self,
-        settings: PlatformSettings,
+        settings: ToolingSettings,
         *,
         node_id: int = 1,
         voters: str | None = None,
@@ -390,7 +390,7 @@ def _wait_listening(
     raise InfraError(f"the broker did not listen on {host}:{port} within {timeout_s}s")
 
 
-def choose_engine(settings: PlatformSettings) -> Engine:
+def choose_engine(settings: ToolingSettings) -> Engine:
     """The embedded broker to use: Apache Kafka unless asked for Tansu, or (`auto`) when no
     Java 17+ and Maven are found, which is said on stderr."""
     if settings.broker_engine == "tansu":
@@ -405,14 +405,14 @@ def choose_engine(settings: PlatformSettings) -> Engine:
 
 
 def embedded_broker(
-    settings: PlatformSettings, engine: Engine | None = None
+    settings: ToolingSettings, engine: Engine | None = None
 ) -> EmbeddedBrokerProcess:
     """The embedded broker of this var/ folder (Kafka or Tansu)."""
     chosen = engine or recorded_engine(settings) or choose_engine(settings)
     return EmbeddedKafka(settings) if chosen == "kafka" else EmbeddedTansu(settings)
 
 
-def recorded_engine(settings: PlatformSettings) -> Engine | None:
+def recorded_engine(settings: ToolingSettings) -> Engine | None:
     """The engine of the broker recorded as running in this var/ folder, if one runs."""
     try:
         data = json.loads((settings.var_dir / "broker" / "broker.json").read_text())

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import typer
 
-from services.platform.settings import PlatformSettings
 from services.tooling.embedded import ADMIN, ensure_infra, infra_status, redact, stop_infra
 from services.tooling.operator_db import command_ports, database
+from services.tooling.settings import ToolingSettings
 from services.tooling.systems_cli import systems_app
 
 app = typer.Typer(help="lapor backbone platform commands", no_args_is_help=True)
@@ -30,7 +30,7 @@ reporting_app = typer.Typer(
 @infra.command("up")
 def infra_up() -> None:
     """Start (or reuse) the local broker and PostgreSQL; print where they are."""
-    endpoints = ensure_infra(PlatformSettings(), principal=ADMIN)
+    endpoints = ensure_infra(ToolingSettings(), principal=ADMIN)
     shown = endpoints.__dict__ | {"database_url": redact(endpoints.database_url)}
     typer.echo(json.dumps(shown, indent=2))
 
@@ -38,13 +38,13 @@ def infra_up() -> None:
 @infra.command("down")
 def infra_down() -> None:
     """Stop the local broker and PostgreSQL (data in var/pgdata stays)."""
-    typer.echo(json.dumps(stop_infra(PlatformSettings()), indent=2))
+    typer.echo(json.dumps(stop_infra(ToolingSettings()), indent=2))
 
 
 @infra.command("status")
 def infra_status_command() -> None:
     """Say what runs and where."""
-    typer.echo(json.dumps(infra_status(PlatformSettings()), indent=2))
+    typer.echo(json.dumps(infra_status(ToolingSettings()), indent=2))
 
 
 @app.command()
@@ -52,7 +52,7 @@ def migrate() -> None:
     """Apply the event-store migrations that are not applied yet."""
     from services.platform.migrate import migrate_database
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     applied = asyncio.run(migrate_database(ensure_infra(settings, principal=ADMIN).database_url))
     typer.echo(f"applied: {applied or 'nothing (up to date)'}")
 
@@ -81,9 +81,9 @@ def run(
         if not count.isdigit():
             raise typer.BadParameter(f"{item!r}: give SERVICE=N", param_hint="--replicas")
         counts[name] = int(count)
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     if counts:
-        settings = PlatformSettings(replicas=settings.replicas | counts)
+        settings = ToolingSettings(replicas=settings.replicas | counts)
     configure_logging(settings.log_level, settings.log_format)
     run_all(settings)
 
@@ -97,7 +97,7 @@ def advance_clock(
     from services.platform.clock import PlatformClock, move_forward
     from services.platform.policy import deadline_policy
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     if not settings.adjustable_clock:
         raise SystemExit("the clock is not adjustable in this environment")
 
@@ -131,19 +131,19 @@ def verify(
     a whole complaint deleted, or a stream rewound, even without such a file.
     """
     from events.messages import SignedCheckpoint
+    from reporting.settings import ReportingSettings
     from services.platform.checkpoints import CheckpointTable, public_hex, signer_of
     from services.platform.eventstore import PostgresEventStore
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     anchors = None
     if against is not None:
         anchors = {k: (int(v[0]), str(v[1])) for k, v in json.loads(against.read_text()).items()}
     outside = None
     if checkpoints is not None:
         outside = [SignedCheckpoint.model_validate(c) for c in json.loads(checkpoints.read_text())]
-    trusted = public_key or public_hex(
-        signer_of(settings.checkpoint_signing_key.get_secret_value())
-    )
+    signing_key = ReportingSettings().checkpoint_signing_key.get_secret_value()
+    trusted = public_key or public_hex(signer_of(signing_key))
 
     async def check() -> tuple[list, dict, dict, list]:  # type: ignore[type-arg]
         async with database(settings) as pool:
@@ -185,7 +185,7 @@ def reconcile_command(
     from services.platform.kafka import client_auth
     from services.tooling.consistency import reconcile_until
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     infra = ensure_infra(settings, principal=ADMIN)
 
     async def check() -> list:  # type: ignore[type-arg]
@@ -209,18 +209,9 @@ def reconcile_command(
 def checkpoint() -> None:
     """Sign a checkpoint of the log now (reporting does so every LAPOR_CHECKPOINT_INTERVAL_S);
     print it."""
-    from datetime import UTC, datetime
+    from reporting.audit import SignCheckpoint
 
-    from services.platform.checkpoints import CheckpointTable, signer_of
-
-    settings = PlatformSettings()
-    key = signer_of(settings.checkpoint_signing_key.get_secret_value())
-
-    async def make() -> object:
-        async with database(settings) as pool:
-            return await CheckpointTable(pool).make(key, datetime.now(UTC))
-
-    made = asyncio.run(make())
+    made = asyncio.run(_reporting(SignCheckpoint()))
     typer.echo(made.model_dump_json(indent=1) if made else "the log has not moved: none made")
 
 
@@ -246,7 +237,7 @@ def rebuild() -> None:
     from reporting.store import ReadModelTables
     from services.platform.policy import deadline_policy
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
 
     async def run_rebuild() -> None:
         async with database(settings) as pool:
@@ -270,7 +261,7 @@ def digest() -> None:
     from reporting.store import digests
 
     async def run_digest() -> None:
-        async with database(PlatformSettings()) as pool:
+        async with database(ToolingSettings()) as pool:
             _print_digests(await digests(pool))
 
     asyncio.run(run_digest())
@@ -281,14 +272,16 @@ def digest() -> None:
 def timeline(tracking_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Every event of one complaint: when, what, who (role and id), and the payload."""
     from reporting.audit import timeline_of
+    from reporting.settings import ReportingSettings
     from services.kernel.refusals import Refused
     from services.platform.eventstore import PostgresEventStore
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
 
     async def read() -> list[dict[str, object]]:
         async with database(settings) as pool:
-            return await timeline_of(PostgresEventStore(pool), tracking_id, settings.holders)
+            holders = ReportingSettings().holders(bool(settings.demo_keys))
+            return await timeline_of(PostgresEventStore(pool), tracking_id, holders)
 
     try:
         events = asyncio.run(read())
@@ -345,9 +338,24 @@ async def _reporting(query: object) -> object:
     from reporting.bootstrap import over_database
     from reporting.handlers import handle
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     async with database(settings) as pool:
         return await handle(query, over_database(pool, command_ports(pool, settings)))
+
+
+@app.command("settings-table")
+def settings_table(
+    write: bool = typer.Option(False, "--write", help="rewrite README.md's table in place"),
+) -> None:
+    """Print every setting (variable, the service that reads it, default, meaning), made from
+    the settings classes; with --write, put it in README.md."""
+    from services.tooling import settings_table as made
+
+    if write:
+        changed = made.write(Path("README.md"))
+        typer.echo("README.md updated" if changed else "README.md already up to date")
+    else:
+        typer.echo(made.table())
 
 
 @app.command("erase-personal-data")
@@ -365,7 +373,7 @@ def erase_personal_data(
     from intake.reporters import ErasePersonalData
     from services.kernel.refusals import Refused
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
 
     async def erase() -> dict[str, object]:
         async with database(settings) as pool:

@@ -17,7 +17,7 @@ from dataclasses import asdict
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from services.platform.settings import Endpoints, PlatformSettings
+from services.platform.settings import Endpoints
 from services.tooling.broker_auth import (
     ADMIN,
     ensure_credentials,
@@ -30,6 +30,7 @@ from services.tooling.brokers import (
     pid_alive,
     recorded_engine,
 )
+from services.tooling.settings import ToolingSettings
 
 __all__ = [
     "ADMIN",
@@ -52,7 +53,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 class EmbeddedPostgres:
     """Start, reuse, inspect or stop the local PostgreSQL whose data lives in `var/pgdata/`."""
 
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(self, settings: ToolingSettings) -> None:
         self.data_dir = (settings.var_dir / "pgdata").resolve()
 
     def _postmaster_pid(self) -> int | None:
@@ -87,7 +88,7 @@ class EmbeddedPostgres:
         return True
 
 
-def ensure_infra(settings: PlatformSettings, *, principal: str) -> Endpoints:
+def ensure_infra(settings: ToolingSettings, *, principal: str) -> Endpoints:
     """Start whatever is embedded and not yet running; return where everything is. On a broker
     this project provisions (the embedded Apache Kafka, or one given a credentials file), make
     sure the topics and ACLs are there (as `admin`) and connect this process as `principal`."""
@@ -126,7 +127,7 @@ def ensure_infra(settings: PlatformSettings, *, principal: str) -> Endpoints:
     return endpoints
 
 
-def broker_credentials(settings: PlatformSettings) -> dict[str, str] | None:
+def broker_credentials(settings: ToolingSettings) -> dict[str, str] | None:
     """principal -> password of a broker this project provisions: the embedded Apache Kafka's
     (created with it), or the file `broker_credentials_file` names; None for the others."""
     if settings.broker_credentials_file is not None:
@@ -151,7 +152,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def stop_infra(settings: PlatformSettings) -> dict[str, bool]:
+def stop_infra(settings: ToolingSettings) -> dict[str, bool]:
     """Stop the embedded broker and database, if this project started them."""
     return {
         "broker": _stop_broker(settings) if settings.embedded_broker else False,
@@ -159,7 +160,7 @@ def stop_infra(settings: PlatformSettings) -> dict[str, bool]:
     }
 
 
-def infra_status(settings: PlatformSettings) -> dict[str, object]:
+def infra_status(settings: ToolingSettings) -> dict[str, object]:
     """What runs, what is external, and where."""
     engine = recorded_engine(settings)
     broker = embedded_broker(settings, engine or "kafka")
@@ -178,6 +179,6 @@ def infra_status(settings: PlatformSettings) -> dict[str, object]:
     }
 
 
-def _stop_broker(settings: PlatformSettings) -> bool:
+def _stop_broker(settings: ToolingSettings) -> bool:
     engine = recorded_engine(settings)
     return engine is not None and embedded_broker(settings, engine).stop()

@@ -10,14 +10,14 @@ from services.platform.logs import configure_logging
 from services.platform.migrate import migrate_database
 from services.platform.relay import OutboxRelay
 from services.platform.serving import Build, run_service, serve
-from services.platform.settings import PlatformSettings
 from services.tooling.broker_auth import service_principal
 from services.tooling.embedded import ensure_infra
+from services.tooling.settings import ToolingSettings
 
 
 def service_main(name: str, port_setting: str, build: Build) -> None:
     """Run one of the four services until SIGINT/SIGTERM."""
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     configure_logging(settings.log_level, settings.log_format)
     endpoints = ensure_infra(settings, principal=service_principal(name))
     port = getattr(settings, port_setting)
@@ -26,7 +26,7 @@ def service_main(name: str, port_setting: str, build: Build) -> None:
 
 def relay_main() -> None:
     """Run the outbox relay (plus health and metrics over HTTP) until interrupted."""
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     configure_logging(settings.log_level, settings.log_format)
     endpoints = ensure_infra(settings, principal=service_principal("relay"))
     relay = OutboxRelay(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.platform.migrate import migrate_database
-from services.platform.settings import Endpoints, PlatformSettings
+from services.platform.settings import Endpoints
 from services.tooling.broker_auth import (
     credentials_path,
     principal_environment,
@@ -32,6 +32,7 @@ from services.tooling.embedded import (
     free_port,
 )
 from services.tooling.regional_demo import RegionalDemo, start_regional_demo
+from services.tooling.settings import ToolingSettings
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Instance:
 
 
 def endpoints_document(
-    settings: PlatformSettings,
+    settings: ToolingSettings,
     infra: Endpoints,
     instances: list[Instance],
     credentials: dict[str, str] | None = None,
@@ -155,7 +156,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float) ->
 class Launcher:
     """Starts the platform's processes, restarts one that dies, and stops them again."""
 
-    def __init__(self, settings: PlatformSettings, services: tuple[ServiceSpec, ...] = SERVICES):
+    def __init__(self, settings: ToolingSettings, services: tuple[ServiceSpec, ...] = SERVICES):
         self.settings = settings
         self.instances = [
             Instance(spec, replica, _port(settings, spec, replica))
@@ -285,7 +286,7 @@ RESET_AFTER_S = 60.0
 MAX_BACKOFF_S = 30.0
 
 
-def _port(settings: PlatformSettings, spec: ServiceSpec, replica: int) -> int:
+def _port(settings: ToolingSettings, spec: ServiceSpec, replica: int) -> int:
     """Replica 1 serves on the service's configured port; others on a free one."""
     return getattr(settings, spec.port_setting) if replica == 1 else free_port(settings.host)
 
@@ -334,7 +335,7 @@ DEMO_KEYS = """  demo API keys, by role (README: Security model, rights by role)
 """What `make run` prints after the demo data: one demo key per role."""
 
 
-def start_regional(settings: PlatformSettings, document: dict[str, object]) -> RegionalDemo | None:
+def start_regional(settings: ToolingSettings, document: dict[str, object]) -> RegionalDemo | None:
     """The reference regional system beside the backbone (demo data only)."""
     intake = document["services"]["intake"]["base_url"]  # type: ignore[index]
     print("reference regional system ...", end=" ", flush=True)
@@ -351,7 +352,7 @@ def start_regional(settings: PlatformSettings, document: dict[str, object]) -> R
     return regional
 
 
-def run(settings: PlatformSettings) -> None:
+def run(settings: ToolingSettings) -> None:
     """`make run`: start everything, print where to look, stop everything on Ctrl-C."""
     launcher = Launcher(settings)
     stop = {"now": False}

@@ -12,13 +12,14 @@ from services.kernel.registry import load_registry
 from services.platform.memory import NoPublishing
 from services.platform.ports import Ports
 from services.platform.runtime import database_ports
-from services.platform.settings import Endpoints, PlatformSettings
+from services.platform.settings import Endpoints
 from services.tooling.embedded import ADMIN, ensure_infra
+from services.tooling.settings import ToolingSettings
 
 
 @asynccontextmanager
 async def database(
-    settings: PlatformSettings, infra: Endpoints | None = None
+    settings: ToolingSettings, infra: Endpoints | None = None
 ) -> AsyncIterator[asyncpg.Pool]:
     """A small pool on the (started, migrated) database, closed afterwards; `infra` when the
     caller has already ensured the engines."""
@@ -34,7 +35,7 @@ async def database(
         await pool.close()
 
 
-def command_ports(pool: asyncpg.Pool, settings: PlatformSettings) -> Ports:
+def command_ports(pool: asyncpg.Pool, settings: ToolingSettings) -> Ports:
     """The ports of a one-off command: appends reach Kafka through the outbox, so it
     publishes nothing directly."""
     return database_ports(pool, settings, NoPublishing(), load_registry())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from services.platform.settings import PlatformSettings
+from services.tooling.settings import ToolingSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "regional_system"
@@ -49,7 +49,7 @@ class RegionalDemo:
                 process.wait()
 
 
-def start_regional_demo(settings: PlatformSettings, intake_url: str) -> RegionalDemo:
+def start_regional_demo(settings: ToolingSettings, intake_url: str) -> RegionalDemo:
     """Start the city's app, register it (or give it a fresh key on a later run), backfill its
     history, and start its connector."""
     from services.tooling.backfill import Checkpoint, backfill

@@ -23,8 +23,8 @@ from aiokafka.protocol.types import (
 )
 
 from services.platform import kafka
-from services.platform.settings import PlatformSettings
 from services.tooling.broker_auth import SCRAM_MECHANISM, Acl, apply_acls
+from services.tooling.settings import ToolingSettings
 
 SCRAM_SHA_256 = 1
 """Kafka's code for SCRAM-SHA-256 (org.apache.kafka.clients.admin.ScramMechanism)."""
@@ -37,7 +37,7 @@ def system_principal(code: str) -> str:
     return f"system-{code}"
 
 
-def system_acls(settings: PlatformSettings, code: str) -> list[Acl]:
+def system_acls(settings: ToolingSettings, code: str) -> list[Acl]:
     """The system writes its own import topic (Write implies Describe) and is kept off the
     stream of every complaint, as agencies and channels are."""
     principal = f"User:{system_principal(code)}"
@@ -144,7 +144,7 @@ async def set_scram_credential(
 
 
 async def open_import_topic(
-    settings: PlatformSettings, bootstrap: str, auth: dict[str, Any], code: str
+    settings: ToolingSettings, bootstrap: str, auth: dict[str, Any], code: str
 ) -> dict[str, Any]:
     """Create the system's import topic, a new password for its principal (replacing any
     earlier one) and its ACLs; the answer carries the password, shown once."""

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from services.platform.settings import PlatformSettings
+from services.tooling.settings import ToolingSettings
 
 systems_app = typer.Typer(
     help="connected regional (and ministry) complaint systems", no_args_is_help=True
@@ -27,7 +27,7 @@ def _run(command: Callable[[Any], Awaitable[Any]]) -> None:
     from services.kernel.refusals import Refused
     from services.tooling.operator_db import command_ports, database
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
 
     async def run() -> Any:
         async with database(settings) as pool:
@@ -114,7 +114,7 @@ def resume(code: str) -> None:
 
 
 def _as_broker_admin(
-    code: str, action: Callable[[PlatformSettings, str, dict[str, Any]], Awaitable[Any]]
+    code: str, action: Callable[[ToolingSettings, str, dict[str, Any]], Awaitable[Any]]
 ) -> None:
     """Run `action` as the broker's `admin` (the embedded broker's, or the operator's settings)
     for a registered system; print its answer, or refuse (exit 2)."""
@@ -124,7 +124,7 @@ def _as_broker_admin(
     from services.tooling.embedded import ensure_infra
     from services.tooling.operator_db import database
 
-    settings = PlatformSettings()
+    settings = ToolingSettings()
     endpoints = ensure_infra(settings, principal=ADMIN)
 
     async def run() -> Any:

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.platform.settings import PlatformSettings
 from services.tooling.brokers import embedded_broker, recorded_engine
 from services.tooling.embedded import EmbeddedPostgres
+from services.tooling.settings import ToolingSettings
 from tests.e2e.burst import SERVICES, Burst, converge, pids
 from tests.e2e.system import System, poll_until, started_system
 
@@ -30,10 +30,10 @@ def system(request: pytest.FixtureRequest) -> Iterator[System]:
         yield running
 
 
-def engines(system: System) -> PlatformSettings:
+def engines(system: System) -> ToolingSettings:
     """Settings that name this system's embedded engines (to restart them as a fault)."""
     env = system.env
-    return PlatformSettings(
+    return ToolingSettings(
         _env_file=None,
         var_dir=system.var_dir,
         broker_port=int(env["LAPOR_BROKER_PORT"]),

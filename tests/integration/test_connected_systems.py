@@ -19,6 +19,7 @@ from intake.connected.handlers import (
     handle,
 )
 from intake.connected.store import SystemTable
+from intake.settings import IntakeSettings
 from intake.store import TokenTable
 from services.kernel.registry import load_registry
 from services.platform.memory import NoPublishing
@@ -32,7 +33,7 @@ T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
 def deps_over(pool):
     ports = database_ports(pool, PlatformSettings(), NoPublishing(), load_registry())
-    return wire(ports, TokenTable(pool), SystemTable(pool)).connected
+    return wire(ports, TokenTable(pool), SystemTable(pool), IntakeSettings()).connected
 
 
 def history(external_id: str, *statuses: str) -> ImportItem:

@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from events.envelope import Envelope
 from reporting import dashboards
+from reporting.ports import scoring_of
 from reporting.replay_engine import ReplayReadModels
+from reporting.settings import ReportingSettings
 from reporting.store import TABLES, ReadModelTables
 from services.kernel.registry import load_registry
 from services.platform.migrate import migrate_database
@@ -30,8 +32,9 @@ from services.platform.policy import deadline_policy
 from services.platform.settings import PlatformSettings
 from tests.strategies import TIMES, streams
 
-SETTINGS = PlatformSettings(_env_file=None, environment="test")
-CALENDAR = deadline_policy(SETTINGS).calendar
+POLICY = deadline_policy(PlatformSettings(_env_file=None, environment="test"))
+SCORING = scoring_of(ReportingSettings(_env_file=None, environment="test"), POLICY)
+CALENDAR = POLICY.calendar
 REGISTRY = load_registry()
 
 
@@ -84,18 +87,18 @@ def normal(value: Any) -> Any:
 
 async def dashboards_of(read_models: Any, now: datetime) -> dict[str, Any]:
     """Everything the dashboards read, from one engine."""
-    days = SETTINGS.follow_up_working_days
+    days = SCORING.follow_up_days
     found: dict[str, Any] = {
         "agencies": await read_models.agency_performance(now),
         "regions": await read_models.region_rollup(now),
-        "overview": await dashboards.overview(SETTINGS, read_models, now),
+        "overview": await dashboards.overview(SCORING, read_models, now),
         "trends": await read_models.trends("week", now - timedelta(days=3650)),
     }
     for by in (None, "province", "agency", "unit"):
         found[f"groups-{by}"] = await read_models.group_counts(now, by=by, follow_up_days=days)
     for by in ("agency", "province"):
         found[f"performance-{by}"] = await dashboards.performance(
-            SETTINGS, REGISTRY, read_models, by, now
+            SCORING, REGISTRY, read_models, by, now
         )
     for column in ("province_code", "category", "agency_code", "status"):
         found[f"status-{column}"] = await read_models.status_counts(column)

@@ -29,7 +29,7 @@ from services.platform.ports import ContactRead
 from services.platform.ratelimit import install_rate_limit_handler
 from services.platform.settings import DEV_MASTER_KEY, PlatformSettings
 from tests.e2e.system import ROOT
-from tests.unit.fakes import CONTACT, submission
+from tests.unit.fakes import CONTACT, split_settings, submission
 
 WEB = {"X-API-Key": demo_key("web", "channel")}
 SMS = {"X-API-Key": demo_key("sms", "channel")}
@@ -40,8 +40,9 @@ AUDITOR = {"X-API-Key": demo_key("bpk", "auditor")}
 
 def intake_app(**settings: Any) -> tuple[FastAPI, Any]:
     """intake's routes over fresh fakes, with the given settings."""
-    ports = memory_ports(PlatformSettings(_env_file=None, environment="test", **settings))
-    deps = bootstrap_fakes(ports).channels
+    given = split_settings(**settings)
+    ports = memory_ports(given.platform)
+    deps = bootstrap_fakes(ports, given.intake).channels
     app = FastAPI()
     install_error_handlers(app)
     install_rate_limit_handler(app)
@@ -229,7 +230,6 @@ def test_the_settings_fail_closed_without_an_environment(monkeypatch):
         PlatformSettings(
             _env_file=None,
             master_key="a-real-secret",
-            checkpoint_signing_key="42" * 32,
             demo_keys=True,
             kafka_bootstrap_servers="127.0.0.1:1",
             database_url="postgresql://127.0.0.1:1/x",

@@ -11,15 +11,19 @@ from events.messages import Submission
 from followup.bootstrap import bootstrap_fakes as followup_fakes
 from followup.handlers import FollowupDeps
 from followup.handlers import on_batch as followup_on_batch
+from followup.settings import FollowupSettings
 from intake.bootstrap import bootstrap_fakes as intake_fakes
 from intake.connected.handlers import ConnectedDeps
 from intake.handlers import IntakeDeps
+from intake.settings import IntakeSettings
 from reporting.bootstrap import bootstrap_fakes as reporting_fakes
 from reporting.handlers import ReportingDeps
 from reporting.handlers import on_batch as reporting_on_batch
+from reporting.settings import ReportingSettings
 from routing.bootstrap import bootstrap_fakes as routing_fakes
 from routing.handlers import RoutingDeps
 from routing.reactions import on_batch as routing_on_batch
+from routing.settings import RoutingSettings
 from services.platform.batch_consumer import Batch
 from services.platform.memory import (
     InMemoryEventStore,
@@ -29,6 +33,7 @@ from services.platform.memory import (
     memory_ports,
 )
 from services.platform.ports import Ports
+from services.platform.settings import PlatformSettings
 
 CONTACT = {"name": "Budi Santoso", "phone": "+62 812 3456 7890"}
 
@@ -99,16 +104,43 @@ class FakeSystem:
 
 def fake_system(**settings: Any) -> FakeSystem:
     """A fresh in-memory system (settings overridden as given)."""
-    from services.platform.settings import PlatformSettings
-
-    ports = memory_ports(PlatformSettings(_env_file=None, environment="test", **settings))
-    intake = intake_fakes(ports)
+    given = split_settings(**settings)
+    ports = memory_ports(given.platform)
+    intake = intake_fakes(ports, given.intake)
     return FakeSystem(
         ports,
         intake.channels,
         intake.connected,
-        routing_fakes(ports),
-        followup_fakes(ports),
-        reporting_fakes(ports),
+        routing_fakes(ports, given.routing),
+        followup_fakes(ports, given.followup),
+        reporting_fakes(ports, given.reporting),
         {},
     )
+
+
+@dataclass(frozen=True)
+class GivenSettings:
+    """Test settings, each in the class of the service that reads it."""
+
+    platform: PlatformSettings
+    intake: IntakeSettings
+    routing: RoutingSettings
+    followup: FollowupSettings
+    reporting: ReportingSettings
+
+
+def split_settings(**given: Any) -> GivenSettings:
+    """Test settings (environment `test`, no .env) with the given values, each passed to the
+    class that declares it; a name no class declares is an error."""
+    classes = (PlatformSettings, IntakeSettings, RoutingSettings, FollowupSettings)
+    classes += (ReportingSettings,)
+    unknown = set(given) - {name for cls in classes for name in cls.model_fields}
+    assert not unknown, f"no settings class declares {sorted(unknown)}"
+    built = [
+        cls(  # type: ignore[call-arg]
+            _env_file=None,
+            **{"environment": "test"} | {k: v for k, v in given.items() if k in cls.model_fields},
+        )
+        for cls in classes
+    ]
+    return GivenSettings(*built)

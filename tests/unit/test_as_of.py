@@ -16,8 +16,8 @@ from intake.handlers import FileComplaint
 from intake.handlers import handle as intake
 from reporting.audit import ComplaintAsOf, DashboardsAsOf, Timeline, holder_at
 from reporting.handlers import handle
+from reporting.settings import KeyHolder
 from services.kernel.refusals import Refused
-from services.platform.settings import KeyHolder
 from tests.unit.fakes import CONTACT, fake_system, submission
 
 

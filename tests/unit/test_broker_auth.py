@@ -11,7 +11,6 @@ from pydantic import SecretStr
 
 from services.platform import kafka
 from services.platform.faust_app import faust_credentials
-from services.platform.settings import PlatformSettings
 from services.tooling import broker_auth
 from services.tooling.broker_auth import (
     ACLS_SCRIPT,
@@ -20,10 +19,11 @@ from services.tooling.broker_auth import (
     parse_acl_command,
     planned_acls,
 )
+from services.tooling.settings import ToolingSettings
 
 
-def settings(tmp_path: Path, **changes: object) -> PlatformSettings:
-    return PlatformSettings(_env_file=None, environment="test", var_dir=tmp_path, **changes)  # type: ignore[arg-type]
+def settings(tmp_path: Path, **changes: object) -> ToolingSettings:
+    return ToolingSettings(_env_file=None, environment="test", var_dir=tmp_path, **changes)  # type: ignore[arg-type]
 
 
 def dry_run(**env: str) -> list[str]:

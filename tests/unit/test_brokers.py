@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from services.platform.settings import PlatformSettings
 from services.tooling import kafka_jars
 from services.tooling.broker_auth import scram_arguments
 from services.tooling.brokers import EmbeddedKafka, InfraError, choose_engine
 from services.tooling.kafka_jars import kafka_classpath
+from services.tooling.settings import ToolingSettings
 
 
-def settings(tmp_path: Path, **changes: object) -> PlatformSettings:
-    return PlatformSettings(
+def settings(tmp_path: Path, **changes: object) -> ToolingSettings:
+    return ToolingSettings(
         _env_file=None,
         environment="test",
         var_dir=tmp_path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from reporting.settings import DEV_CHECKPOINT_KEY
 from services.platform.checkpoints import (
     public_hex,
     root_of,
@@ -12,7 +13,6 @@ from services.platform.checkpoints import (
     signature_holds,
     signer_of,
 )
-from services.platform.settings import DEV_CHECKPOINT_KEY
 
 HEADS = [("b-complaint", 3, "ab" * 32), ("a-complaint", 2, "cd" * 32)]
 KEY = signer_of(DEV_CHECKPOINT_KEY)

@@ -15,9 +15,8 @@ from intake.handlers import handle as intake
 from reporting.dashboard_page import language, render
 from reporting.dashboards import Drilldown, Overview, Performance, every_period, periods_before
 from reporting.handlers import handle
-from reporting.performance import GroupCounts, grade_of, index_of, ranked, scored
+from reporting.performance import GroupCounts, IndexWeights, grade_of, index_of, ranked, scored
 from services.kernel.refusals import Refused
-from services.platform.settings import IndexWeights
 from tests.unit.fakes import fake_system, submission
 
 EVEN = IndexWeights()

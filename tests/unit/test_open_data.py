@@ -74,7 +74,7 @@ async def test_counts_cover_every_complaint_and_withhold_small_cells(tmp_path):
             "suppressed": False,
         }
     ]
-    system.ports.settings.open_data_min_cell = 4
+    system.reporting.settings.open_data_min_cell = 4
     [withheld] = (await handle(OpenAggregates("agency"), system.reporting))["rows"]
     assert withheld["complaints"] is None and withheld["suppressed"] is True
 
