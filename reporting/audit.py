@@ -43,7 +43,10 @@ class DashboardsAsOf:
 
 @dataclass(frozen=True)
 class SignCheckpoint:
-    """Sign the log's heads now (if it moved) and publish the checkpoint."""
+    """Sign the log's heads now (if it moved) and publish the checkpoint (the operator's
+    command, which has no producer, only keeps it: auditors read it over HTTP)."""
+
+    publish: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ async def sign_checkpoint(cmd: SignCheckpoint, deps: ReportingDeps) -> SignedChe
     """Sign a checkpoint of the log (None when it has not moved) and publish it."""
     signing, ports = _signing(deps), deps.ports
     made = await signing.checkpoints.make(signing.key, await ports.clock.refresh())
-    if made is not None:
+    if made is not None and cmd.publish:
         value = made.model_dump_json().encode()
         headers = {"lapor_type": "checkpoint"}
         await ports.publisher.publish(

@@ -211,7 +211,7 @@ def checkpoint() -> None:
     print it."""
     from reporting.audit import SignCheckpoint
 
-    made = asyncio.run(_reporting(SignCheckpoint()))
+    made = asyncio.run(_reporting(SignCheckpoint(publish=False)))
     typer.echo(made.model_dump_json(indent=1) if made else "the log has not moved: none made")
 
 
