@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.messages import Submission
-from intake.deps import Auditor, Channel, Deps, Limits, filing_limits, reply_limits
+from intake.deps import Channel, Deps, Limits, filing_limits, reply_limits
 from intake.domain import ReporterAction
 from intake.handlers import FileComplaint, IntakeDeps, handle
 from intake.reporters import (
@@ -21,7 +21,7 @@ from intake.reporters import (
     RotateToken,
     ShowComplaint,
 )
-from services.platform.auth import Admin, KeyRing
+from services.platform.auth import Admin, Auditor, KeyRing
 from services.platform.http import ERROR_SCHEMA, LIMITED, TRACKING_ID, IdempotencyKey
 from services.platform.ratelimit import RateLimits
 

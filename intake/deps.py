@@ -38,5 +38,3 @@ Deps = Annotated[IntakeDeps, Depends(intake_deps)]
 Limits = Annotated[RateLimits, Depends(limits)]
 Channel = Annotated[Principal, Depends(requiring("channel"))]
 """A channel, with its own key: it files only as itself."""
-Auditor = Annotated[Principal, Depends(requiring("auditor", "national_admin"))]
-"""Who reads the log of contact reads."""

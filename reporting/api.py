@@ -9,13 +9,13 @@ from events.state import Status
 from reporting import checkpoints_api
 from reporting.audit import ComplaintAsOf, DashboardsAsOf, Timeline
 from reporting.dashboards import Drilldown, Overview, Performance
-from reporting.deps import Auditor, Deps, RowReader, TimelineReader
+from reporting.deps import Deps, RowReader, TimelineReader
 from reporting.handlers import AgencyReport, Digests, ListComplaints, RegionReport, handle
 from reporting.ports import ReportingDeps
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import Registry
 from services.kernel.tags import tag_catalogue
-from services.platform.auth import KeyRing, Principal
+from services.platform.auth import Auditor, KeyRing, Principal
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, TRACKING_ID
 
 router = APIRouter(prefix="/v1", responses=ERROR_SCHEMA)

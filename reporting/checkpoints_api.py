@@ -6,8 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from reporting.audit import CheckpointKey, ListCheckpoints
-from reporting.deps import Auditor, Deps
+from reporting.deps import Deps
 from reporting.handlers import handle
+from services.platform.auth import Auditor
 from services.platform.http import ERROR_SCHEMA
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_SCHEMA)

@@ -22,5 +22,3 @@ RowReader = Annotated[Principal, Depends(requiring(*AGENCY_SIDE, "oversight", "a
 """Complaint rows: an agency its own, a province those under it too, the national readers all."""
 TimelineReader = Annotated[Principal, Depends(requiring(*NATIONAL_READERS))]
 """Timelines: the national admin, oversight bodies and auditors."""
-Auditor = Annotated[Principal, Depends(requiring("national_admin", "auditor"))]
-"""Digests, the past, checkpoints: the national admin and auditors."""

@@ -234,3 +234,5 @@ Admin = Annotated[Principal, Depends(national_admin)]
 """A route parameter (or, through `ADMIN_ONLY`, a router's dependency): the national admin."""
 ADMIN_ONLY = [Depends(national_admin)]
 """The dependencies of a router every route of which is the national admin's."""
+Auditor = Annotated[Principal, Depends(requiring("national_admin", "auditor"))]
+"""A route parameter: an auditor or the national admin (the log, the past, contact reads)."""
