@@ -27,6 +27,7 @@ PURE_LIBRARIES = {"events": {"pydantic"}, "kernel": {"holidays"}}
 PURE_MODULES = {
     "followup/deadlines.py",
     "intake/connected/reconciliation.py",
+    "intake/redaction.py",
     "reporting/dashboards.py",
     "reporting/performance.py",
 }
