@@ -12,7 +12,15 @@ from typing import Any
 
 from events.catalog import ALL_EVENT_TYPES
 from events.envelope import Actor
-from events.topics import SERVICE_MESSAGES, TOPICS, Message, address
+from events.topics import (
+    FOREVER,
+    PERSONAL_DATA,
+    SERVICE_MESSAGES,
+    TOPICS,
+    Message,
+    Topic,
+    address,
+)
 
 CE_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -112,6 +120,34 @@ def _service_message(message: Message) -> dict[str, Any]:
     return described
 
 
+PERSONAL_DATA_HOURS = 72
+"""The default of LAPOR_PERSONAL_DATA_RETENTION_HOURS, shown in the document."""
+
+
+def _kafka_binding(topic: Topic) -> dict[str, Any]:
+    """The topic's configuration (Kafka channel binding 0.5.0): its retention, and why."""
+    config: dict[str, Any] = topic.retention.config(PERSONAL_DATA_HOURS)
+    kept = {
+        "cleanup.policy": [config["cleanup.policy"]],
+        "retention.ms": int(config["retention.ms"]),
+    }
+    if "retention.bytes" in config:
+        kept["retention.bytes"] = int(config["retention.bytes"])
+    return {
+        "topicConfiguration": kept,
+        "x-retention": f"{_kept(topic.retention.keep)}: {topic.retention.why}",
+        "bindingVersion": "0.5.0",
+    }
+
+
+def _kept(keep: str | int) -> str:
+    if keep == FOREVER:
+        return "kept forever"
+    if keep == PERSONAL_DATA:
+        return "kept for LAPOR_PERSONAL_DATA_RETENTION_HOURS (72 by default)"
+    return f"kept {keep} days"
+
+
 def document(prefix: str = "lapor") -> dict[str, Any]:
     """Every topic of a deployment whose topic names start with `prefix`."""
     messages = _event_messages()
@@ -124,6 +160,7 @@ def document(prefix: str = "lapor") -> dict[str, Any]:
         channel: dict[str, Any] = {"address": address(prefix, topic.name)}
         if topic.parameters:
             channel["parameters"] = topic.parameters
+        channel["bindings"] = {"kafka": _kafka_binding(topic)}
         channel["messages"] = {n: {"$ref": f"#/components/messages/{n}"} for n in names}
         channels[topic.channel] = channel
         for op in topic.operations:

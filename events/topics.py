@@ -82,14 +82,43 @@ class Operation:
     summary: str
 
 
+FOREVER = "forever"
+PERSONAL_DATA = "personal-data"
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long a topic keeps its messages, and why: forever, the personal-data retention
+    (LAPOR_PERSONAL_DATA_RETENTION_HOURS), or a number of days."""
+
+    keep: str | int
+    why: str
+
+    def config(self, personal_data_hours: int) -> dict[str, str]:
+        """The topic configuration that keeps messages so long (`cleanup.policy=delete`: no
+        topic is compacted; compaction would keep only the last message of each key)."""
+        if self.keep == FOREVER:
+            ms = -1
+        elif self.keep == PERSONAL_DATA:
+            ms = personal_data_hours * 3_600_000
+        else:
+            assert isinstance(self.keep, int) and self.keep > 0, self.keep
+            ms = self.keep * DAY_MS
+        config = {"cleanup.policy": "delete", "retention.ms": str(ms)}
+        return config | ({"retention.bytes": "-1"} if ms == -1 else {})
+
+
 @dataclass(frozen=True)
 class Topic:
-    """A topic: its AsyncAPI channel id, its name after the prefix, messages and operations."""
+    """A topic: its AsyncAPI channel id, its name after the prefix, messages, operations and
+    how long it keeps what it carries (stated for every topic: no broker default)."""
 
     channel: str
     name: str
     messages: tuple[str, ...]
     operations: tuple[Operation, ...]
+    retention: Retention
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
@@ -182,6 +211,11 @@ TOPICS: tuple[Topic, ...] = (
                 "Services, projections and auditors consume every event.",
             ),
         ),
+        Retention(
+            FOREVER,
+            "the history itself: consumers and auditors read it from the start (the relay "
+            "can replay it from PostgreSQL)",
+        ),
     ),
     Topic(
         "deadLetter",
@@ -194,12 +228,17 @@ TOPICS: tuple[Topic, ...] = (
                 "Any consumer sets aside what it cannot decode or apply.",
             ),
         ),
+        Retention(
+            PERSONAL_DATA,
+            "a set-aside message may be a channel's submission with a contact in clear",
+        ),
     ),
     Topic(
         "intake",
         INTAKE,
         ("Submission",),
         (Operation("submitComplaints", "send", "Channels publish submissions."),),
+        Retention(PERSONAL_DATA, "submissions carry reporters' contacts in clear until filed"),
     ),
     Topic(
         "intakeResults",
@@ -211,6 +250,11 @@ TOPICS: tuple[Topic, ...] = (
                 "receive",
                 "A channel reads the result of each of its submissions (and only its own: ACLs).",
             ),
+        ),
+        Retention(
+            7,
+            "a channel offline for a week still gets its results; they carry access "
+            "tokens, so no longer",
         ),
         {"channel": {"description": "the channel's name (its principal is channel-<name>)"}},
     ),
@@ -224,6 +268,11 @@ TOPICS: tuple[Topic, ...] = (
                 "receive",
                 "An agency consumes its own queue (and only its own: ACLs).",
             ),
+        ),
+        Retention(
+            7,
+            "an agency system offline for a week still finds its work (routing's log "
+            "can restore the queue)",
         ),
         {
             "agencyCode": {
@@ -243,6 +292,7 @@ TOPICS: tuple[Topic, ...] = (
                 "Agencies acknowledge, forward, follow up, refuse, propose resolution.",
             ),
         ),
+        Retention(7, "replies are applied within seconds; a week covers followup being down long"),
     ),
     Topic(
         "systemImports",
@@ -254,6 +304,9 @@ TOPICS: tuple[Topic, ...] = (
                 "send",
                 "A connected system imports its complaints (only its own principal may write).",
             ),
+        ),
+        Retention(
+            PERSONAL_DATA, "imported complaints carry reporters' contacts in clear until imported"
         ),
         {
             "systemCode": {
@@ -274,6 +327,27 @@ TOPICS: tuple[Topic, ...] = (
             ),
             Operation("readCheckpoints", "receive", "Auditors keep them, outside the system."),
         ),
+        Retention(FOREVER, "small, signed, and what auditors check the log against"),
     ),
 )
 """Every topic of a deployment, in the order the AsyncAPI document lists them."""
+
+
+def _template(topic: Topic, prefix: str) -> re.Pattern[str]:
+    name = re.escape(topic.name)
+    for parameter in topic.parameters:
+        name = name.replace(re.escape("{" + parameter + "}"), r"[a-z0-9][a-z0-9._-]*")
+    return re.compile(rf"^{re.escape(prefix)}\.{name}\.{VERSION_SUFFIX}$")
+
+
+def topic_of(prefix: str, full_name: str) -> Topic:
+    """The catalogue's entry for a full topic name (e.g. `lapor.agency.kemenkes.v1`)."""
+    for topic in TOPICS:
+        if _template(topic, prefix).match(full_name):
+            return topic
+    raise KeyError(f"{full_name} is not in the topic catalogue")
+
+
+def topic_config(prefix: str, full_name: str, personal_data_hours: int) -> dict[str, str]:
+    """The configuration a topic is created with: its stated retention."""
+    return topic_of(prefix, full_name).retention.config(personal_data_hours)

@@ -107,20 +107,23 @@ for attempt in $(seq 1 30); do
 done
 
 events_topic="$prefix.complaint-events.v1"
+# Every topic's retention is the one events/topics.py states (a unit test compares them):
+# forever, the personal-data retention, or a week.
+personal_data_ms=$((${LAPOR_PERSONAL_DATA_RETENTION_HOURS:-72} * 3600000))
+week_ms=$((7 * 86400000))
 
 # Every complaint event, keyed by complaint id, kept forever.
 #  - cleanup.policy=delete with retention.ms=-1: nothing is ever deleted. NOT compact: compaction
 #    would keep only the latest event of each complaint (the key) and destroy the history.
 #  - The partition count must never change afterwards: adding partitions moves keys to other
 #    partitions and breaks the per-complaint ordering consumers rely on.
-create "$events_topic" "$event_partitions" \
+create "$prefix.complaint-events.v1" "$event_partitions" \
   --config cleanup.policy=delete \
   --config retention.ms=-1 \
   --config retention.bytes=-1
 
 # Intake from the channels: may carry reporters' contacts in clear, so kept only for the
 # personal-data retention (LAPOR_PERSONAL_DATA_RETENTION_HOURS, default 72).
-personal_data_ms=$((${LAPOR_PERSONAL_DATA_RETENTION_HOURS:-72} * 3600000))
 create "$prefix.intake.v1" "$event_partitions" --config "retention.ms=$personal_data_ms"
 
 # The answers back to the channels: one topic per channel (LAPOR_CHANNELS), readable only by it.
@@ -131,11 +134,12 @@ for name in "${channels[@]}"; do
     echo "invalid channel name: '$name'" >&2
     exit 2
   fi
-  create "$prefix.intake-results.$name.v1" 1 # one result per submission: low volume
+  # One result per submission (low volume); results carry access tokens: a week.
+  create "$prefix.intake-results.$name.v1" 1 --config "retention.ms=$week_ms"
 done
 
 # Replies from every agency.
-create "$prefix.agency-replies.v1" "$event_partitions"
+create "$prefix.agency-replies.v1" "$event_partitions" --config "retention.ms=$week_ms"
 
 # What a consumer could not decode or apply. One partition, as services/kafka.py expects.
 # Its messages may be a channel's undecodable submission: the personal-data retention too.
@@ -151,8 +155,14 @@ for code in "${agencies[@]}"; do
     echo "invalid agency code: '$code'" >&2
     exit 2
   fi
-  create "$prefix.agency.$code.v1" "$agency_partitions"
+  create "$prefix.agency.$code.v1" "$agency_partitions" --config "retention.ms=$week_ms"
 done
+
+# The log's signed checkpoints (reporting publishes, auditors read): small, kept forever.
+create "$prefix.checkpoints.v1" 1 \
+  --config cleanup.policy=delete \
+  --config retention.ms=-1 \
+  --config retention.bytes=-1
 
 # --if-not-exists skipped any topic that was already there: check the one that must be right.
 config="$("$KAFKA_BIN/kafka-configs.sh" "${client_args[@]}" --describe \

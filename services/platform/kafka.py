@@ -19,6 +19,7 @@ from aiokafka.errors import (
 )
 from aiokafka.helpers import create_ssl_context
 
+from events.topics import topic_config
 from services.kernel.registry import NATIONAL_ADMIN, load_registry
 from services.platform.ports import MAX_MESSAGE_BYTES, MessageTooLarge
 from services.platform.settings import PlatformSettings
@@ -214,10 +215,13 @@ async def ensure_platform_topics(
 
 
 def topic_configs(settings: PlatformSettings) -> dict[str, dict[str, str]]:
-    """Per-topic settings: the topics that may carry a reporter's contact in clear (a channel's
-    submission, or one set aside undecoded) keep it only for the personal-data retention."""
-    retention = {"retention.ms": str(settings.personal_data_retention_hours * 3_600_000)}
-    return {settings.intake_topic: retention, settings.dead_letter_topic: retention}
+    """Per-topic settings: each platform topic's retention as the catalogue states it (those
+    that may carry a reporter's contact in clear keep it only for the personal-data retention;
+    the history and the checkpoints forever; the rest a week)."""
+    hours = settings.personal_data_retention_hours
+    return {
+        name: topic_config(settings.topic_prefix, name, hours) for name in platform_topics(settings)
+    }
 
 
 PRODUCER_BROKEN: tuple[type[BaseException], ...] = (

@@ -22,6 +22,7 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 
+from events.topics import topic_config
 from services.platform import kafka
 from services.tooling.broker_auth import SCRAM_MECHANISM, Acl, apply_acls
 from services.tooling.settings import ToolingSettings
@@ -154,6 +155,7 @@ async def open_import_topic(
         {topic: settings.event_partitions},
         settings.topic_replication_factor,
         settings.topic_min_insync_replicas,
+        {topic: topic_config(settings.topic_prefix, topic, settings.personal_data_retention_hours)},
         auth=auth,
     )
     password = secrets.token_urlsafe(24)

@@ -81,15 +81,23 @@ def test_production_refuses_demo_keys_and_the_adjustable_clock(monkeypatch):
 
 
 def test_topics_that_may_carry_contacts_keep_them_only_for_the_retention():
-    from services.platform.kafka import topic_configs
+    from services.platform.kafka import platform_topics, topic_configs
 
     settings = PlatformSettings(_env_file=None, environment="test", personal_data_retention_hours=6)
     configs = topic_configs(settings)
-    assert configs == {
-        settings.intake_topic: {"retention.ms": str(6 * 3_600_000)},
-        settings.dead_letter_topic: {"retention.ms": str(6 * 3_600_000)},
-    }
-    assert settings.events_topic not in configs  # the history is kept forever
+    six_hours = str(6 * 3_600_000)
+    assert configs[settings.intake_topic]["retention.ms"] == six_hours
+    assert configs[settings.dead_letter_topic]["retention.ms"] == six_hours
+    # The history and the signed checkpoints are kept forever, never compacted.
+    for forever in (settings.events_topic, settings.checkpoints_topic):
+        assert configs[forever] == {
+            "cleanup.policy": "delete",
+            "retention.ms": "-1",
+            "retention.bytes": "-1",
+        }
+    # No topic is left to the broker's default.
+    assert set(configs) == set(platform_topics(settings))
+    assert all("retention.ms" in config for config in configs.values())
 
 
 def test_each_channel_has_its_own_results_topic():
