@@ -27,7 +27,7 @@ from intake.reporters import REPORTER_HANDLERS
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.tracking import tracking_id_for
 from services.platform.commands import execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.http import validation_errors
 from services.platform.logs import current_correlation
 from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Transaction
@@ -245,6 +245,5 @@ COMMAND_HANDLERS: dict[type, Handler[IntakeDeps]] = {
 own table in `intake.connected.handlers`)."""
 
 
-async def handle(command: object, deps: IntakeDeps) -> Any:
-    """Run one of intake's commands."""
-    return await dispatch(COMMAND_HANDLERS, command, deps)
+handle = dispatcher(COMMAND_HANDLERS)
+"""Run one of intake's commands."""

@@ -38,7 +38,7 @@ from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN
 from services.kernel.tags import tag_catalogue
 from services.platform.commands import Decide, execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.ports import (
     Ports,
     Transaction,
@@ -272,6 +272,5 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
 """Every command and query of routing's HTTP API."""
 
 
-async def handle(command: object, deps: RoutingDeps) -> Any:
-    """Run one of routing's commands."""
-    return await dispatch(COMMAND_HANDLERS, command, deps)
+handle = dispatcher(COMMAND_HANDLERS)
+"""Run one of routing's commands."""

@@ -35,7 +35,7 @@ from intake.connected.reconciling import RECONCILING_HANDLERS
 from intake.connected.store import STEP_MEANINGS, SystemExists
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.commands import execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.logs import get_logger
 from services.platform.ports import SETTLE_S
 
@@ -353,6 +353,5 @@ CONNECTED_HANDLERS: dict[type, Handler[ConnectedDeps]] = {
 """Every use case of the connected systems, by its command."""
 
 
-async def handle(command: object, deps: ConnectedDeps) -> Any:
-    """Run one of the connected systems' commands."""
-    return await dispatch(CONNECTED_HANDLERS, command, deps)
+handle = dispatcher(CONNECTED_HANDLERS)
+"""Run one of the connected systems' commands."""
