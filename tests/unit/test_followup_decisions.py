@@ -24,8 +24,7 @@ from events.catalog import (
     ReporterReplied,
     Resolved,
 )
-from followup.deadlines import decide_deadlines, next_due
-from followup.domain import decide_agency_reply
+from followup.deadlines import next_due
 from intake.domain import decide_reporter_reply
 from services.kernel.refusals import RefusalKind, Refused
 from tests.unit.given import (
@@ -33,12 +32,15 @@ from tests.unit.given import (
     POLICY,
     REGISTRY,
     START,
+    deadlines,
     disposed,
     filed,
     given,
     refused,
     verified,
 )
+from tests.unit.given import agency_reply as reply
+from tests.unit.given import reporter_reply as reporter
 
 UNIT = "kota-bandung.dinas-pupr"
 FOLLOW_UP_DUE = POLICY.follow_up_due(START)  # end of Monday 30 November 2026 in Jakarta
@@ -70,28 +72,6 @@ AT_NATIONAL_ADMIN = (
     *AT_PROVINCE,
     escalated(Tier.NATIONAL_ADMIN, None, from_agency_code="prov-jawa-barat"),
 )
-
-
-def reply(state, agency, action, **changes):
-    return decide_agency_reply(
-        state, agency=agency, action=action, registry=REGISTRY, now=NOW, policy=POLICY, **changes
-    )
-
-
-def reporter(state, action, message=None, now=NOW, rating=None):
-    return decide_reporter_reply(
-        state,
-        action=action,
-        message=message,
-        now=now,
-        policy=POLICY,
-        rating=rating,
-        registry=REGISTRY,
-    )
-
-
-def deadlines(state, now):
-    return decide_deadlines(state, now=now, registry=REGISTRY, policy=POLICY)
 
 
 # -- agency replies -----------------------------------------------------------------------------
@@ -645,13 +625,10 @@ def test_a_reporter_comment_on_a_follow_up_restarts_the_silence_clock():
 def extension(state, until, reason="Menunggu anggaran perbaikan", count=2, days=10):
     from followup.domain import ExtensionLimits
 
-    return decide_agency_reply(
+    return reply(
         state,
-        agency="kota-bandung",
-        action="request_extension",
-        registry=REGISTRY,
-        now=NOW,
-        policy=POLICY,
+        "kota-bandung",
+        "request_extension",
         reason=reason,
         extend_until=until,
         limits=ExtensionLimits(count, days),
