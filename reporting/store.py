@@ -22,6 +22,7 @@ from reporting.projection import (
     project,
 )
 from services.kernel.workdays import WorkingCalendar
+from services.platform.db import fetch_dicts
 from services.platform.eventstore import every_event
 from services.platform.ports import Transaction
 
@@ -240,28 +241,26 @@ async def _page(
 
 async def agency_performance(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-agency performance, with the overdue count as of `now`."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT p.*, coalesce(o.overdue, 0) AS overdue FROM rm_agency_performance p "
-            "LEFT JOIN (SELECT agency_code, count(*) AS overdue FROM rm_complaints "
-            f"WHERE {AT_AGENCY} AND follow_up_due < $1 GROUP BY agency_code) o USING (agency_code) "
-            "ORDER BY p.agency_code",
-            now,
-        )
-    return [dict(r) for r in rows]
+    return await fetch_dicts(
+        pool,
+        "SELECT p.*, coalesce(o.overdue, 0) AS overdue FROM rm_agency_performance p "
+        "LEFT JOIN (SELECT agency_code, count(*) AS overdue FROM rm_complaints "
+        f"WHERE {AT_AGENCY} AND follow_up_due < $1 GROUP BY agency_code) o USING (agency_code) "
+        "ORDER BY p.agency_code",
+        now,
+    )
 
 
 async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-province rollup, with the overdue count as of `now`."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT r.*, coalesce(o.overdue, 0) AS overdue FROM rm_region_rollup r "
-            "LEFT JOIN (SELECT province_code, count(*) AS overdue FROM rm_complaints "
-            f"WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1) GROUP BY province_code) o "
-            "USING (province_code) ORDER BY r.province_code",
-            now,
-        )
-    return [dict(r) for r in rows]
+    return await fetch_dicts(
+        pool,
+        "SELECT r.*, coalesce(o.overdue, 0) AS overdue FROM rm_region_rollup r "
+        "LEFT JOIN (SELECT province_code, count(*) AS overdue FROM rm_complaints "
+        f"WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1) GROUP BY province_code) o "
+        "USING (province_code) ORDER BY r.province_code",
+        now,
+    )
 
 
 async def group_counts(
@@ -278,40 +277,39 @@ async def group_counts(
     """Per group (or for every complaint), the counts the performance index is made of, of
     the complaints in the given province, agency or unit (and with the given tag)."""
     key = GROUP_KEYS[by] if by else "NULL::text"
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT {key} AS code, count(*) AS filed, "
-            "count(*) FILTER (WHERE first_disposed_at IS NOT NULL) AS received, "
-            f"count(*) FILTER (WHERE {OPEN}) AS open, "
-            f"count(*) FILTER (WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1)) "
-            "AS overdue, "
-            "count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved, "
-            "count(*) FILTER (WHERE closed_reason = 'resolved' AND escalations = 0) "
-            "AS resolved_in_time, "
-            "count(*) FILTER (WHERE days_to_first_follow_up <= $2) AS timely_first, "
-            "count(*) FILTER (WHERE escalations > 0) AS escalated, "
-            "count(*) FILTER (WHERE refusals > 0) AS refused, "
-            "count(*) FILTER (WHERE reopen_count > 0) AS reopened, "
-            "coalesce(sum(f.rated), 0)::int AS rated, "
-            "coalesce(sum(f.points), 0)::int AS rating_points, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) "
-            "AS median_days_to_first_follow_up "
-            "FROM rm_complaints c LEFT JOIN (SELECT complaint_id, "
-            "sum(times) FILTER (WHERE fact = 'rated') AS rated, "
-            "sum(times) FILTER (WHERE fact = 'rating_points') AS points "
-            "FROM rm_agency_facts GROUP BY complaint_id) f USING (complaint_id) "
-            "WHERE ($3::text IS NULL OR province_code = $3) "
-            "AND ($4::text IS NULL OR agency_code = $4) AND ($5::text IS NULL OR unit_code = $5) "
-            "AND ($6::text IS NULL OR $6 = ANY(tags)) "
-            "GROUP BY 1 ORDER BY 1",
-            now,
-            follow_up_days,
-            province,
-            agency,
-            unit,
-            tag,
-        )
-    return [dict(r) for r in rows]
+    return await fetch_dicts(
+        pool,
+        f"SELECT {key} AS code, count(*) AS filed, "
+        "count(*) FILTER (WHERE first_disposed_at IS NOT NULL) AS received, "
+        f"count(*) FILTER (WHERE {OPEN}) AS open, "
+        f"count(*) FILTER (WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1)) "
+        "AS overdue, "
+        "count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved, "
+        "count(*) FILTER (WHERE closed_reason = 'resolved' AND escalations = 0) "
+        "AS resolved_in_time, "
+        "count(*) FILTER (WHERE days_to_first_follow_up <= $2) AS timely_first, "
+        "count(*) FILTER (WHERE escalations > 0) AS escalated, "
+        "count(*) FILTER (WHERE refusals > 0) AS refused, "
+        "count(*) FILTER (WHERE reopen_count > 0) AS reopened, "
+        "coalesce(sum(f.rated), 0)::int AS rated, "
+        "coalesce(sum(f.points), 0)::int AS rating_points, "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) "
+        "AS median_days_to_first_follow_up "
+        "FROM rm_complaints c LEFT JOIN (SELECT complaint_id, "
+        "sum(times) FILTER (WHERE fact = 'rated') AS rated, "
+        "sum(times) FILTER (WHERE fact = 'rating_points') AS points "
+        "FROM rm_agency_facts GROUP BY complaint_id) f USING (complaint_id) "
+        "WHERE ($3::text IS NULL OR province_code = $3) "
+        "AND ($4::text IS NULL OR agency_code = $4) AND ($5::text IS NULL OR unit_code = $5) "
+        "AND ($6::text IS NULL OR $6 = ANY(tags)) "
+        "GROUP BY 1 ORDER BY 1",
+        now,
+        follow_up_days,
+        province,
+        agency,
+        unit,
+        tag,
+    )
 
 
 async def trends(

@@ -13,6 +13,7 @@ import asyncpg
 
 from events.state import ComplaintState
 from routing.domain import national_admin_due, on_national_admin_list
+from services.platform.db import fetch_dicts
 from services.platform.ports import Transaction
 
 
@@ -93,17 +94,16 @@ class QueueTable:
 
     async def list(self, page: QueuePage) -> list[dict[str, Any]]:
         """The queue, oldest first (the order the 3-working-day clock runs out)."""
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
-                "AND ($4::timestamptz IS NULL OR verify_due < $4) "
-                "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
-                page.status,
-                page.limit,
-                page.offset,
-                page.overdue_at,
-            )
-        return [dict(r) for r in rows]
+        return await fetch_dicts(
+            self.pool,
+            "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
+            "AND ($4::timestamptz IS NULL OR verify_due < $4) "
+            "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
+            page.status,
+            page.limit,
+            page.offset,
+            page.overdue_at,
+        )
 
 
 _FIELDS = [
