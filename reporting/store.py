@@ -241,24 +241,26 @@ async def _page(
 
 async def agency_performance(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-agency performance, with the overdue count as of `now`."""
-    return await fetch_dicts(
-        pool,
-        "SELECT p.*, coalesce(o.overdue, 0) AS overdue FROM rm_agency_performance p "
-        "LEFT JOIN (SELECT agency_code, count(*) AS overdue FROM rm_complaints "
-        f"WHERE {AT_AGENCY} AND follow_up_due < $1 GROUP BY agency_code) o USING (agency_code) "
-        "ORDER BY p.agency_code",
-        now,
-    )
+    overdue = f"{AT_AGENCY} AND follow_up_due < $1"
+    return await _with_overdue(pool, "rm_agency_performance", "agency_code", overdue, now)
 
 
 async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-province rollup, with the overdue count as of `now`."""
+    overdue = f"{OPEN} AND (follow_up_due < $1 OR verify_due < $1)"
+    return await _with_overdue(pool, "rm_region_rollup", "province_code", overdue, now)
+
+
+async def _with_overdue(
+    pool: asyncpg.Pool, table: str, key: str, overdue: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Every row of a rollup `table`, by `key`, with how many of its complaints are
+    `overdue` (a condition on `rm_complaints`, with `now` as $1)."""
     return await fetch_dicts(
         pool,
-        "SELECT r.*, coalesce(o.overdue, 0) AS overdue FROM rm_region_rollup r "
-        "LEFT JOIN (SELECT province_code, count(*) AS overdue FROM rm_complaints "
-        f"WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1) GROUP BY province_code) o "
-        "USING (province_code) ORDER BY r.province_code",
+        f"SELECT t.*, coalesce(o.overdue, 0) AS overdue FROM {table} t "
+        f"LEFT JOIN (SELECT {key}, count(*) AS overdue FROM rm_complaints "
+        f"WHERE {overdue} GROUP BY {key}) o USING ({key}) ORDER BY t.{key}",
         now,
     )
 
