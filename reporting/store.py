@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from events.envelope import Envelope
-from reporting.groups import AT_AGENCY_SQL, OPEN_SQL
+from reporting.groups import AT_AGENCY_SQL, OPEN_SQL, GroupQuery
 from reporting.projection import (
     COMPLAINT_COLUMNS,
     FACT_COLUMNS,
@@ -265,20 +265,10 @@ async def _with_overdue(
     )
 
 
-async def group_counts(
-    pool: asyncpg.Pool,
-    now: datetime,
-    *,
-    by: str | None,
-    follow_up_days: int,
-    province: str | None = None,
-    agency: str | None = None,
-    unit: str | None = None,
-    tag: str | None = None,
-) -> list[dict[str, Any]]:
+async def group_counts(pool: asyncpg.Pool, now: datetime, q: GroupQuery) -> list[dict[str, Any]]:
     """Per group (or for every complaint), the counts the performance index is made of, of
     the complaints in the given province, agency or unit (and with the given tag)."""
-    key = GROUP_KEYS[by] if by else "NULL::text"
+    key = GROUP_KEYS[q.by] if q.by else "NULL::text"
     return await fetch_dicts(
         pool,
         f"SELECT {key} AS code, count(*) AS filed, "
@@ -306,11 +296,11 @@ async def group_counts(
         "AND ($6::text IS NULL OR $6 = ANY(tags)) "
         "GROUP BY 1 ORDER BY 1",
         now,
-        follow_up_days,
-        province,
-        agency,
-        unit,
-        tag,
+        q.follow_up_days,
+        q.province,
+        q.agency,
+        q.unit,
+        q.tag,
     )
 
 
@@ -390,7 +380,7 @@ class ReadModelTables:
 
     async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
         """The performance counts per group (see `group_counts`)."""
-        return await group_counts(self.pool, now, **query)
+        return await group_counts(self.pool, now, GroupQuery(**query))
 
     async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
         """Rows open data may show, one page (see `publishable`)."""
