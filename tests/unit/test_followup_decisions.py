@@ -56,6 +56,11 @@ FOLLOWED_UP = (
 )
 
 
+def bandung_replies(action, **fields):
+    """When: Kota Bandung, holding the complaint since its disposition, answers."""
+    return reply(given(*AT_BANDUNG), "kota-bandung", action, **fields)
+
+
 def escalated(to_tier, to_agency_code, from_agency_code="kota-bandung", new_due=FOLLOW_UP_DUE):
     return Escalated(
         deadline=DeadlineKind.FOLLOW_UP,
@@ -78,9 +83,7 @@ AT_NATIONAL_ADMIN = (
 
 
 def test_acknowledge():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "acknowledge") == [
-        DispositionAcknowledged(agency_code="kota-bandung")
-    ]
+    assert bandung_replies("acknowledge") == [DispositionAcknowledged(agency_code="kota-bandung")]
 
 
 def test_acknowledge_twice_is_refused():
@@ -103,7 +106,7 @@ def test_the_tier_a_complaint_escalates_to_can_acknowledge_it():
 
 
 def test_forward_to_an_own_work_unit():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "forward", unit_code=UNIT) == [
+    assert bandung_replies("forward", unit_code=UNIT) == [
         ForwardedToUnit(agency_code="kota-bandung", unit_code=UNIT)
     ]
 
@@ -113,11 +116,11 @@ def test_forward_to_an_own_work_unit():
 )
 def test_forward_to_a_unit_that_is_not_yours_is_refused(unit_code):
     with refused("unknown_unit", status=422, field="unit_code"):
-        reply(given(*AT_BANDUNG), "kota-bandung", "forward", unit_code=unit_code)
+        bandung_replies("forward", unit_code=unit_code)
 
 
 def test_follow_up():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "follow_up", message="Sudah ditambal") == [
+    assert bandung_replies("follow_up", message="Sudah ditambal") == [
         FollowUpPosted(
             agency_code="kota-bandung",
             unit_code=None,
@@ -134,9 +137,7 @@ def test_follow_up_after_forwarding_names_the_unit():
 
 
 def test_propose_resolution_with_a_code_rests_in_resolved():
-    [event] = reply(
-        given(*AT_BANDUNG),
-        "kota-bandung",
+    [event] = bandung_replies(
         "propose_resolution",
         message="Selesai",
         resolution_code="fixed",
@@ -150,11 +151,9 @@ def test_propose_resolution_with_a_code_rests_in_resolved():
 
 def test_a_proposal_needs_a_known_code():
     with refused("resolution_code_required", status=422, field="resolution_code"):
-        reply(given(*AT_BANDUNG), "kota-bandung", "propose_resolution", message="Selesai")
+        bandung_replies("propose_resolution", message="Selesai")
     with refused("resolution_code_required", status=422, field="resolution_code"):
-        reply(
-            given(*AT_BANDUNG),
-            "kota-bandung",
+        bandung_replies(
             "propose_resolution",
             message="Selesai",
             resolution_code="magically_gone",
@@ -220,7 +219,7 @@ def test_the_reporter_withdraws_an_open_complaint():
 @pytest.mark.parametrize("action", ["follow_up", "propose_resolution"])
 def test_a_follow_up_needs_a_message(action):
     with refused("message_required", status=422, field="message"):
-        reply(given(*AT_BANDUNG), "kota-bandung", action, message=None)
+        bandung_replies(action, message=None)
 
 
 def test_a_second_follow_up_before_the_reporter_answers_is_refused():
@@ -229,7 +228,7 @@ def test_a_second_follow_up_before_the_reporter_answers_is_refused():
 
 
 def test_refuse_with_a_reason():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "refuse", reason="Jalan nasional") == [
+    assert bandung_replies("refuse", reason="Jalan nasional") == [
         DispositionRefused(
             agency_code="kota-bandung", reason="Jalan nasional", verify_due=POLICY.verify_due(NOW)
         )
@@ -237,9 +236,7 @@ def test_refuse_with_a_reason():
 
 
 def test_refuse_with_a_suggested_agency():
-    [event] = reply(
-        given(*AT_BANDUNG),
-        "kota-bandung",
+    [event] = bandung_replies(
         "refuse",
         reason="Jalan nasional",
         suggested_agency_code="kemenpu",
@@ -261,14 +258,12 @@ def test_refuse_with_a_suggested_agency():
 
 def test_refuse_without_a_reason_is_refused():
     with refused("reason_required", status=422, field="reason"):
-        reply(given(*AT_BANDUNG), "kota-bandung", "refuse")
+        bandung_replies("refuse")
 
 
 def test_refuse_suggesting_an_unknown_agency_is_refused():
     with refused("unknown_agency", status=422, field="suggested_agency_code"):
-        reply(
-            given(*AT_BANDUNG),
-            "kota-bandung",
+        bandung_replies(
             "refuse",
             reason="Bukan wewenang",
             suggested_agency_code="kota-atlantis",
