@@ -116,6 +116,12 @@ class Demo:
         )
         response.raise_for_status()
 
+    def propose_fix(self, name: str, agency: str, message: str) -> None:
+        """The agency proposes a resolution (fixed): the complaint rests as resolved."""
+        self.agency(
+            name, agency, action="propose_resolution", message=message, resolution_code="fixed"
+        )
+
     def reporter(
         self, name: str, action: str, message: str | None = None, rating: int | None = None
     ) -> None:
@@ -317,24 +323,12 @@ def _agencies_act(demo: Demo) -> None:
     demo.agency("reopened", "kota-bandung", action="follow_up", message="Berkas sudah diproses.")
     demo.wait("reopened", "followed_up")
     demo.reporter("reopened", "not_satisfied", "Sudah dua bulan belum ada kabar.")
-    demo.agency(
-        "resolved",
-        "bpjs-kesehatan",
-        action="propose_resolution",
-        message="Tagihan ganda dibatalkan.",
-        resolution_code="fixed",
-    )
+    demo.propose_fix("resolved", "bpjs-kesehatan", "Tagihan ganda dibatalkan.")
     demo.wait("resolved", "resolved")
     demo.reporter("resolved", "satisfied", "Terima kasih, sudah beres.")
     demo.reporter("resolved", "rate", "Cepat ditangani.", rating=5)
     # Resting as resolved until the reporter confirms, disputes or stays silent.
-    demo.agency(
-        "awaiting-confirmation",
-        "kota-bandung",
-        action="propose_resolution",
-        message="Trotoar sudah diperbaiki.",
-        resolution_code="fixed",
-    )
+    demo.propose_fix("awaiting-confirmation", "kota-bandung", "Trotoar sudah diperbaiki.")
     demo.wait("extended", "disposed")
     demo.agency(
         "extended",
@@ -354,13 +348,7 @@ def _agencies_act(demo: Demo) -> None:
 def _appealed(demo: Demo) -> None:
     """A closure the reporter appeals: the province above the city reviews it."""
     demo.file("appealed", title="Lampu jalan padam", category="jalan", region_code="32.73")
-    demo.agency(
-        "appealed",
-        "kota-bandung",
-        action="propose_resolution",
-        message="Lampu sudah diganti.",
-        resolution_code="fixed",
-    )
+    demo.propose_fix("appealed", "kota-bandung", "Lampu sudah diganti.")
     demo.wait("appealed", "resolved")
     demo.reporter("appealed", "satisfied")
     demo.wait("appealed", "closed")
