@@ -133,6 +133,12 @@ def _(e: ev.ComplaintDeferred, s: ComplaintState) -> Changes:
 _UNPAUSED: Changes = dict(clocks_paused=False, paused_from=None, paused_at=None, resume_on=None)
 
 
+def _handed_to(agency_code: str | None) -> Changes:
+    """A new holder (None: the national admin), the agency itself and not a unit of it, that
+    has yet to acknowledge the complaint."""
+    return dict(agency_code=agency_code, unit_code=None, acknowledged=False)
+
+
 @_apply.register
 def _(e: ev.ComplaintResumed, s: ComplaintState) -> Changes:
     if e.deadlines is None:  # older events: a fresh verification clock
@@ -176,9 +182,7 @@ def _(e: ev.InformationSupplied, s: ComplaintState) -> Changes:
 def _(e: ev.Disposed, s: ComplaintState) -> Changes:
     return dict(
         status=Status.DISPOSED,
-        agency_code=e.agency_code,
-        unit_code=None,
-        acknowledged=False,
+        **_handed_to(e.agency_code),
         dispositions=s.dispositions + 1,
         deadlines=_set(s.deadlines, verification=None, follow_up=e.follow_up_due),
     )
@@ -194,9 +198,7 @@ def _(e: ev.DispositionRefused, s: ComplaintState) -> Changes:
     refused = s.refused_by if e.agency_code in s.refused_by else (*s.refused_by, e.agency_code)
     return dict(
         status=Status.VERIFIED,
-        agency_code=None,
-        unit_code=None,
-        acknowledged=False,
+        **_handed_to(None),
         refused_by=refused,
         refusals=s.refusals + 1,
         # Back with the national admin until re-disposed: its own clock runs meanwhile.
@@ -255,9 +257,7 @@ def _(e: ev.Escalated, s: ComplaintState) -> Changes:
         status=Status.ESCALATED,
         escalation_level=s.escalation_level + 1,
         escalated_to_tier=e.to_tier,
-        agency_code=e.to_agency_code,
-        unit_code=None,
-        acknowledged=False,  # the next tier up has yet to take it
+        **_handed_to(e.to_agency_code),  # the next tier up has yet to take it
         deadlines=_set(s.deadlines, **{e.deadline.value: e.new_due}),
     )
 
@@ -300,9 +300,7 @@ def _(e: ev.ComplaintClosed, s: ComplaintState) -> Changes:
 def _(e: ev.Appealed, s: ComplaintState) -> Changes:
     return dict(
         status=Status.APPEALED,
-        agency_code=e.reviewer_code,  # None: the national admin reviews
-        unit_code=None,
-        acknowledged=False,
+        **_handed_to(e.reviewer_code),  # None: the national admin reviews
         appeals=s.appeals + 1,
         appeal_until=None,  # one appeal per closure
         deadlines=MappingProxyType({DeadlineKind.APPEAL_REVIEW: e.review_due}),
@@ -315,9 +313,7 @@ def _(e: ev.AppealDecided, s: ComplaintState) -> Changes:
         return dict(status=Status.CLOSED, deadlines=_NONE, appeal_until=None)
     return dict(
         status=Status.DISPOSED,
-        agency_code=e.agency_code,
-        unit_code=None,
-        acknowledged=False,
+        **_handed_to(e.agency_code),
         dispositions=s.dispositions + 1,
         reopen_count=s.reopen_count + 1,
         closed_reason=None,
@@ -332,9 +328,7 @@ def _(e: ev.ReferredToOmbudsman, s: ComplaintState) -> Changes:
     return dict(
         status=Status.REFERRED_TO_OMBUDSMAN,
         **_UNPAUSED,  # the Ombudsman's clock runs from now
-        agency_code=e.ombudsman_code,
-        unit_code=None,
-        acknowledged=False,
+        **_handed_to(e.ombudsman_code),
         referral_reason=e.reason,
         deadlines=_set(_NONE, ombudsman_findings=e.findings_due),
     )

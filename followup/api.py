@@ -16,7 +16,7 @@ from followup.handlers import (
     ShowToAgency,
     handle,
 )
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.registry import Registry
 from services.platform.auth import ADMIN_ONLY, KeyRing, Principal
 from services.platform.http import AGENCY_CODE, ERROR_SCHEMA, IdempotencyKey
@@ -46,9 +46,7 @@ def acting_agency(principal: Principal, agency: str | None, registry: Registry) 
     if not principal.is_admin:
         return principal.id
     if not agency:
-        raise Refused(
-            "agency_required", "say which agency", field="agency", kind=RefusalKind.INVALID
-        )
+        raise invalid("agency_required", "say which agency", "agency")
     return agency
 
 

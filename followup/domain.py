@@ -21,7 +21,7 @@ from events.catalog import (
 from events.messages import AgencyAction
 from events.state import AT_AGENCY, ComplaintState, Status
 from services.kernel.appeals import AppealOutcome, decide_appeal_review, decide_findings
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.registry import Registry
 from services.kernel.resolutions import resolution_codes
 from services.kernel.workdays import DeadlinePolicy
@@ -156,29 +156,18 @@ def _acknowledge(state: ComplaintState, reply: _Reply) -> list[Event]:
 def _forward(state: ComplaintState, reply: _Reply) -> list[Event]:
     units = {u.code for u in reply.registry.units_of(reply.agency)}
     if not reply.unit_code or reply.unit_code not in units:
-        raise Refused(
-            "unknown_unit",
-            "give one of your own work units",
-            field="unit_code",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("unknown_unit", "give one of your own work units", "unit_code")
     return [ForwardedToUnit(agency_code=reply.agency, unit_code=reply.unit_code)]
 
 
 def _follow_up(state: ComplaintState, reply: _Reply, *, proposed: bool) -> list[Event]:
     if not reply.message:
-        raise Refused(
-            "message_required",
-            "a follow-up needs a message",
-            field="message",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("message_required", "a follow-up needs a message", "message")
     if proposed and reply.resolution_code not in resolution_codes():
-        raise Refused(
+        raise invalid(
             "resolution_code_required",
             f"say how it was resolved: one of {', '.join(resolution_codes())}",
-            field="resolution_code",
-            kind=RefusalKind.INVALID,
+            "resolution_code",
         )
     return [
         FollowUpPosted(
@@ -194,12 +183,7 @@ def _follow_up(state: ComplaintState, reply: _Reply, *, proposed: bool) -> list[
 
 def _refuse(state: ComplaintState, reply: _Reply) -> list[Event]:
     if not reply.reason:
-        raise Refused(
-            "reason_required",
-            "say why it is not your authority",
-            field="reason",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("reason_required", "say why it is not your authority", "reason")
     if reply.suggested_agency_code:
         _check_suggestion(reply)
     return [
@@ -215,29 +199,20 @@ def _refuse(state: ComplaintState, reply: _Reply) -> list[Event]:
 def _check_suggestion(reply: _Reply) -> None:
     suggested = reply.registry.get(reply.suggested_agency_code)
     if suggested is None or not reply.registry.disposable(suggested.code):
-        raise Refused(
+        raise invalid(
             "unknown_agency",
             "suggest an agency (not a work unit) from the registry",
-            field="suggested_agency_code",
-            kind=RefusalKind.INVALID,
+            "suggested_agency_code",
         )
     if reply.registry.queue_owner(suggested.code) == reply.agency:
-        raise Refused(
-            "suggested_yourself",
-            "suggest another agency than yourself",
-            field="suggested_agency_code",
-            kind=RefusalKind.INVALID,
+        raise invalid(
+            "suggested_yourself", "suggest another agency than yourself", "suggested_agency_code"
         )
 
 
 def _request_information(state: ComplaintState, reply: _Reply) -> list[Event]:
     if not reply.message:
-        raise Refused(
-            "message_required",
-            "ask the reporter a question (message)",
-            field="message",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("message_required", "ask the reporter a question (message)", "message")
     asking = reply.registry.get(state.unit_code or reply.agency)
     tier = asking.tier if asking is not None else Tier.AGENCY
     # The clocks pause with the time they have left; the answer brings the complaint back here.
@@ -258,18 +233,14 @@ def _request_extension(state: ComplaintState, reply: _Reply) -> list[Event]:
     due = state.deadlines.get(DeadlineKind.FOLLOW_UP)
     if not reply.reason or reply.extend_until is None:
         field = "reason" if not reply.reason else "extend_until"
-        raise Refused(
+        raise invalid(
             "extension_incomplete",
             "give the reason and the follow-up deadline you ask for (extend_until)",
-            field=field,
-            kind=RefusalKind.INVALID,
+            field,
         )
     if due is None or reply.extend_until <= due:
-        raise Refused(
-            "not_later",
-            "extend_until must be after the current follow-up deadline",
-            field="extend_until",
-            kind=RefusalKind.INVALID,
+        raise invalid(
+            "not_later", "extend_until must be after the current follow-up deadline", "extend_until"
         )
     length = reply.policy.calendar.working_days_between(due, reply.extend_until)
     if state.extensions >= limits.count or length > limits.working_days:

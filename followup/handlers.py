@@ -22,7 +22,7 @@ from services.kernel.refusals import RefusalKind, Refused
 from services.platform.batch_consumer import Batch
 from services.platform.clock import move_forward
 from services.platform.commands import Outcome, execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.logs import get_logger
 from services.platform.ports import ContactErased, ContactRead, Ports, Transaction
 
@@ -253,9 +253,8 @@ COMMAND_HANDLERS: dict[type, Handler[FollowupDeps]] = {
 """Every followup use case, by its command."""
 
 
-async def handle(command: object, deps: FollowupDeps) -> Any:
-    """Run one of followup's commands."""
-    return await dispatch(COMMAND_HANDLERS, command, deps)
+handle = dispatcher(COMMAND_HANDLERS)
+"""Run one of followup's commands."""
 
 
 async def keep_case(stream: list[Envelope], tx: Transaction, deps: FollowupDeps) -> None:

@@ -14,6 +14,7 @@ from events.state import ComplaintState
 from followup.deadlines import next_due
 from followup.domain import holder
 from services.kernel.registry import Registry
+from services.platform.db import fetch_dicts
 from services.platform.ports import Transaction
 
 _UPSERT = """
@@ -81,18 +82,17 @@ class CaseTable:
     ) -> list[dict[str, Any]]:
         """The complaints an agency holds now (its own and its units'; with `unit`, only
         those forwarded to that unit), oldest deadline first."""
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT complaint_id, tracking_id, agency_code, unit_code, status, title, "
-                "follow_up_due FROM followup_cases WHERE holder = $1 "
-                "AND ($4::text IS NULL OR unit_code = $4) "
-                "ORDER BY follow_up_due NULLS LAST, complaint_id LIMIT $2 OFFSET $3",
-                agency,
-                limit,
-                offset,
-                unit,
-            )
-        return [dict(r) for r in rows]
+        return await fetch_dicts(
+            self.pool,
+            "SELECT complaint_id, tracking_id, agency_code, unit_code, status, title, "
+            "follow_up_due FROM followup_cases WHERE holder = $1 "
+            "AND ($4::text IS NULL OR unit_code = $4) "
+            "ORDER BY follow_up_due NULLS LAST, complaint_id LIMIT $2 OFFSET $3",
+            agency,
+            limit,
+            offset,
+            unit,
+        )
 
     async def due(self, now: datetime, limit: int = 500) -> list[UUID]:
         """Complaints with a deadline that has passed."""

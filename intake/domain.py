@@ -26,7 +26,7 @@ from events.messages import Submission
 from events.state import ComplaintState, Status
 from services.kernel.appeals import decide_appeal, referral, reopen_limit
 from services.kernel.clocks import resumed_deadlines
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
 
@@ -175,9 +175,7 @@ def _appeal(state: ComplaintState, said: _Said) -> list[Event]:
 def _add_information(state: ComplaintState, said: _Said) -> list[Event]:
     message, now, policy = said.message, said.now, said.policy
     if not message:
-        raise Refused(
-            "message_required", "add a message", field="message", kind=RefusalKind.INVALID
-        )
+        raise invalid("message_required", "add a message", "message")
     if state.status is Status.AWAITING_REPORTER:
         # Back where it was (verification, or the agency that asked), with the time its
         # clocks had left.
@@ -273,9 +271,7 @@ def decide_erasure(state: ComplaintState) -> list[PersonalDataErased]:
 def _rate(state: ComplaintState, rating: int | None, comment: str | None) -> list[Event]:
     """Once, when the complaint is resolved (awaiting confirmation, or closed resolved)."""
     if rating is None:
-        raise Refused(
-            "rating_required", "rate from 1 to 5", field="rating", kind=RefusalKind.INVALID
-        )
+        raise invalid("rating_required", "rate from 1 to 5", "rating")
     resolved = state.status is Status.RESOLVED or (
         state.status is Status.CLOSED and state.closed_reason == "resolved"
     )

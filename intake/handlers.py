@@ -24,10 +24,10 @@ from intake.domain import (
 )
 from intake.ports import IntakeDeps, issue_token
 from intake.reporters import REPORTER_HANDLERS
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.tracking import tracking_id_for
 from services.platform.commands import execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.http import validation_errors
 from services.platform.logs import current_correlation
 from services.platform.ports import ContactErased, ContactRead, InvalidAppend, Transaction
@@ -158,11 +158,10 @@ async def _repeat(deps: IntakeDeps, complaint_id: UUID, submission: Submission) 
         # The reporter's token goes back only to whoever can repeat the person as well.
         or not await _same_reporter(deps, complaint_id, filed.reporter_ref, submission)
     ):
-        raise Refused(
+        raise invalid(
             "idempotency_key_reused",
             "this Idempotency-Key (or submission id) was used for a different submission",
-            field="Idempotency-Key",
-            kind=RefusalKind.INVALID,
+            "Idempotency-Key",
         )
     tracking_id = tracking_id_for(complaint_id)
     if filed.anonymous or filed.reporter_ref is None:
@@ -245,6 +244,5 @@ COMMAND_HANDLERS: dict[type, Handler[IntakeDeps]] = {
 own table in `intake.connected.handlers`)."""
 
 
-async def handle(command: object, deps: IntakeDeps) -> Any:
-    """Run one of intake's commands."""
-    return await dispatch(COMMAND_HANDLERS, command, deps)
+handle = dispatcher(COMMAND_HANDLERS)
+"""Run one of intake's commands."""

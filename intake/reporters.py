@@ -26,20 +26,24 @@ from services.platform.tokens import new_access_token
 
 
 @dataclass(frozen=True)
-class ShowComplaint:
-    """The public view; a confidential complaint needs the reporter's token."""
+class ByReporter:
+    """A command on one complaint, by its tracking id, with the reporter's access token (if
+    the caller has one)."""
 
     tracking_id: str
     token: str | None
 
 
 @dataclass(frozen=True)
-class ReplyAsReporter:
+class ShowComplaint(ByReporter):
+    """The public view; a confidential complaint needs the reporter's token."""
+
+
+@dataclass(frozen=True)
+class ReplyAsReporter(ByReporter):
     """The reporter adds information, confirms, disputes, withdraws, rates, or consents to a
     referral."""
 
-    tracking_id: str
-    token: str | None
     action: ReporterAction
     message: str | None
     idempotency_key: str | None = None
@@ -47,19 +51,13 @@ class ReplyAsReporter:
 
 
 @dataclass(frozen=True)
-class RotateToken:
+class RotateToken(ByReporter):
     """The reporter swaps the access token for a new one; the old one stops working."""
-
-    tracking_id: str
-    token: str | None
 
 
 @dataclass(frozen=True)
-class RevokeToken:
+class RevokeToken(ByReporter):
     """The reporter ends the access token (e.g. on a shared device)."""
-
-    tracking_id: str
-    token: str | None
 
 
 @dataclass(frozen=True)

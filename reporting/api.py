@@ -12,7 +12,7 @@ from reporting.dashboards import Drilldown, Overview, Performance
 from reporting.deps import Deps, RowReader, TimelineReader
 from reporting.handlers import AgencyReport, Digests, ListComplaints, RegionReport, handle
 from reporting.ports import ReportingDeps
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.registry import Registry
 from services.kernel.tags import tag_catalogue
 from services.platform.auth import Auditor, KeyRing, Principal
@@ -63,9 +63,7 @@ def instant(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise Refused(
-            "invalid_instant", f"{text!r} is not an instant", field="at", kind=RefusalKind.INVALID
-        ) from None
+        raise invalid("invalid_instant", f"{text!r} is not an instant", "at") from None
 
 
 @dashboards.get("/reports/agencies")

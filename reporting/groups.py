@@ -8,6 +8,8 @@ agencies' figures (the Ombudsman's own case system follows it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from events.state import AT_AGENCY, Status
 
 ENDED_FOR_DASHBOARDS = frozenset({Status.CLOSED, Status.ARCHIVED, Status.REFERRED_TO_OMBUDSMAN})
@@ -34,3 +36,18 @@ def open_on_dashboards(status: str) -> bool:
 def owes_follow_up(status: str) -> bool:
     """Whether a row with this status is with an agency that owes a follow-up."""
     return status in OWING_A_FOLLOW_UP
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupQuery:
+    """What the performance counts are asked for, the same to both engines: grouped `by`
+    province, agency or unit (None: every complaint in one), a first follow-up counted timely
+    within `follow_up_days`, over the complaints in `province`, `agency`, `unit` and with
+    `tag`, where given."""
+
+    by: str | None
+    follow_up_days: int
+    province: str | None = None
+    agency: str | None = None
+    unit: str | None = None
+    tag: str | None = None

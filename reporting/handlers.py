@@ -17,7 +17,7 @@ from reporting.audit import AUDIT_HANDLERS
 from reporting.dashboards import Drilldown, Overview, Performance
 from reporting.ports import ReportingDeps
 from services.platform.batch_consumer import Batch
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.ports import Transaction
 
 
@@ -193,9 +193,8 @@ COMMAND_HANDLERS: dict[type, Handler[ReportingDeps]] = {
 """Every reporting query, by its command."""
 
 
-async def handle(command: object, deps: ReportingDeps) -> Any:
-    """Run one of reporting's queries."""
-    return await dispatch(COMMAND_HANDLERS, command, deps)
+handle = dispatcher(COMMAND_HANDLERS)
+"""Run one of reporting's queries."""
 
 
 async def project_streams(

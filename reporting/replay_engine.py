@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Envelope
-from reporting.groups import open_on_dashboards, owes_follow_up
+from reporting.groups import GroupQuery, open_on_dashboards, owes_follow_up
 from reporting.projection import COMPLAINT_COLUMNS, GROUP_KEYS, Projected, project
 from services.kernel.workdays import WorkingCalendar
 from services.platform.ports import Transaction
@@ -133,7 +133,7 @@ class ReplayReadModels:
                 elif fact == "rating_points":
                     points += times
                 ratings[complaint] = (rated, points)
-        return _group_counts(self._rows(), ratings, now, **query)
+        return _group_counts(self._rows(), ratings, now, GroupQuery(**query))
 
     async def trends(
         self, period: str, since: datetime, tag: str | None = None
@@ -188,27 +188,18 @@ class ReplayReadModels:
 
 
 def _group_counts(
-    rows: list[dict[str, Any]],
-    ratings: dict[Any, tuple[int, int]],
-    now: datetime,
-    *,
-    by: str | None,
-    follow_up_days: int,
-    province: str | None = None,
-    agency: str | None = None,
-    unit: str | None = None,
-    tag: str | None = None,
+    rows: list[dict[str, Any]], ratings: dict[Any, tuple[int, int]], now: datetime, q: GroupQuery
 ) -> list[dict[str, Any]]:
-    wanted = {"province_code": province, "agency_code": agency, "unit_code": unit}
+    wanted = {"province_code": q.province, "agency_code": q.agency, "unit_code": q.unit}
     chosen = [
         r
         for r in rows
         if all(v is None or r[k] == v for k, v in wanted.items())
-        and (tag is None or tag in r["tags"])
+        and (q.tag is None or q.tag in r["tags"])
     ]
     groups: dict[Any, list[dict[str, Any]]] = {}
     for row in chosen:
-        groups.setdefault(row[GROUP_KEYS[by]] if by else None, []).append(row)
+        groups.setdefault(row[GROUP_KEYS[q.by]] if q.by else None, []).append(row)
     found = []
     for code in sorted(groups, key=lambda c: (c is None, c or "")):
         mine = groups[code]
@@ -227,7 +218,7 @@ def _group_counts(
                 "overdue": sum(_past_a_deadline(r, now) for r in open_),
                 "resolved": len(resolved),
                 "resolved_in_time": sum(r["escalations"] == 0 for r in resolved),
-                "timely_first": sum(d <= follow_up_days for d in days),
+                "timely_first": sum(d <= q.follow_up_days for d in days),
                 "escalated": sum(r["escalations"] > 0 for r in mine),
                 "refused": sum(r["refusals"] > 0 for r in mine),
                 "reopened": sum(r["reopen_count"] > 0 for r in mine),

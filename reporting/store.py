@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from events.envelope import Envelope
-from reporting.groups import AT_AGENCY_SQL, OPEN_SQL
+from reporting.groups import AT_AGENCY_SQL, OPEN_SQL, GroupQuery
 from reporting.projection import (
     COMPLAINT_COLUMNS,
     FACT_COLUMNS,
@@ -22,6 +22,7 @@ from reporting.projection import (
     project,
 )
 from services.kernel.workdays import WorkingCalendar
+from services.platform.db import fetch_dicts
 from services.platform.eventstore import every_event
 from services.platform.ports import Transaction
 
@@ -240,78 +241,67 @@ async def _page(
 
 async def agency_performance(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-agency performance, with the overdue count as of `now`."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT p.*, coalesce(o.overdue, 0) AS overdue FROM rm_agency_performance p "
-            "LEFT JOIN (SELECT agency_code, count(*) AS overdue FROM rm_complaints "
-            f"WHERE {AT_AGENCY} AND follow_up_due < $1 GROUP BY agency_code) o USING (agency_code) "
-            "ORDER BY p.agency_code",
-            now,
-        )
-    return [dict(r) for r in rows]
+    overdue = f"{AT_AGENCY} AND follow_up_due < $1"
+    return await _with_overdue(pool, "rm_agency_performance", "agency_code", overdue, now)
 
 
 async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-province rollup, with the overdue count as of `now`."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT r.*, coalesce(o.overdue, 0) AS overdue FROM rm_region_rollup r "
-            "LEFT JOIN (SELECT province_code, count(*) AS overdue FROM rm_complaints "
-            f"WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1) GROUP BY province_code) o "
-            "USING (province_code) ORDER BY r.province_code",
-            now,
-        )
-    return [dict(r) for r in rows]
+    overdue = f"{OPEN} AND (follow_up_due < $1 OR verify_due < $1)"
+    return await _with_overdue(pool, "rm_region_rollup", "province_code", overdue, now)
 
 
-async def group_counts(
-    pool: asyncpg.Pool,
-    now: datetime,
-    *,
-    by: str | None,
-    follow_up_days: int,
-    province: str | None = None,
-    agency: str | None = None,
-    unit: str | None = None,
-    tag: str | None = None,
+async def _with_overdue(
+    pool: asyncpg.Pool, table: str, key: str, overdue: str, now: datetime
 ) -> list[dict[str, Any]]:
+    """Every row of a rollup `table`, by `key`, with how many of its complaints are
+    `overdue` (a condition on `rm_complaints`, with `now` as $1)."""
+    return await fetch_dicts(
+        pool,
+        f"SELECT t.*, coalesce(o.overdue, 0) AS overdue FROM {table} t "
+        f"LEFT JOIN (SELECT {key}, count(*) AS overdue FROM rm_complaints "
+        f"WHERE {overdue} GROUP BY {key}) o USING ({key}) ORDER BY t.{key}",
+        now,
+    )
+
+
+async def group_counts(pool: asyncpg.Pool, now: datetime, q: GroupQuery) -> list[dict[str, Any]]:
     """Per group (or for every complaint), the counts the performance index is made of, of
     the complaints in the given province, agency or unit (and with the given tag)."""
-    key = GROUP_KEYS[by] if by else "NULL::text"
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT {key} AS code, count(*) AS filed, "
-            "count(*) FILTER (WHERE first_disposed_at IS NOT NULL) AS received, "
-            f"count(*) FILTER (WHERE {OPEN}) AS open, "
-            f"count(*) FILTER (WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1)) "
-            "AS overdue, "
-            "count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved, "
-            "count(*) FILTER (WHERE closed_reason = 'resolved' AND escalations = 0) "
-            "AS resolved_in_time, "
-            "count(*) FILTER (WHERE days_to_first_follow_up <= $2) AS timely_first, "
-            "count(*) FILTER (WHERE escalations > 0) AS escalated, "
-            "count(*) FILTER (WHERE refusals > 0) AS refused, "
-            "count(*) FILTER (WHERE reopen_count > 0) AS reopened, "
-            "coalesce(sum(f.rated), 0)::int AS rated, "
-            "coalesce(sum(f.points), 0)::int AS rating_points, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) "
-            "AS median_days_to_first_follow_up "
-            "FROM rm_complaints c LEFT JOIN (SELECT complaint_id, "
-            "sum(times) FILTER (WHERE fact = 'rated') AS rated, "
-            "sum(times) FILTER (WHERE fact = 'rating_points') AS points "
-            "FROM rm_agency_facts GROUP BY complaint_id) f USING (complaint_id) "
-            "WHERE ($3::text IS NULL OR province_code = $3) "
-            "AND ($4::text IS NULL OR agency_code = $4) AND ($5::text IS NULL OR unit_code = $5) "
-            "AND ($6::text IS NULL OR $6 = ANY(tags)) "
-            "GROUP BY 1 ORDER BY 1",
-            now,
-            follow_up_days,
-            province,
-            agency,
-            unit,
-            tag,
-        )
-    return [dict(r) for r in rows]
+    key = GROUP_KEYS[q.by] if q.by else "NULL::text"
+    return await fetch_dicts(
+        pool,
+        f"SELECT {key} AS code, count(*) AS filed, "
+        "count(*) FILTER (WHERE first_disposed_at IS NOT NULL) AS received, "
+        f"count(*) FILTER (WHERE {OPEN}) AS open, "
+        f"count(*) FILTER (WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1)) "
+        "AS overdue, "
+        "count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved, "
+        "count(*) FILTER (WHERE closed_reason = 'resolved' AND escalations = 0) "
+        "AS resolved_in_time, "
+        "count(*) FILTER (WHERE days_to_first_follow_up <= $2) AS timely_first, "
+        "count(*) FILTER (WHERE escalations > 0) AS escalated, "
+        "count(*) FILTER (WHERE refusals > 0) AS refused, "
+        "count(*) FILTER (WHERE reopen_count > 0) AS reopened, "
+        "coalesce(sum(f.rated), 0)::int AS rated, "
+        "coalesce(sum(f.points), 0)::int AS rating_points, "
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY days_to_first_follow_up) "
+        "AS median_days_to_first_follow_up "
+        "FROM rm_complaints c LEFT JOIN (SELECT complaint_id, "
+        "sum(times) FILTER (WHERE fact = 'rated') AS rated, "
+        "sum(times) FILTER (WHERE fact = 'rating_points') AS points "
+        "FROM rm_agency_facts GROUP BY complaint_id) f USING (complaint_id) "
+        "WHERE ($3::text IS NULL OR province_code = $3) "
+        "AND ($4::text IS NULL OR agency_code = $4) AND ($5::text IS NULL OR unit_code = $5) "
+        "AND ($6::text IS NULL OR $6 = ANY(tags)) "
+        "GROUP BY 1 ORDER BY 1",
+        now,
+        q.follow_up_days,
+        q.province,
+        q.agency,
+        q.unit,
+        q.tag,
+    )
 
 
 async def trends(
@@ -390,7 +380,7 @@ class ReadModelTables:
 
     async def group_counts(self, now: datetime, **query: Any) -> list[dict[str, Any]]:
         """The performance counts per group (see `group_counts`)."""
-        return await group_counts(self.pool, now, **query)
+        return await group_counts(self.pool, now, GroupQuery(**query))
 
     async def publishable(self, **query: Any) -> tuple[int, list[dict[str, Any]]]:
         """Rows open data may show, one page (see `publishable`)."""

@@ -126,7 +126,7 @@ async def verify(
     """Verify: set category, title and privacy flags. Disposition follows automatically
     when the rules give a clear answer."""
     fields = body.model_dump() | {"tags": tuple(body.tags)}
-    return await _admin(deps, h.Verify(complaint_id=complaint_id, idempotency_key=key, **fields))
+    return await _admin(deps, h.Verify, complaint_id, key, **fields)
 
 
 @admin.post(f"{ON_ONE}/archive")
@@ -134,8 +134,7 @@ async def archive(
     complaint_id: UUID, body: ArchiveBody, deps: Deps, key: IdempotencyKey = None
 ) -> Answer:
     """Archive with a reason (spam, too vague, not about public service, duplicate)."""
-    command = h.Archive(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-    return await _admin(deps, command)
+    return await _admin(deps, h.Archive, complaint_id, key, **body.model_dump())
 
 
 @admin.post(f"{ON_ONE}/defer")
@@ -143,14 +142,13 @@ async def defer(
     complaint_id: UUID, body: DeferBody, deps: Deps, key: IdempotencyKey = None
 ) -> Answer:
     """Put on hold (tunda)."""
-    command = h.Defer(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-    return await _admin(deps, command)
+    return await _admin(deps, h.Defer, complaint_id, key, **body.model_dump())
 
 
 @admin.post(f"{ON_ONE}/resume")
 async def resume(complaint_id: UUID, deps: Deps, key: IdempotencyKey = None) -> Answer:
     """Back to verification, with a fresh 3-working-day clock."""
-    return await _admin(deps, h.Resume(complaint_id=complaint_id, idempotency_key=key))
+    return await _admin(deps, h.Resume, complaint_id, key)
 
 
 @admin.post(f"{ON_ONE}/request-information")
@@ -158,10 +156,7 @@ async def request_information(
     complaint_id: UUID, body: RequestInformationBody, deps: Deps, key: IdempotencyKey = None
 ) -> Answer:
     """Ask the reporter for more; the clocks pause until the answer."""
-    command = h.RequestInformation(
-        complaint_id=complaint_id, idempotency_key=key, question=body.question
-    )
-    return await _admin(deps, command)
+    return await _admin(deps, h.RequestInformation, complaint_id, key, question=body.question)
 
 
 @admin.post(f"{ON_ONE}/extend")
@@ -170,16 +165,14 @@ async def extend(
 ) -> Answer:
     """Extend the holding agency's follow-up deadline beyond what the extension rule
     grants on its own (at most LAPOR_MAX_EXTENSIONS of LAPOR_MAX_EXTENSION_WORKING_DAYS)."""
-    command = h.Extend(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-    return await _admin(deps, command)
+    return await _admin(deps, h.Extend, complaint_id, key, **body.model_dump())
 
 
 @admin.post(f"{ON_ONE}/confirm-resolution")
 async def confirm_resolution(complaint_id: UUID, deps: Deps, key: IdempotencyKey = None) -> Answer:
     """Confirm the agency's proposed resolution on the reporter's behalf (for a reporter
     who cannot: anonymous, without a token); the complaint closes as resolved."""
-    command = h.ConfirmResolution(complaint_id=complaint_id, idempotency_key=key)
-    return await _admin(deps, command)
+    return await _admin(deps, h.ConfirmResolution, complaint_id, key)
 
 
 @admin.post(f"{ON_ONE}/appeal-decision")
@@ -188,8 +181,7 @@ async def appeal_decision(
 ) -> Answer:
     """Decide an appeal the national admin reviews (against a ministry or a province, or
     one a province let lie): uphold the closure, or reopen with a new owner."""
-    command = h.DecideAppeal(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-    return await _admin(deps, command)
+    return await _admin(deps, h.DecideAppeal, complaint_id, key, **body.model_dump())
 
 
 @admin.post(f"{ON_ONE}/tags")
@@ -198,8 +190,7 @@ async def set_tags(
 ) -> Answer:
     """Set the national priority programmes and strategic issues the complaint belongs to
     (the whole set; `[]` clears it); the dashboards filter by them."""
-    command = h.SetTags(complaint_id=complaint_id, idempotency_key=key, tags=tuple(body.tags))
-    return await _admin(deps, command)
+    return await _admin(deps, h.SetTags, complaint_id, key, tags=tuple(body.tags))
 
 
 @admin.post(f"{ON_ONE}/dispose")
@@ -207,11 +198,18 @@ async def dispose(
     complaint_id: UUID, body: DisposeBody, deps: Deps, key: IdempotencyKey = None
 ) -> Answer:
     """Dispose by hand to an agency (never to one that refused this complaint)."""
-    command = h.Dispose(complaint_id=complaint_id, idempotency_key=key, **body.model_dump())
-    return await _admin(deps, command)
+    return await _admin(deps, h.Dispose, complaint_id, key, **body.model_dump())
 
 
-async def _admin(deps: RoutingDeps, command: h.AdminCommand) -> Answer:
+async def _admin(
+    deps: RoutingDeps,
+    kind: type[h.AdminCommand],
+    complaint_id: UUID,
+    key: str | None,
+    **fields: Any,
+) -> Answer:
+    """Run one of the national admin's commands on a complaint (a repeated key applies once)."""
+    command = kind(complaint_id=complaint_id, idempotency_key=key, **fields)
     answer: Answer = await handle(command, deps)
     return answer
 

@@ -22,7 +22,7 @@ from events.catalog import (
 )
 from events.state import ComplaintState, Status
 from services.kernel.clocks import resumed_deadlines
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
 
@@ -86,9 +86,7 @@ def decide_verify(
     deferred report is resumed first (its clocks run again with the time they had left)."""
     _require(state, frozenset({Status.FILED, Status.DEFERRED}), "verify")
     if registry.categories and category not in registry.categories:
-        raise Refused(
-            "unknown_category", "no such category", field="category", kind=RefusalKind.INVALID
-        )
+        raise invalid("unknown_category", "no such category", "category")
     resumed: list[Event] = []
     if state.status is Status.DEFERRED:
         if now is None or policy is None:
@@ -124,12 +122,7 @@ def decide_defer(
     resumed, by hand or by itself on `resume_on`."""
     _require(state, frozenset({Status.FILED}), "defer")
     if resume_on is not None and now is not None and resume_on <= now.date():
-        raise Refused(
-            "resume_on_past",
-            "resume_on must be a later day",
-            field="resume_on",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("resume_on_past", "resume_on must be a later day", "resume_on")
     return [ComplaintDeferred(reason=reason, resume_on=resume_on, paused_at=now)]
 
 
@@ -159,12 +152,7 @@ def decide_extend(
     if due is None or state.agency_code is None or state.clocks_paused:
         raise Refused("invalid_state", "only a running follow-up deadline can be extended")
     if new_due <= max(due, now):
-        raise Refused(
-            "not_later",
-            "new_due must be after the current deadline",
-            field="new_due",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("not_later", "new_due must be after the current deadline", "new_due")
     return [
         DeadlineExtended(
             deadline=DeadlineKind.FOLLOW_UP,
@@ -198,12 +186,11 @@ def decide_tags(
         raise Refused("not_found", "no such complaint", kind=RefusalKind.NOT_FOUND)
     unknown = sorted(set(tags) - set(catalogue))
     if unknown:
-        raise Refused(
+        raise invalid(
             "unknown_tag",
             f"not a priority programme or strategic issue: {', '.join(unknown)} "
             "(GET /v1/reports/tags lists them)",
-            field="tags",
-            kind=RefusalKind.INVALID,
+            "tags",
         )
     wanted = tuple(sorted(set(tags)))
     return [] if wanted == tuple(sorted(state.tags)) else [ComplaintTagged(tags=wanted)]
@@ -226,22 +213,16 @@ def decide_dispose(
         _require(state, frozenset({Status.VERIFIED}), "dispose")
     agency = registry.get(agency_code)
     if agency is None:
-        raise Refused(
-            "unknown_agency", "no such agency", field="agency_code", kind=RefusalKind.INVALID
-        )
+        raise invalid("unknown_agency", "no such agency", "agency_code")
     if agency.kind == "work_unit":
-        raise Refused(
+        raise invalid(
             "work_unit",
             "dispose to the agency; its coordinator forwards to a work unit",
-            field="agency_code",
-            kind=RefusalKind.INVALID,
+            "agency_code",
         )
     if not registry.disposable(agency_code):
-        raise Refused(
-            "not_disposable",
-            "the Ombudsman receives referrals, not dispositions",
-            field="agency_code",
-            kind=RefusalKind.INVALID,
+        raise invalid(
+            "not_disposable", "the Ombudsman receives referrals, not dispositions", "agency_code"
         )
     if agency_code in state.refused_by:
         raise Refused(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 from uuid import uuid5
 
@@ -32,14 +31,14 @@ from routing.commands import (
     Verify,
 )
 from routing.settings import RoutingSettings
-from routing.store import PutBack, SentItem
+from routing.store import PutBack, QueuePage, SentItem
 from services.kernel.appeals import decide_appeal_review
 from services.kernel.case_file import case_file
 from services.kernel.refusals import RefusalKind, Refused
 from services.kernel.registry import NATIONAL_ADMIN
 from services.kernel.tags import tag_catalogue
 from services.platform.commands import Decide, execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.ports import (
     Ports,
     Transaction,
@@ -56,15 +55,8 @@ class Queue(Protocol):
         """Add, update or remove the complaint."""
         ...
 
-    async def list(
-        self,
-        *,
-        status: str | None,
-        limit: int,
-        offset: int,
-        overdue_at: datetime | None = None,
-    ) -> list[dict[str, Any]]:
-        """One page of the queue, oldest first (only the overdue ones with `overdue_at`)."""
+    async def list(self, page: QueuePage) -> list[dict[str, Any]]:
+        """One page of the queue, oldest first."""
         ...
 
 
@@ -238,9 +230,7 @@ async def list_queue(cmd: ListQueue, deps: RoutingDeps) -> list[dict[str, Any]]:
     """One page of the national admin's queue."""
     status = cmd.status.value if cmd.status else None
     overdue_at = await deps.ports.clock.refresh() if cmd.overdue else None
-    return await deps.queue.list(
-        status=status, limit=cmd.limit, offset=cmd.offset, overdue_at=overdue_at
-    )
+    return await deps.queue.list(QueuePage(status, cmd.limit, cmd.offset, overdue_at))
 
 
 async def restore_queues(cmd: RestoreQueues, deps: RoutingDeps) -> int:
@@ -274,6 +264,5 @@ COMMAND_HANDLERS: dict[type, Handler[RoutingDeps]] = {
 """Every command and query of routing's HTTP API."""
 
 
-async def handle(command: object, deps: RoutingDeps) -> Any:
-    """Run one of routing's commands."""
-    return await dispatch(COMMAND_HANDLERS, command, deps)
+handle = dispatcher(COMMAND_HANDLERS)
+"""Run one of routing's commands."""

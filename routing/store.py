@@ -13,6 +13,7 @@ import asyncpg
 
 from events.state import ComplaintState
 from routing.domain import national_admin_due, on_national_admin_list
+from services.platform.db import fetch_dicts
 from services.platform.ports import Transaction
 
 
@@ -27,6 +28,18 @@ class SentItem:
 
 
 PutBack = Callable[[list[SentItem]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """Which page of the queue: of one status (or all), and only the overdue ones with
+    `overdue_at` (what the national admin should have done by then)."""
+
+    status: str | None
+    limit: int
+    offset: int
+    overdue_at: datetime | None = None
+
 
 _UPSERT = """
 INSERT INTO routing_queue (complaint_id, tracking_id, status, kind, title, category, region_code,
@@ -79,27 +92,18 @@ class QueueTable:
             return
         await tx.execute(_UPSERT, *_row(state))
 
-    async def list(
-        self,
-        *,
-        status: str | None,
-        limit: int,
-        offset: int,
-        overdue_at: datetime | None = None,
-    ) -> list[dict[str, Any]]:
-        """The queue, oldest first (the order the 3-working-day clock runs out); with
-        `overdue_at`, only what the national admin should have done by then."""
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
-                "AND ($4::timestamptz IS NULL OR verify_due < $4) "
-                "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
-                status,
-                limit,
-                offset,
-                overdue_at,
-            )
-        return [dict(r) for r in rows]
+    async def list(self, page: QueuePage) -> list[dict[str, Any]]:
+        """The queue, oldest first (the order the 3-working-day clock runs out)."""
+        return await fetch_dicts(
+            self.pool,
+            "SELECT * FROM routing_queue WHERE ($1::text IS NULL OR status = $1) "
+            "AND ($4::timestamptz IS NULL OR verify_due < $4) "
+            "ORDER BY filed_at, complaint_id LIMIT $2 OFFSET $3",
+            page.status,
+            page.limit,
+            page.offset,
+            page.overdue_at,
+        )
 
 
 _FIELDS = [
@@ -213,15 +217,9 @@ class InMemoryQueue:
         if known is None or known["version"] < state.version:
             self.rows[state.complaint_id] = dict(zip(_FIELDS, _row(state), strict=True))
 
-    async def list(
-        self,
-        *,
-        status: str | None,
-        limit: int,
-        offset: int,
-        overdue_at: datetime | None = None,
-    ) -> list[dict[str, Any]]:
-        """The queue, oldest first; with `overdue_at`, only what is overdue then."""
+    async def list(self, page: QueuePage) -> list[dict[str, Any]]:
+        """The queue, oldest first."""
+        status, overdue_at = page.status, page.overdue_at
         rows = [
             r
             for r in self.rows.values()
@@ -231,4 +229,4 @@ class InMemoryQueue:
             )
         ]
         rows.sort(key=lambda r: (r["filed_at"], str(r["complaint_id"])))
-        return rows[offset : offset + limit]
+        return rows[page.offset : page.offset + page.limit]

@@ -79,6 +79,27 @@ class _Reject(Exception):
         super().__init__(problem)
         self.error, self.problem, self.field = error, problem, field
 
+    def naming(self, external_id: str, step: ImportStepIn) -> ImportRejection:
+        """The refusal as the system is told it: which complaint, which step, why."""
+        return ImportRejection(
+            external_id=external_id,
+            step_id=step.step_id,
+            error=self.error,
+            field=self.field,
+            problem=self.problem,
+        )
+
+
+@dataclass(frozen=True)
+class _Against:
+    """What a system's steps are decided against, besides the national record: the system
+    itself, the time, the deadline rules and the agency registry."""
+
+    system: ConnectedSystem
+    now: datetime
+    policy: DeadlinePolicy
+    registry: Registry
+
 
 def decide_import(
     state: ComplaintState,
@@ -92,6 +113,7 @@ def decide_import(
     """Decide every step of `item` not applied yet, in order, against the national record."""
     decision = ImportDecision()
     digest = content_digest(item)
+    against = _Against(system, now, policy, registry)
     for index, step in enumerate(item.steps):
         try:
             if state.import_digest is not None and state.import_digest != digest:
@@ -103,15 +125,9 @@ def decide_import(
             if step.step_id in state.imported_steps:
                 decision.duplicates.append(step.step_id)
                 continue
-            events = _step(state, item, system, step, index, digest, now, policy, registry)
+            events = _step(state, item, against, step, index, digest)
         except _Reject as refused:
-            decision.rejected = ImportRejection(
-                external_id=item.external_id,
-                step_id=step.step_id,
-                error=refused.error,
-                field=refused.field,
-                problem=refused.problem,
-            )
+            decision.rejected = refused.naming(item.external_id, step)
             return decision
         for event in events:
             state = apply_payload(state, event)
@@ -142,45 +158,39 @@ def decide_update(
         if step.step_id in state.imported_steps:
             decision.duplicates.append(step.step_id)
             return decision
-        events = _later(
-            state, system, step, _meaning(system, step, "step"), "step", now, policy, registry
-        )
+        against = _Against(system, now, policy, registry)
+        events = _later(state, against, step, _meaning(system, step, "step"), "step")
     except _Reject as refused:
-        decision.rejected = ImportRejection(
-            external_id=reference,
-            step_id=step.step_id,
-            error=refused.error,
-            field=refused.field,
-            problem=refused.problem,
-        )
+        decision.rejected = refused.naming(reference, step)
         return decision
     decision.events, decision.applied = events, [step.step_id]
     return decision
 
 
 def _held_by(state: ComplaintState, system: ConnectedSystem, registry: Registry) -> bool:
-    holder = registry.queue_owner(state.agency_code) if state.agency_code else None
-    return holder in system.agencies
+    return _holder(state, registry) in system.agencies
+
+
+def _holder(state: ComplaintState, registry: Registry) -> str | None:
+    """The agency whose queue the complaint is in (a work unit's agency for a unit)."""
+    return registry.queue_owner(state.agency_code) if state.agency_code else None
 
 
 def _step(
     state: ComplaintState,
     item: ImportItem,
-    system: ConnectedSystem,
+    against: _Against,
     step: ImportStepIn,
     index: int,
     digest: str,
-    now: datetime,
-    policy: DeadlinePolicy,
-    registry: Registry,
 ) -> list[Event]:
     where = f"steps.{index}"
-    meaning = _meaning(system, step, where)
+    meaning = _meaning(against.system, step, where)
     if state.status is Status.NEW:
         if meaning != "filed":
             raise _Reject("out_of_order", "a history begins with its filing", f"{where}.status")
-        return _filed(item, system, step, digest, now, policy, registry)
-    return _later(state, system, step, meaning, where, now, policy, registry)
+        return _filed(item, against, step, digest)
+    return _later(state, against, step, meaning, where)
 
 
 def _meaning(system: ConnectedSystem, step: ImportStepIn, where: str) -> ImportStep:
@@ -195,16 +205,10 @@ def _meaning(system: ConnectedSystem, step: ImportStepIn, where: str) -> ImportS
 
 
 def _later(
-    state: ComplaintState,
-    system: ConnectedSystem,
-    step: ImportStepIn,
-    meaning: ImportStep,
-    where: str,
-    now: datetime,
-    policy: DeadlinePolicy,
-    registry: Registry,
+    state: ComplaintState, against: _Against, step: ImportStepIn, meaning: ImportStep, where: str
 ) -> list[Event]:
     """A step after the filing: in order, on this system's complaint, as the record allows."""
+    system = against.system
     if state.last_imported_at is not None and step.at < state.last_imported_at:
         raise _Reject(
             "out_of_order", "this step happened before one already imported", f"{where}.at"
@@ -218,19 +222,12 @@ def _later(
         local_status=step.status,
         original_at=step.at,
     )
-    return [provenance, *_national(state, system, step, meaning, where, now, policy, registry)]
+    return [provenance, *_national(state, against, step, meaning, where)]
 
 
-def _filed(
-    item: ImportItem,
-    system: ConnectedSystem,
-    step: ImportStepIn,
-    digest: str,
-    now: datetime,
-    policy: DeadlinePolicy,
-    registry: Registry,
-) -> list[Event]:
-    if item.agency_code not in system.agencies or not registry.disposable(item.agency_code):
+def _filed(item: ImportItem, against: _Against, step: ImportStepIn, digest: str) -> list[Event]:
+    system, now, policy = against.system, against.now, against.policy
+    if item.agency_code not in system.agencies or not against.registry.disposable(item.agency_code):
         raise _Reject(
             "agency_not_yours",
             f"{system.code} does not speak for {item.agency_code}",
@@ -277,17 +274,11 @@ def _filed(
 
 
 def _national(
-    state: ComplaintState,
-    system: ConnectedSystem,
-    step: ImportStepIn,
-    meaning: ImportStep,
-    where: str,
-    now: datetime,
-    policy: DeadlinePolicy,
-    registry: Registry,
+    state: ComplaintState, against: _Against, step: ImportStepIn, meaning: ImportStep, where: str
 ) -> list[Event]:
     """The lifecycle event a later step means, if the national record allows it."""
-    holder = registry.queue_owner(state.agency_code) if state.agency_code else None
+    system, now, policy = against.system, against.now, against.policy
+    holder = _holder(state, against.registry)
     if meaning == "filed":
         raise _Reject("out_of_order", "already filed", f"{where}.status")
     if meaning == "closed":

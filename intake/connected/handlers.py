@@ -33,9 +33,9 @@ from intake.connected.domain import (
 from intake.connected.ports import ConnectedDeps, unknown_system
 from intake.connected.reconciling import RECONCILING_HANDLERS
 from intake.connected.store import STEP_MEANINGS, SystemExists
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import Refused, invalid
 from services.platform.commands import execute
-from services.platform.dispatch import Handler, dispatch
+from services.platform.dispatch import Handler, dispatcher
 from services.platform.logs import get_logger
 from services.platform.ports import SETTLE_S
 
@@ -117,27 +117,20 @@ def check_registration(cmd: RegisterSystem, deps: ConnectedDeps) -> ConnectedSys
     registry = deps.ports.registry
     unknown = [a for a in cmd.agencies if not registry.disposable(a)]
     if unknown or not cmd.agencies:
-        raise Refused(
+        raise invalid(
             "unknown_agency",
             f"name agencies (not work units) from the registry: {', '.join(unknown) or 'none'}",
-            field="agencies",
-            kind=RefusalKind.INVALID,
+            "agencies",
         )
     wrong = sorted(w for w, m in cmd.status_map.items() if m not in STEP_MEANINGS)
     if wrong:
-        raise Refused(
+        raise invalid(
             "unknown_step",
             f"map {', '.join(wrong)} to one of {', '.join(STEP_MEANINGS)}",
-            field="status_map",
-            kind=RefusalKind.INVALID,
+            "status_map",
         )
     if "filed" not in cmd.status_map.values():
-        raise Refused(
-            "no_filing_status",
-            "one status word must mean filed",
-            field="status_map",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("no_filing_status", "one status word must mean filed", "status_map")
     return ConnectedSystem(
         cmd.code,
         cmd.name,
@@ -353,6 +346,5 @@ CONNECTED_HANDLERS: dict[type, Handler[ConnectedDeps]] = {
 """Every use case of the connected systems, by its command."""
 
 
-async def handle(command: object, deps: ConnectedDeps) -> Any:
-    """Run one of the connected systems' commands."""
-    return await dispatch(CONNECTED_HANDLERS, command, deps)
+handle = dispatcher(CONNECTED_HANDLERS)
+"""Run one of the connected systems' commands."""

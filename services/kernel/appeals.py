@@ -10,7 +10,7 @@ from typing import Literal
 from events.base import Event, Tier
 from events.catalog import AppealDecided, Appealed, OmbudsmanFindingsIssued, ReferredToOmbudsman
 from events.state import ComplaintState, Status
-from services.kernel.refusals import RefusalKind, Refused
+from services.kernel.refusals import RefusalKind, Refused, invalid
 from services.kernel.registry import Registry
 from services.kernel.workdays import DeadlinePolicy
 
@@ -82,12 +82,7 @@ def decide_appeal_review(
     if state.status is not Status.APPEALED or state.agency_code != reviewer:
         raise Refused("invalid_state", "there is no appeal waiting for this reviewer")
     if not reason:
-        raise Refused(
-            "reason_required",
-            "say why the closure stands or is reopened",
-            field="reason",
-            kind=RefusalKind.INVALID,
-        )
+        raise invalid("reason_required", "say why the closure stands or is reopened", "reason")
     tier = Tier.NATIONAL_ADMIN if reviewer is None else Tier.PROVINCE
     if outcome == "upheld":
         return [
@@ -96,11 +91,10 @@ def decide_appeal_review(
             )
         ]
     if not registry.disposable(assign_to):
-        raise Refused(
+        raise invalid(
             "unknown_agency",
             "name the agency (not a work unit) that takes the complaint up again",
-            field="assign_to",
-            kind=RefusalKind.INVALID,
+            "assign_to",
         )
     return [
         AppealDecided(
@@ -144,16 +138,11 @@ def decide_findings(
     """The Ombudsman reports on a referred complaint: an interim note, or its final findings
     (with one of the outcomes), which end the complaint on the national side."""
     if not message:
-        raise Refused(
-            "message_required", "write the findings", field="message", kind=RefusalKind.INVALID
-        )
+        raise invalid("message_required", "write the findings", "message")
     if not final:
         return [OmbudsmanFindingsIssued(stage="interim", message=message)]
     if outcome not in FINDING_OUTCOMES:
-        raise Refused(
-            "outcome_required",
-            f"conclude with one of {', '.join(FINDING_OUTCOMES)}",
-            field="outcome",
-            kind=RefusalKind.INVALID,
+        raise invalid(
+            "outcome_required", f"conclude with one of {', '.join(FINDING_OUTCOMES)}", "outcome"
         )
     return [OmbudsmanFindingsIssued(stage="final", outcome=outcome, message=message)]

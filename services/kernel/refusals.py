@@ -32,3 +32,8 @@ class Refused(Exception):
         self.message = message
         self.field = field
         self.kind = kind
+
+
+def invalid(code: str, message: str, field: str) -> Refused:
+    """The refusal of a value the rules reject, naming the field that carries it."""
+    return Refused(code, message, field=field, kind=RefusalKind.INVALID)

@@ -28,6 +28,13 @@ async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 1
     return pool
 
 
+async def fetch_dicts(pool: asyncpg.Pool, query: str, *args: Any) -> list[dict[str, Any]]:
+    """The rows of one query, on a connection of the pool held only for it, as plain dicts."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(query, *args)
+    return [dict(r) for r in rows]
+
+
 async def connect(database_url: str) -> asyncpg.Connection:
     """One connection with the same codecs (for LISTEN, migrations and tools)."""
     conn = await asyncpg.connect(database_url)

@@ -12,9 +12,13 @@ Handler = Callable[[Any, D], Awaitable[Any]]
 """A use case: (command, the service's dependencies) -> its result."""
 
 
-async def dispatch(table: Mapping[type, Handler[D]], command: object, deps: D) -> Any:
-    """Run the handler the table lists for this command's type."""
-    handler = table.get(type(command))
-    if handler is None:
-        raise LookupError(f"no handler for {type(command).__name__}")
-    return await handler(command, deps)
+def dispatcher(table: Mapping[type, Handler[D]]) -> Callable[[object, D], Awaitable[Any]]:
+    """A service's `handle`: runs the handler the table lists for the command's type."""
+
+    async def handle(command: object, deps: D) -> Any:
+        handler = table.get(type(command))
+        if handler is None:
+            raise LookupError(f"no handler for {type(command).__name__}")
+        return await handler(command, deps)
+
+    return handle

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kernel.refusals import RefusalKind, Refused
 from services.platform.db import TRANSIENT_ERRORS
+from services.platform.middleware import HttpMiddleware
 from services.platform.request_log import RequestLine, with_header
 from services.platform.settings import PlatformSettings
 
@@ -209,19 +210,16 @@ away before the 413, so that the client, still sending, gets to read the answer 
 a reset connection; a larger remainder is cut off with the connection."""
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuse (413) a request whose body is larger than `limit` bytes: at once when its
     Content-Length says so, else as soon as the streamed (chunked) bytes pass the limit.
     Nothing past the limit is kept in memory: the rest is discarded unread by the app."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def on_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _declared_length(scope)
         if declared > self.limit:
             await self._refuse(scope, receive, send, more=declared <= DRAIN_BYTES)
@@ -294,17 +292,11 @@ def _declared_length(scope: Scope) -> int:
     return declared
 
 
-class NoStore:
+class NoStore(HttpMiddleware):
     """`Cache-Control: no-store` on every answer: answers may carry an access token or a
     reporter's contact, which no browser or proxy cache may keep."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def on_http(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def send_no_store(message: Message) -> None:
             if message["type"] == "http.response.start":

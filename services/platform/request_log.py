@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from services.platform.logs import canonical_line
+from services.platform.middleware import HttpMiddleware
 
 CORRELATION_HEADER = "X-Correlation-ID"
 MAX_PATH_CHARS = 200
@@ -32,17 +33,11 @@ def correlation_of(raw: bytes | None) -> UUID:
     return uuid4()
 
 
-class RequestLine:
+class RequestLine(HttpMiddleware):
     """The outermost middleware: binds the correlation id for everything the request does,
     answers with it in `X-Correlation-ID`, and logs the request's line when it ends."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def on_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         header = CORRELATION_HEADER.lower().encode()
         given = next((v for k, v in scope.get("headers", ()) if k.lower() == header), None)
         correlation = correlation_of(given)

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from services.platform.db import fetch_dicts
 from services.platform.ports import ContactErased, ContactRead, Transaction
 
 _NONCE = 12
@@ -130,13 +131,12 @@ class EncryptedVault:
         self, complaint_id: UUID | None = None, *, after: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
         """The read log, oldest first, after a position: every complaint's or one's."""
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT position, read_at, reader, purpose, complaint_id, reporter_ref "
-                "FROM personal_data_reads WHERE position > $1 "
-                "AND ($2::uuid IS NULL OR complaint_id = $2) ORDER BY position LIMIT $3",
-                after,
-                complaint_id,
-                limit,
-            )
-        return [dict(r) for r in rows]
+        return await fetch_dicts(
+            self.pool,
+            "SELECT position, read_at, reader, purpose, complaint_id, reporter_ref "
+            "FROM personal_data_reads WHERE position > $1 "
+            "AND ($2::uuid IS NULL OR complaint_id = $2) ORDER BY position LIMIT $3",
+            after,
+            complaint_id,
+            limit,
+        )

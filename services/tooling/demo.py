@@ -116,6 +116,12 @@ class Demo:
         )
         response.raise_for_status()
 
+    def propose_fix(self, name: str, agency: str, message: str) -> None:
+        """The agency proposes a resolution (fixed): the complaint rests as resolved."""
+        self.agency(
+            name, agency, action="propose_resolution", message=message, resolution_code="fixed"
+        )
+
     def reporter(
         self, name: str, action: str, message: str | None = None, rating: int | None = None
     ) -> None:
@@ -250,6 +256,21 @@ def _before_disposition(demo: Demo) -> None:
     demo.admin("verified", "verify", {"category": "lainnya", "region_code": "73.71"})
 
 
+_FOR_AGENCIES = (
+    ("refused", "Jembatan jalan nasional retak", "jalan", "32.01"),
+    ("twice-refused", "Sekolah kekurangan guru", "pendidikan", "73.06"),
+    ("acknowledged", "Sampah menumpuk di pasar", "lingkungan", "32.01"),
+    ("forwarded", "Guru sering tidak hadir", "pendidikan", "31.75"),
+    ("followed-up", "Saluran air tersumbat", "jalan", "35.15"),
+    ("reopened", "Kartu keluarga belum terbit", "kependudukan", "32.73"),
+    ("resolved", "Tagihan BPJS ganda", "jkn", "35.78"),
+    ("awaiting-confirmation", "Trotoar rusak di depan pasar", "jalan", "32.73"),
+    ("extended", "Drainase jalan protokol", "jalan", "32.73"),
+    ("asked-by-agency", "Pohon tumbang menutup jalan", "jalan", "32.73"),
+)
+"""The reports the agencies then act on: name, title, category, region code."""
+
+
 def _file_for_agencies(demo: Demo) -> None:
     """Reports the rules dispose at once."""
     demo.file(
@@ -259,39 +280,8 @@ def _file_for_agencies(demo: Demo) -> None:
         region_code="31.74",
         anonymous=True,
     )
-    demo.file(
-        "refused", title="Jembatan jalan nasional retak", category="jalan", region_code="32.01"
-    )
-    demo.file(
-        "twice-refused", title="Sekolah kekurangan guru", category="pendidikan", region_code="73.06"
-    )
-    demo.file(
-        "acknowledged", title="Sampah menumpuk di pasar", category="lingkungan", region_code="32.01"
-    )
-    demo.file(
-        "forwarded", title="Guru sering tidak hadir", category="pendidikan", region_code="31.75"
-    )
-    demo.file("followed-up", title="Saluran air tersumbat", category="jalan", region_code="35.15")
-    demo.file(
-        "reopened",
-        title="Kartu keluarga belum terbit",
-        category="kependudukan",
-        region_code="32.73",
-    )
-    demo.file("resolved", title="Tagihan BPJS ganda", category="jkn", region_code="35.78")
-    demo.file(
-        "awaiting-confirmation",
-        title="Trotoar rusak di depan pasar",
-        category="jalan",
-        region_code="32.73",
-    )
-    demo.file("extended", title="Drainase jalan protokol", category="jalan", region_code="32.73")
-    demo.file(
-        "asked-by-agency",
-        title="Pohon tumbang menutup jalan",
-        category="jalan",
-        region_code="32.73",
-    )
+    for name, title, category, region_code in _FOR_AGENCIES:
+        demo.file(name, title=title, category=category, region_code=region_code)
 
 
 def _agencies_act(demo: Demo) -> None:
@@ -333,24 +323,12 @@ def _agencies_act(demo: Demo) -> None:
     demo.agency("reopened", "kota-bandung", action="follow_up", message="Berkas sudah diproses.")
     demo.wait("reopened", "followed_up")
     demo.reporter("reopened", "not_satisfied", "Sudah dua bulan belum ada kabar.")
-    demo.agency(
-        "resolved",
-        "bpjs-kesehatan",
-        action="propose_resolution",
-        message="Tagihan ganda dibatalkan.",
-        resolution_code="fixed",
-    )
+    demo.propose_fix("resolved", "bpjs-kesehatan", "Tagihan ganda dibatalkan.")
     demo.wait("resolved", "resolved")
     demo.reporter("resolved", "satisfied", "Terima kasih, sudah beres.")
     demo.reporter("resolved", "rate", "Cepat ditangani.", rating=5)
     # Resting as resolved until the reporter confirms, disputes or stays silent.
-    demo.agency(
-        "awaiting-confirmation",
-        "kota-bandung",
-        action="propose_resolution",
-        message="Trotoar sudah diperbaiki.",
-        resolution_code="fixed",
-    )
+    demo.propose_fix("awaiting-confirmation", "kota-bandung", "Trotoar sudah diperbaiki.")
     demo.wait("extended", "disposed")
     demo.agency(
         "extended",
@@ -370,13 +348,7 @@ def _agencies_act(demo: Demo) -> None:
 def _appealed(demo: Demo) -> None:
     """A closure the reporter appeals: the province above the city reviews it."""
     demo.file("appealed", title="Lampu jalan padam", category="jalan", region_code="32.73")
-    demo.agency(
-        "appealed",
-        "kota-bandung",
-        action="propose_resolution",
-        message="Lampu sudah diganti.",
-        resolution_code="fixed",
-    )
+    demo.propose_fix("appealed", "kota-bandung", "Lampu sudah diganti.")
     demo.wait("appealed", "resolved")
     demo.reporter("appealed", "satisfied")
     demo.wait("appealed", "closed")

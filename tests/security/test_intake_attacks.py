@@ -60,6 +60,14 @@ def body(**fields: Any) -> dict[str, Any]:
     return submission(**fields).model_dump(mode="json")
 
 
+async def file_confidential(http: httpx.AsyncClient) -> dict[str, Any]:
+    """A confidential complaint filed by the web channel: what the filing answered."""
+    filed: dict[str, Any] = (
+        await http.post("/v1/complaints", json=body(confidential=True), headers=WEB)
+    ).json()
+    return filed
+
+
 async def test_filing_needs_a_channel_key_and_only_as_that_channel():
     app, deps = intake_app()
     async with client(app) as http:
@@ -102,9 +110,7 @@ async def test_a_token_cannot_be_worked_out_from_the_complaint_id():
     """The old tokens were HMAC(published placeholder key, complaint id)."""
     app, _ = intake_app()
     async with client(app) as http:
-        filed = (
-            await http.post("/v1/complaints", json=body(confidential=True), headers=WEB)
-        ).json()
+        filed = await file_confidential(http)
         guesses = []
         for secret in (
             hashlib.sha256(b"lapor reporter access tokens\x00" + DEV_MASTER_KEY.encode()).digest(),
@@ -126,9 +132,7 @@ async def test_a_token_cannot_be_worked_out_from_the_complaint_id():
 async def test_a_rotated_token_replaces_the_old_one():
     app, _ = intake_app()
     async with client(app) as http:
-        filed = (
-            await http.post("/v1/complaints", json=body(confidential=True), headers=WEB)
-        ).json()
+        filed = await file_confidential(http)
         url = f"/v1/complaints/{filed['tracking_id']}"
         old = {"X-Access-Token": filed["access_token"]}
         rotated = await http.post(f"{url}/access-token", headers=old)

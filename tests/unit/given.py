@@ -16,6 +16,10 @@ import pytest
 
 from events import Actor, ComplaintState, Envelope, Event, replay, stamp
 from events.catalog import ComplaintFiled, ComplaintVerified, Disposed
+from followup.deadlines import decide_deadlines
+from followup.domain import decide_agency_reply
+from intake.domain import decide_reporter_reply
+from services.kernel.appeals import AppealOutcome, decide_appeal_review
 from services.kernel.refusals import Refused
 from services.kernel.registry import load_registry
 from services.kernel.workdays import DeadlinePolicy, WorkingCalendar
@@ -97,6 +101,58 @@ def disposed(agency_code: str = "kota-bandung", **changes: Any) -> Disposed:
         agency_code=agency_code, rule_id=None, follow_up_due=POLICY.follow_up_due(START)
     )
     return Disposed(**{**fields, **changes})
+
+
+def agency_reply(
+    state: ComplaintState, agency: str, action: Any, *, now: datetime = NOW, **fields: Any
+) -> list[Event]:
+    """When: an agency answers (the shipped registry and deadline rules)."""
+    return decide_agency_reply(
+        state, agency=agency, action=action, registry=REGISTRY, now=now, policy=POLICY, **fields
+    )
+
+
+def reporter_reply(
+    state: ComplaintState,
+    action: Any,
+    message: str | None = None,
+    *,
+    now: datetime = NOW,
+    **fields: Any,
+) -> list[Event]:
+    """When: the reporter answers (the shipped registry and deadline rules)."""
+    return decide_reporter_reply(
+        state, action=action, message=message, now=now, policy=POLICY, registry=REGISTRY, **fields
+    )
+
+
+def deadlines(state: ComplaintState, now: datetime) -> list[Event]:
+    """When: the deadline scan looks at the complaint at `now`."""
+    return decide_deadlines(state, now=now, registry=REGISTRY, policy=POLICY)
+
+
+def appeal_review(
+    state: ComplaintState,
+    reviewer: str | None,
+    outcome: AppealOutcome,
+    *,
+    reason: str,
+    assign_to: str | None,
+    now: datetime = NOW,
+) -> list[Event]:
+    """When: a reviewer (None: the national admin) decides an appeal."""
+    return list(
+        decide_appeal_review(
+            state,
+            reviewer=reviewer,
+            outcome=outcome,
+            reason=reason,
+            assign_to=assign_to,
+            registry=REGISTRY,
+            now=now,
+            policy=POLICY,
+        )
+    )
 
 
 @contextmanager

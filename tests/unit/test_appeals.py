@@ -4,6 +4,7 @@ reviewer, the Ombudsman or the clock acts, then events or a refusal)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from events import DeadlineKind, Status, Tier
 from events.catalog import (
@@ -17,13 +18,23 @@ from events.catalog import (
     ReferredToOmbudsman,
     ReporterReplied,
 )
-from followup.deadlines import decide_deadlines, next_due
-from followup.domain import decide_agency_reply
-from intake.domain import decide_reporter_reply
+from followup.deadlines import next_due
 from routing.domain import decide_dispose, national_admin_due
 from routing.work_items import reason_for, shares_contact
-from services.kernel.appeals import decide_appeal_review
-from tests.unit.given import POLICY, REGISTRY, START, disposed, filed, given, refused, verified
+from tests.unit.given import (
+    POLICY,
+    REGISTRY,
+    START,
+    agency_reply,
+    appeal_review,
+    deadlines,
+    disposed,
+    filed,
+    given,
+    refused,
+    reporter_reply,
+    verified,
+)
 
 CLOSED_AT = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 APPEAL_UNTIL = POLICY.appeal_until(CLOSED_AT)
@@ -53,26 +64,9 @@ APPEALED = (*CLOSED, TO_PROVINCE)
 LIMIT = POLICY.resolution_due(START)
 
 
-def reporter(state, action, now=APPEAL_AT, message=None, max_reopens=3):
-    return decide_reporter_reply(
-        state,
-        action=action,
-        message=message,
-        now=now,
-        policy=POLICY,
-        registry=REGISTRY,
-        max_reopens=max_reopens,
-    )
-
-
-def reply(state, agency, action, now=APPEAL_AT, **fields):
-    return decide_agency_reply(
-        state, agency=agency, action=action, registry=REGISTRY, now=now, policy=POLICY, **fields
-    )
-
-
-def deadlines(state, now):
-    return decide_deadlines(state, now=now, registry=REGISTRY, policy=POLICY)
+# The reporter and the reviewers act when the appeal is lodged, unless a test says otherwise.
+reporter = partial(reporter_reply, now=APPEAL_AT)
+reply = partial(agency_reply, now=APPEAL_AT)
 
 
 # -- the reporter appeals ------------------------------------------------------------------------
@@ -161,16 +155,7 @@ def test_only_the_reviewer_decides_an_appeal():
         with refused("not_found", status=404):
             reply(state, agency, "uphold_closure", reason="Sudah")
     with refused("invalid_state"):  # the national admin does not hold this one
-        decide_appeal_review(
-            state,
-            reviewer=None,
-            outcome="upheld",
-            reason="Sudah",
-            assign_to=None,
-            registry=REGISTRY,
-            now=APPEAL_AT,
-            policy=POLICY,
-        )
+        appeal_review(state, None, "upheld", reason="Sudah", assign_to=None, now=APPEAL_AT)
     with refused("invalid_state"):  # an appeal decision is not a follow-up
         reply(state, "prov-jawa-barat", "follow_up", message="Sudah")
 
@@ -190,15 +175,8 @@ def test_a_province_that_lets_an_appeal_lie_hands_it_to_the_national_admin():
     assert state.status is Status.APPEALED and state.agency_code is None
     assert national_admin_due(state) == moved.new_due
     assert deadlines(state, moved.new_due + timedelta(days=30)) == []  # flagged, not moved on
-    [decided] = decide_appeal_review(
-        state,
-        reviewer=None,
-        outcome="reopened",
-        reason="Ditinjau",
-        assign_to="kota-bandung",
-        registry=REGISTRY,
-        now=late,
-        policy=POLICY,
+    [decided] = appeal_review(
+        state, None, "reopened", reason="Ditinjau", assign_to="kota-bandung", now=late
     )
     assert decided.reviewer_tier is Tier.NATIONAL_ADMIN
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 from types import SimpleNamespace
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -87,9 +88,20 @@ def test_without_a_usable_header_a_fresh_id_is_answered_and_logged(json_lines):
         assert "role" not in line  # tracking is public: no caller was authenticated
 
 
-async def test_a_consumed_message_logs_one_line_with_its_outcome(json_lines):
+def probe_consumer(name: str, topic: str, **callbacks: Any) -> DeadLetteringConsumer:
+    """A consumer of one topic that connects to nothing (the tests hand it records)."""
     from services.platform.settings import PlatformSettings
 
+    return DeadLetteringConsumer(
+        PlatformSettings(_env_file=None, environment="test"),
+        "127.0.0.1:9",
+        name=name,
+        topics=[topic],
+        **callbacks,
+    )
+
+
+async def test_a_consumed_message_logs_one_line_with_its_outcome(json_lines):
     json_lines()
     handled: list[object] = []
     event = SimpleNamespace(correlation_id=uuid4(), complaint_id=uuid4())
@@ -97,13 +109,8 @@ async def test_a_consumed_message_logs_one_line_with_its_outcome(json_lines):
     async def handle(item: object) -> None:
         handled.append(item)
 
-    consumer = DeadLetteringConsumer(
-        PlatformSettings(_env_file=None, environment="test"),
-        "127.0.0.1:9",
-        name="probe",
-        topics=["t.complaint-events.v1"],
-        decode=lambda message: event,
-        handle=handle,
+    consumer = probe_consumer(
+        "probe", "t.complaint-events.v1", decode=lambda message: event, handle=handle
     )
     record = SimpleNamespace(topic="t.complaint-events.v1", partition=2, offset=41)
     await consumer._process(record)  # type: ignore[arg-type]
@@ -116,8 +123,6 @@ async def test_a_consumed_message_logs_one_line_with_its_outcome(json_lines):
 
 
 async def test_a_batch_logs_one_line_per_message_with_the_batch_outcome(json_lines):
-    from services.platform.settings import PlatformSettings
-
     json_lines()
     events = [SimpleNamespace(correlation_id=uuid4(), complaint_id=uuid4()) for _ in range(3)]
     records = [SimpleNamespace(topic="t.events", partition=0, offset=n) for n in range(3)]
@@ -126,11 +131,9 @@ async def test_a_batch_logs_one_line_per_message_with_the_batch_outcome(json_lin
     async def handle_batch(items: list[object]) -> None:
         batches.append(items)
 
-    consumer = DeadLetteringConsumer(
-        PlatformSettings(_env_file=None, environment="test"),
-        "127.0.0.1:9",
-        name="batcher",
-        topics=["t.events"],
+    consumer = probe_consumer(
+        "batcher",
+        "t.events",
         decode=lambda message: events[message.offset],
         handle=handle_batch,
         handle_batch=handle_batch,

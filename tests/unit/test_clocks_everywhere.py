@@ -17,8 +17,6 @@ from pydantic import ValidationError
 from events import ComplaintState, Event, Status
 from events.base import DeadlineKind
 from followup.deadlines import decide_deadlines, next_due
-from followup.domain import decide_agency_reply
-from intake.domain import decide_reporter_reply
 from routing.domain import (
     decide_archive,
     decide_auto_disposition,
@@ -30,9 +28,18 @@ from routing.domain import (
     decide_verify,
     national_admin_due,
 )
-from services.kernel.appeals import AppealOutcome, decide_appeal_review
+from services.kernel.appeals import AppealOutcome
 from services.kernel.refusals import Refused
-from tests.unit.given import POLICY, REGISTRY, START, filed, given
+from tests.unit.given import (
+    POLICY,
+    REGISTRY,
+    START,
+    agency_reply,
+    appeal_review,
+    filed,
+    given,
+    reporter_reply,
+)
 
 Action = Callable[[ComplaintState, datetime], list[Event]]
 
@@ -43,15 +50,7 @@ def holder(state: ComplaintState) -> str:
 
 def agency(action: str, **fields: str) -> Action:
     def act(state: ComplaintState, now: datetime) -> list[Event]:
-        return decide_agency_reply(
-            state,
-            agency=holder(state),
-            action=action,  # type: ignore[arg-type]
-            registry=REGISTRY,
-            now=now,
-            policy=POLICY,
-            **fields,
-        )
+        return agency_reply(state, holder(state), action, now=now, **fields)
 
     return act
 
@@ -64,30 +63,14 @@ def forward(state: ComplaintState, now: datetime) -> list[Event]:
 
 def reporter(action: str, message: str | None = "Ini jawaban saya") -> Action:
     def act(state: ComplaintState, now: datetime) -> list[Event]:
-        return decide_reporter_reply(
-            state,
-            action=action,  # type: ignore[arg-type]
-            message=message,
-            now=now,
-            policy=POLICY,
-            registry=REGISTRY,
-        )
+        return reporter_reply(state, action, message, now=now)
 
     return act
 
 
 def admin_reviews(state: ComplaintState, now: datetime, outcome: AppealOutcome) -> list[Event]:
-    return list(
-        decide_appeal_review(
-            state,
-            reviewer=None,
-            outcome=outcome,
-            reason="Ditinjau ulang",
-            assign_to="kota-bandung",
-            registry=REGISTRY,
-            now=now,
-            policy=POLICY,
-        )
+    return appeal_review(
+        state, None, outcome, reason="Ditinjau ulang", assign_to="kota-bandung", now=now
     )
 
 

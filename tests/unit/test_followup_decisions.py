@@ -24,8 +24,7 @@ from events.catalog import (
     ReporterReplied,
     Resolved,
 )
-from followup.deadlines import decide_deadlines, next_due
-from followup.domain import decide_agency_reply
+from followup.deadlines import next_due
 from intake.domain import decide_reporter_reply
 from services.kernel.refusals import RefusalKind, Refused
 from tests.unit.given import (
@@ -33,12 +32,15 @@ from tests.unit.given import (
     POLICY,
     REGISTRY,
     START,
+    deadlines,
     disposed,
     filed,
     given,
     refused,
     verified,
 )
+from tests.unit.given import agency_reply as reply
+from tests.unit.given import reporter_reply as reporter
 
 UNIT = "kota-bandung.dinas-pupr"
 FOLLOW_UP_DUE = POLICY.follow_up_due(START)  # end of Monday 30 November 2026 in Jakarta
@@ -52,6 +54,11 @@ FOLLOWED_UP = (
     *AT_BANDUNG,
     FollowUpPosted(agency_code="kota-bandung", message="Sudah ditambal", reply_due=REPLY_DUE),
 )
+
+
+def bandung_replies(action, **fields):
+    """When: Kota Bandung, holding the complaint since its disposition, answers."""
+    return reply(given(*AT_BANDUNG), "kota-bandung", action, **fields)
 
 
 def escalated(to_tier, to_agency_code, from_agency_code="kota-bandung", new_due=FOLLOW_UP_DUE):
@@ -72,35 +79,11 @@ AT_NATIONAL_ADMIN = (
 )
 
 
-def reply(state, agency, action, **changes):
-    return decide_agency_reply(
-        state, agency=agency, action=action, registry=REGISTRY, now=NOW, policy=POLICY, **changes
-    )
-
-
-def reporter(state, action, message=None, now=NOW, rating=None):
-    return decide_reporter_reply(
-        state,
-        action=action,
-        message=message,
-        now=now,
-        policy=POLICY,
-        rating=rating,
-        registry=REGISTRY,
-    )
-
-
-def deadlines(state, now):
-    return decide_deadlines(state, now=now, registry=REGISTRY, policy=POLICY)
-
-
 # -- agency replies -----------------------------------------------------------------------------
 
 
 def test_acknowledge():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "acknowledge") == [
-        DispositionAcknowledged(agency_code="kota-bandung")
-    ]
+    assert bandung_replies("acknowledge") == [DispositionAcknowledged(agency_code="kota-bandung")]
 
 
 def test_acknowledge_twice_is_refused():
@@ -123,7 +106,7 @@ def test_the_tier_a_complaint_escalates_to_can_acknowledge_it():
 
 
 def test_forward_to_an_own_work_unit():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "forward", unit_code=UNIT) == [
+    assert bandung_replies("forward", unit_code=UNIT) == [
         ForwardedToUnit(agency_code="kota-bandung", unit_code=UNIT)
     ]
 
@@ -133,11 +116,11 @@ def test_forward_to_an_own_work_unit():
 )
 def test_forward_to_a_unit_that_is_not_yours_is_refused(unit_code):
     with refused("unknown_unit", status=422, field="unit_code"):
-        reply(given(*AT_BANDUNG), "kota-bandung", "forward", unit_code=unit_code)
+        bandung_replies("forward", unit_code=unit_code)
 
 
 def test_follow_up():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "follow_up", message="Sudah ditambal") == [
+    assert bandung_replies("follow_up", message="Sudah ditambal") == [
         FollowUpPosted(
             agency_code="kota-bandung",
             unit_code=None,
@@ -154,9 +137,7 @@ def test_follow_up_after_forwarding_names_the_unit():
 
 
 def test_propose_resolution_with_a_code_rests_in_resolved():
-    [event] = reply(
-        given(*AT_BANDUNG),
-        "kota-bandung",
+    [event] = bandung_replies(
         "propose_resolution",
         message="Selesai",
         resolution_code="fixed",
@@ -170,11 +151,9 @@ def test_propose_resolution_with_a_code_rests_in_resolved():
 
 def test_a_proposal_needs_a_known_code():
     with refused("resolution_code_required", status=422, field="resolution_code"):
-        reply(given(*AT_BANDUNG), "kota-bandung", "propose_resolution", message="Selesai")
+        bandung_replies("propose_resolution", message="Selesai")
     with refused("resolution_code_required", status=422, field="resolution_code"):
-        reply(
-            given(*AT_BANDUNG),
-            "kota-bandung",
+        bandung_replies(
             "propose_resolution",
             message="Selesai",
             resolution_code="magically_gone",
@@ -240,7 +219,7 @@ def test_the_reporter_withdraws_an_open_complaint():
 @pytest.mark.parametrize("action", ["follow_up", "propose_resolution"])
 def test_a_follow_up_needs_a_message(action):
     with refused("message_required", status=422, field="message"):
-        reply(given(*AT_BANDUNG), "kota-bandung", action, message=None)
+        bandung_replies(action, message=None)
 
 
 def test_a_second_follow_up_before_the_reporter_answers_is_refused():
@@ -249,7 +228,7 @@ def test_a_second_follow_up_before_the_reporter_answers_is_refused():
 
 
 def test_refuse_with_a_reason():
-    assert reply(given(*AT_BANDUNG), "kota-bandung", "refuse", reason="Jalan nasional") == [
+    assert bandung_replies("refuse", reason="Jalan nasional") == [
         DispositionRefused(
             agency_code="kota-bandung", reason="Jalan nasional", verify_due=POLICY.verify_due(NOW)
         )
@@ -257,9 +236,7 @@ def test_refuse_with_a_reason():
 
 
 def test_refuse_with_a_suggested_agency():
-    [event] = reply(
-        given(*AT_BANDUNG),
-        "kota-bandung",
+    [event] = bandung_replies(
         "refuse",
         reason="Jalan nasional",
         suggested_agency_code="kemenpu",
@@ -281,14 +258,12 @@ def test_refuse_with_a_suggested_agency():
 
 def test_refuse_without_a_reason_is_refused():
     with refused("reason_required", status=422, field="reason"):
-        reply(given(*AT_BANDUNG), "kota-bandung", "refuse")
+        bandung_replies("refuse")
 
 
 def test_refuse_suggesting_an_unknown_agency_is_refused():
     with refused("unknown_agency", status=422, field="suggested_agency_code"):
-        reply(
-            given(*AT_BANDUNG),
-            "kota-bandung",
+        bandung_replies(
             "refuse",
             reason="Bukan wewenang",
             suggested_agency_code="kota-atlantis",
@@ -645,13 +620,10 @@ def test_a_reporter_comment_on_a_follow_up_restarts_the_silence_clock():
 def extension(state, until, reason="Menunggu anggaran perbaikan", count=2, days=10):
     from followup.domain import ExtensionLimits
 
-    return decide_agency_reply(
+    return reply(
         state,
-        agency="kota-bandung",
-        action="request_extension",
-        registry=REGISTRY,
-        now=NOW,
-        policy=POLICY,
+        "kota-bandung",
+        "request_extension",
         reason=reason,
         extend_until=until,
         limits=ExtensionLimits(count, days),

@@ -83,6 +83,15 @@ def refusal(agency_code, suggested=None):
     )
 
 
+JAKARTA_REFUSED = (
+    filed(category="transportasi", region_code="31.74"),
+    verified(category="transportasi", region_code="31.74"),
+    disposed("prov-dki-jakarta"),
+    refusal("prov-dki-jakarta"),
+)
+"""A transport complaint in Jakarta that the province refused without a suggestion."""
+
+
 def escalated(to_tier, to_agency_code, from_agency_code="kota-bandung"):
     return Escalated(
         deadline=DeadlineKind.FOLLOW_UP,
@@ -379,12 +388,7 @@ def test_after_a_refusal_the_suggested_agency_gets_it():
 
 
 def test_after_a_refusal_without_suggestion_the_next_rule_applies():
-    state = given(
-        filed(category="transportasi", region_code="31.74"),
-        verified(category="transportasi", region_code="31.74"),
-        disposed("prov-dki-jakarta"),
-        refusal("prov-dki-jakarta"),
-    )
+    state = given(*JAKARTA_REFUSED)
     assert auto(state) == [
         Disposed(
             agency_code="kemenhub", rule_id="transportasi-nasional", follow_up_due=FOLLOW_UP_DUE
@@ -408,22 +412,14 @@ def test_never_back_to_a_refuser_even_if_suggested():
 
 
 def test_an_unknown_suggested_agency_is_ignored():
-    state = given(
-        filed(category="transportasi", region_code="31.74"),
-        verified(category="transportasi", region_code="31.74"),
-        disposed("prov-dki-jakarta"),
-        refusal("prov-dki-jakarta"),
-    )
+    state = given(*JAKARTA_REFUSED)
     [event] = auto(state, suggested_agency="kota-atlantis")
     assert event.agency_code == "kemenhub"
 
 
 def test_after_max_refusals_the_national_admin_decides():
     state = given(
-        filed(category="transportasi", region_code="31.74"),
-        verified(category="transportasi", region_code="31.74"),
-        disposed("prov-dki-jakarta"),
-        refusal("prov-dki-jakarta"),
+        *JAKARTA_REFUSED,
         disposed("kemenhub"),
         refusal("kemenhub", "kemenpu"),
     )
