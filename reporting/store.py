@@ -35,8 +35,6 @@ TABLES = {
     "rm_agency_performance": "agency_code",
     "rm_region_rollup": "province_code",
 }
-OPEN = OPEN_SQL
-AT_AGENCY = AT_AGENCY_SQL
 
 _AGENCY_AGGREGATE = f"""
 WITH touched AS (SELECT DISTINCT unnest($1::text[]) AS agency_code),
@@ -48,7 +46,7 @@ facts AS (
     FROM rm_agency_facts WHERE agency_code IN (SELECT agency_code FROM touched)
     GROUP BY agency_code),
 held AS (
-    SELECT agency_code, count(*) FILTER (WHERE {OPEN}) AS open,
+    SELECT agency_code, count(*) FILTER (WHERE {OPEN_SQL}) AS open,
            count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved
     FROM rm_complaints WHERE agency_code IN (SELECT agency_code FROM touched)
     GROUP BY agency_code),
@@ -70,7 +68,7 @@ WHERE f.agency_code IS NOT NULL OR h.agency_code IS NOT NULL OR u.agency_code IS
 
 _REGION_AGGREGATE = f"""
 INSERT INTO rm_region_rollup
-SELECT province_code, count(*), count(*) FILTER (WHERE {OPEN}),
+SELECT province_code, count(*), count(*) FILTER (WHERE {OPEN_SQL}),
        count(*) FILTER (WHERE closed_reason = 'resolved'),
        count(*) FILTER (WHERE status = 'closed'),
        count(*) FILTER (WHERE status = 'archived'), count(*) FILTER (WHERE escalations > 0)
@@ -215,7 +213,8 @@ async def complaints(
         "WHERE ($1::text[] IS NULL OR agency_code = ANY($1)) AND ($2::text IS NULL OR status = $2) "
         "AND ($3::text IS NULL OR province_code = $3) AND ($4::text IS NULL OR channel = $4) "
         "AND ($5::text IS NULL OR source_system = $5) AND ($6::text IS NULL OR unit_code = $6) "
-        f"AND ($7::timestamptz IS NULL OR ({OPEN} AND (follow_up_due < $7 OR verify_due < $7))) "
+        f"AND ($7::timestamptz IS NULL "
+        f"OR ({OPEN_SQL} AND (follow_up_due < $7 OR verify_due < $7))) "
         "AND ($8::text IS NULL OR $8 = ANY(tags))"
     )
     filters = (agencies, status, province, channel, source, unit, overdue_at, tag)
@@ -241,13 +240,13 @@ async def _page(
 
 async def agency_performance(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-agency performance, with the overdue count as of `now`."""
-    overdue = f"{AT_AGENCY} AND follow_up_due < $1"
+    overdue = f"{AT_AGENCY_SQL} AND follow_up_due < $1"
     return await _with_overdue(pool, "rm_agency_performance", "agency_code", overdue, now)
 
 
 async def region_rollup(pool: asyncpg.Pool, now: datetime) -> list[dict[str, Any]]:
     """Per-province rollup, with the overdue count as of `now`."""
-    overdue = f"{OPEN} AND (follow_up_due < $1 OR verify_due < $1)"
+    overdue = f"{OPEN_SQL} AND (follow_up_due < $1 OR verify_due < $1)"
     return await _with_overdue(pool, "rm_region_rollup", "province_code", overdue, now)
 
 
@@ -273,8 +272,8 @@ async def group_counts(pool: asyncpg.Pool, now: datetime, q: GroupQuery) -> list
         pool,
         f"SELECT {key} AS code, count(*) AS filed, "
         "count(*) FILTER (WHERE first_disposed_at IS NOT NULL) AS received, "
-        f"count(*) FILTER (WHERE {OPEN}) AS open, "
-        f"count(*) FILTER (WHERE {OPEN} AND (follow_up_due < $1 OR verify_due < $1)) "
+        f"count(*) FILTER (WHERE {OPEN_SQL}) AS open, "
+        f"count(*) FILTER (WHERE {OPEN_SQL} AND (follow_up_due < $1 OR verify_due < $1)) "
         "AS overdue, "
         "count(*) FILTER (WHERE closed_reason = 'resolved') AS resolved, "
         "count(*) FILTER (WHERE closed_reason = 'resolved' AND escalations = 0) "
