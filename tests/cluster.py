@@ -102,6 +102,13 @@ class Cluster:
         return node.recorded_pid() is not None and port_open(node.host, node.port)
 
     def stop(self) -> None:
-        """Stop every node still running."""
-        for node in self.nodes:
-            node.stop()
+        """Stop every node still running, at once, after a short grace: the cluster is deleted
+        next, and one by one the last node's controlled shutdown waits for a controller quorum
+        that has already left, until its 30 s timeout (measured: a 35 s teardown)."""
+        threads = [
+            threading.Thread(target=node.stop, kwargs={"timeout_s": 5.0}) for node in self.nodes
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()

@@ -50,6 +50,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
 
 
+SPLIT_BY_PARAM = {"test_faults"}
+"""Modules whose module-scoped fixture runs once per parameter (Apache Kafka, Tansu): on
+workers, each parameter's tests are a unit of work of their own (the module is a third of the
+serial run; its two systems run on two workers instead of one after the other)."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadfile`, except that a module of `SPLIT_BY_PARAM` is split by its parameter
+    (pytest-xdist's `loadgroup` cannot do it: under pytest 9 it ignores the groups)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesAndParameters(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = str(super()._split_scope(nodeid))
+            if Path(scope).stem in SPLIT_BY_PARAM and nodeid.endswith("]"):
+                return f"{scope}[{nodeid.rpartition('[')[2]}"
+            return scope
+
+    return ModulesAndParameters(config, log)
+
+
 @pytest.fixture(scope="session")
 def platform_settings() -> Iterator[ToolingSettings]:
     # Under the checkout, not /tmp/pytest-of-*: pgserver runs PostgreSQL as its own system user,

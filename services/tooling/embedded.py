@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,11 +45,58 @@ __all__ = [
 ]
 
 
+PORTS = (20000, 32000)
+"""Where `free_port` chooses: below Linux's ephemeral range (32768-60999 by default), from which
+the OS takes the local port of every outgoing connection. A port chosen there can be taken by
+some client's connection while its server is down (a broker restarting); one below it cannot."""
+
+_given: set[int] = set()
+"""Ports this process has handed out: never twice, also while their server is down."""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that is free on the loopback interface right now (for tests and benches)."""
+    """A port that is free on the loopback interface right now (for tests, benches, replicas),
+    below the ephemeral range, from this pytest-xdist worker's own block (workers never collide)."""
+    low, high = _port_block()
+    if high - low < 100:  # an unusual ephemeral range leaves no room: let the OS choose
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            sock.bind((host, 0))
+            return int(sock.getsockname()[1])
+    # A random start: this worker's subprocesses (a launcher's replicas) choose from the same
+    # block and should not all begin with the ports the worker itself took first.
+    start = random.randrange(low, high)
+    for offset in range(high - low):
+        port = low + (start - low + offset) % (high - low)
+        if port not in _given and _bindable(host, port):
+            _given.add(port)
+            return port
+    raise InfraError(f"no free port on {host} in {low}-{high - 1}")
+
+
+def _port_block() -> tuple[int, int]:
+    """[low, high) for this process: its xdist worker's share of `PORTS` (all of it outside
+    xdist), kept below the ephemeral range this machine actually uses."""
+    low, high = PORTS
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        high = min(high, int(ephemeral[0]))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        size = (high - low) // count
+        low += int(worker[2:]) % count * size
+        high = low + size
+    return low, high
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Whether a listener could bind host:port now (not taken, not lingering in TIME_WAIT)."""
     with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 class EmbeddedPostgres:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.deadlines import under_load
+
 STORES_MAY_DIFFER = {"test_faults", "test_cluster"}
 """Modules that empty the broker or run another cluster on purpose: their own tests say what
 must hold afterwards."""
@@ -26,5 +28,5 @@ def record_and_copies_agree(request):
     if "system" not in request.fixturenames or module in STORES_MAY_DIFFER:
         return
     system = request.getfixturevalue("system")
-    done = system.cli("-m", "services", "reconcile", "--wait", "60")
+    done = system.cli("-m", "services", "reconcile", "--wait", str(round(under_load(60))))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

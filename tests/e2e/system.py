@@ -25,6 +25,7 @@ from aiokafka.errors import KafkaError
 from services.platform.auth import SIGNATURE_HEADER, demo_key, sign
 from services.tooling.broker_auth import auth_of
 from services.tooling.embedded import free_port
+from tests.deadlines import under_load
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = {"X-API-Key": "demo-national-admin"}
@@ -145,7 +146,7 @@ class System:
             stderr=subprocess.STDOUT,
         )
         endpoints_file = self.var_dir / "endpoints.json"
-        deadline = time.monotonic() + timeout_s
+        deadline = time.monotonic() + under_load(timeout_s)
         while not endpoints_file.exists():
             if self.process.poll() is not None:
                 raise RuntimeError(self.process.stdout.read().decode()[-3000:])  # type: ignore[union-attr]
@@ -157,7 +158,7 @@ class System:
     def stop(self) -> str:
         assert self.process is not None
         self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=90)
+        output, _ = self.process.communicate(timeout=under_load(90))
         return output.decode()
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -242,6 +243,7 @@ class TopicReader:
     async def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], *, timeout_s: float = 30, what: str = ""
     ) -> dict[str, Any]:
+        timeout_s = under_load(timeout_s)
         deadline = time.monotonic() + timeout_s
         while True:
             await self.poll()
@@ -249,7 +251,7 @@ class TopicReader:
                 if predicate(item):
                     return item
             if time.monotonic() > deadline:
-                raise AssertionError(f"{self.topic}: no message {what} within {timeout_s}s")
+                raise AssertionError(f"{self.topic}: no message {what} within {timeout_s:.0f}s")
 
 
 async def publish(
@@ -257,8 +259,11 @@ async def publish(
 ) -> None:
     """Send (key, value, headers) records and wait for the acknowledgements; like a channel,
     send them all again when the cluster answers with a passing error (a broker that just
-    returned has no leaders yet): re-sending a submission is harmless."""
-    for attempt in range(1, 6):
+    returned has no leaders yet): re-sending a submission is harmless. For up to a minute
+    (stretched under load: five tries in a row were too few while a loaded machine elected
+    the leaders)."""
+    deadline = time.monotonic() + under_load(60)
+    while True:
         producer = AIOKafkaProducer(bootstrap_servers=access.bootstrap, linger_ms=5, **access.auth)
         await producer.start()
         try:
@@ -266,7 +271,7 @@ async def publish(
             await asyncio.gather(*futures)
             return
         except KafkaError as exc:
-            if not exc.retriable or attempt == 5:
+            if not exc.retriable or time.monotonic() > deadline:
                 raise
         finally:
             await producer.stop()
@@ -274,7 +279,9 @@ async def publish(
 
 
 async def poll_until(check: Callable[[], Any], *, timeout_s: float = 30, what: str = "") -> Any:
-    """Call `check` (sync or async) until it returns something truthy; fail after the deadline."""
+    """Call `check` (sync or async) until it returns something truthy; fail after the deadline
+    (stretched while the machine is loaded: tests.deadlines)."""
+    timeout_s = under_load(timeout_s)
     deadline = time.monotonic() + timeout_s
     while True:
         result = check()
@@ -283,7 +290,7 @@ async def poll_until(check: Callable[[], Any], *, timeout_s: float = 30, what: s
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
         await asyncio.sleep(0.1)
 
 

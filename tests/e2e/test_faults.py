@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from services.tooling.brokers import embedded_broker, recorded_engine
 from services.tooling.embedded import EmbeddedPostgres
 from services.tooling.settings import ToolingSettings
+from tests.deadlines import under_load
 from tests.e2e.burst import SERVICES, Burst, converge, pids
 from tests.e2e.system import System, poll_until, started_system
 
@@ -62,7 +63,7 @@ async def expect_partitions_kept(system: System) -> None:
 
 
 async def within_deadline(*work: object) -> None:
-    await asyncio.wait_for(asyncio.gather(*work), timeout=DEADLINE_S)  # type: ignore[arg-type]
+    await asyncio.wait_for(asyncio.gather(*work), timeout=under_load(DEADLINE_S))  # type: ignore[arg-type]
 
 
 async def test_every_service_killed_mid_burst_is_restarted_and_nothing_is_lost(system):

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from events import Actor, ComplaintFiled, Envelope, ReporterReplied, stamp
 from services.kernel.tracking import tracking_id_for
+from tests.deadlines import under_load
 
 ACTOR = Actor(role="system", id="test")
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -45,7 +46,9 @@ def event_for(complaint_id: UUID, version: int) -> Envelope:
 async def eventually(
     check: Callable[[], bool | Awaitable[bool]], *, timeout_s: float = 30.0, what: str = ""
 ) -> None:
-    """Poll until `check` holds or fail after the deadline (no fixed sleeps)."""
+    """Poll until `check` holds or fail after the deadline (no fixed sleeps; the deadline
+    stretched while the machine is loaded: tests.deadlines)."""
+    timeout_s = under_load(timeout_s)
     deadline = time.monotonic() + timeout_s
     while True:
         result = check()
@@ -54,7 +57,7 @@ async def eventually(
         if result:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what or check}")
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what or check}")
         await asyncio.sleep(0.05)
 
 

@@ -9,6 +9,7 @@ import pytest
 from services.tooling import kafka_jars
 from services.tooling.broker_auth import scram_arguments
 from services.tooling.brokers import EmbeddedKafka, InfraError, choose_engine
+from services.tooling.embedded import free_port
 from services.tooling.kafka_jars import kafka_classpath
 from services.tooling.settings import ToolingSettings
 
@@ -95,3 +96,17 @@ def test_a_cluster_id_never_reads_as_an_option():
     assert len(ids) == 2000
     assert not any(i.startswith("-") for i in ids)
     assert all(len(i) == 22 for i in ids)
+
+
+def test_free_ports_lie_below_the_ephemeral_range_one_block_per_worker(monkeypatch):
+    """A server down for a moment (a broker restarting) keeps its port: no outgoing connection
+    can take a port below the ephemeral range, and two xdist workers never choose the same."""
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    chosen = {}
+    for worker in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        chosen[worker] = {free_port() for _ in range(20)}
+        assert len(chosen[worker]) == 20  # never the same port twice
+    ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert max(chosen["gw0"]) < min(chosen["gw1"])
+    assert max(chosen["gw1"]) < ephemeral_low

@@ -92,6 +92,13 @@ class Connector:
         response.raise_for_status()
         page = response.json()
         with self.db.transaction() as conn:
+            # The mirror may have been wiped (its position with it) while this page was on its
+            # way: writing the page's position then would skip the replay for good.
+            now = conn.execute(
+                "SELECT value FROM connector_state WHERE key = 'replay_after'"
+            ).fetchone()
+            if (int(now[0]) if now else 0) != after:
+                return 0
             for event in page["events"]:
                 self._apply(conn, event)
             conn.execute(
