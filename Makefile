@@ -77,6 +77,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy events services/kernel services/platform/ports.py services/platform/memory.py \
 		services/platform/dispatch.py followup/deadlines.py intake/connected/reconciliation.py \
+		intake/redaction.py reporting/performance.py \
 		$(shell find . -path ./.venv -prune -o -name domain.py -print)
 
 fmt: $(STAMP)

@@ -76,12 +76,12 @@ def index_of(counts: GroupCounts, weights: IndexWeights) -> float | None:
     if not counts.received:
         return None
     scores = components(counts)
-    weight = weights.model_dump()
-    used = {c: weight[c] for c, score in scores.items() if score is not None}
-    total = sum(used.values())
+    weight: dict[str, float] = weights.model_dump()
+    used = {c: (weight[c], score) for c, score in scores.items() if score is not None}
+    total = sum(w for w, _ in used.values())
     if total <= 0:
         return None
-    return round(100 * sum(weight[c] * scores[c] for c in used) / total, 1)  # type: ignore[operator]
+    return round(100 * sum(w * score for w, score in used.values()) / total, 1)
 
 
 def grade_of(index: float | None, good_from: float, fair_from: float) -> str | None:
