@@ -64,6 +64,28 @@ async def leader_of_most_event_partitions(system: System) -> int:
     return leaders.most_common(1)[0][0]
 
 
+async def under_replicated(system: System) -> list[str]:
+    """Every partition of the platform's topics whose in-sync replicas are fewer than its
+    replicas (a broker that came back has not caught up on it yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.bootstrap, **system.auth())
+    await admin.start()
+    try:
+        names = [n for n in await admin.list_topics() if not n.startswith("__")]
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return [
+        f"{topic['topic']}/{p['partition']}"
+        for topic in described
+        for p in topic["partitions"]
+        if len(p["isr"]) < len(p["replicas"])
+    ]
+
+
+async def _all_in_sync(system: System) -> bool:
+    return not await under_replicated(system)
+
+
 async def test_killing_the_leading_broker_mid_burst_loses_and_doubles_nothing(system, cluster):
     before = pids(system)
     victim = await leader_of_most_event_partitions(system)
@@ -88,6 +110,12 @@ async def test_killing_the_leading_broker_mid_burst_loses_and_doubles_nothing(sy
 
 async def test_two_brokers_down_stall_the_flow_which_resumes_when_one_returns(system, cluster):
     before = pids(system)
+    # The scenario is two of three brokers down from a healthy cluster: wait until the broker
+    # the previous test killed has caught up on every partition (else a partition whose only
+    # in-sync copy is on a killed broker has no leader to return).
+    await poll_until(
+        lambda: _all_in_sync(system), timeout_s=180, what="every partition fully in sync"
+    )
     down = [n for n in (1, 2, 3) if cluster.is_up(n)][:2]
     for number in down:
         cluster.kill(number)
