@@ -53,24 +53,22 @@ $(XDG_RUNTIME_DIR):
 run: $(STAMP)
 	$(BIN)/python -m services run
 
-# Unit tests first (they fail fast, on two workers), then the real engines, on two workers too
-# (pytest-xdist: a whole module per worker, test_faults one per broker, the slowest first; see
-# tests/conftest.py). Measured on two shared cores: 10.3 and 10.5 minutes, two runs in a row
-# passing (one at a time, before the changes that made two workers reliable and the broker
-# start cheaper: 12.6). Reliable since ports are chosen below the ephemeral range, a block per
-# worker (a restarting broker kept losing its port to another worker's connection), and waits
-# for recovery stretch under load (tests/deadlines.py). TEST_WORKERS=0: one at a time.
+# Every test in one run on two workers (pytest-xdist: a whole module per worker, test_faults
+# one per broker, the real engines' slowest modules first, the unit tests last, filling the
+# workers' idle ends; see tests/conftest.py). Reliable since ports are chosen below the
+# ephemeral range, a block per worker, and waits for recovery stretch under load
+# (tests/deadlines.py). Measured on a fresh clone: issue 20's closing note.
+# TEST_WORKERS=0: one at a time. `make test-unit` for the fast tests alone.
 TEST_WORKERS ?= 2
-ENGINE_WORKERS := -n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--dist loadfile --no-loadscope-reorder)
+WORKERS := -n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--dist loadfile --no-loadscope-reorder)
 test: $(STAMP) $(TOOLS)
-	$(BIN)/python -m pytest -q -n 2 --durations=10 tests/unit tests/security
-	$(BIN)/python -m pytest -q $(ENGINE_WORKERS) --durations=10 tests/integration tests/e2e
+	$(BIN)/python -m pytest -q $(WORKERS) --durations=10 tests/integration tests/e2e tests/unit tests/security
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=10 tests/unit tests/security
 
 test-integration: $(STAMP) $(TOOLS)
-	$(BIN)/python -m pytest -q $(ENGINE_WORKERS) --durations=10 tests/integration tests/e2e
+	$(BIN)/python -m pytest -q $(WORKERS) --durations=10 tests/integration tests/e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # The settings fail closed (unset = production); the tests, like `make test`, run development.
 os.environ.setdefault("LAPOR_ENVIRONMENT", "development")
@@ -21,6 +22,11 @@ os.environ.setdefault("LAPOR_ENVIRONMENT", "development")
 from services.platform.settings import Endpoints
 from services.tooling.embedded import ADMIN, ensure_infra, free_port, stop_infra
 from services.tooling.settings import ToolingSettings
+
+# No property test fails for being slow: a deadline is a timed assertion, and `make test` runs
+# the unit tests beside the real engines' on the same two cores.
+hypothesis_settings.register_profile("lapor", deadline=None)
+hypothesis_settings.load_profile("lapor")
 
 ROOT = Path(__file__).resolve().parents[1]
 
