@@ -13,7 +13,7 @@ export XDG_RUNTIME_DIR ?= /tmp/lapor-runtime-$(shell id -u)
 
 help:
 	@echo "make run    - set up and start the whole system (embedded broker + PostgreSQL + services)"
-	@echo "make test   - set up and run every test (unit, then integration against real engines)"
+	@echo "make test   - set up and run every test (unit, integration, end-to-end) on two workers"
 	@echo "make lint | fmt | bench | clean | infra-up | infra-down | infra-status | lock | asyncapi | verify"
 
 # The dependencies are compiled at install: the processes read that bytecode
