@@ -11,10 +11,16 @@ import json
 import time
 from pathlib import Path
 
+import asyncpg
 import typer
 
 from services.tooling.embedded import ADMIN, ensure_infra, infra_status, redact, stop_infra
-from services.tooling.operator_db import command_ports, database
+from services.tooling.operator_db import (
+    OperatorError,
+    command_ports,
+    database,
+    reading_database,
+)
 from services.tooling.settings import ToolingSettings
 from services.tooling.systems_cli import systems_app
 
@@ -146,7 +152,8 @@ def verify(
     trusted = public_key or public_hex(signer_of(signing_key))
 
     async def check() -> tuple[list, dict, dict, list]:  # type: ignore[type-arg]
-        async with database(settings) as pool:
+        # An auditor's tool only reads: it starts, migrates and provisions nothing.
+        async with reading_database(settings) as pool:
             store = PostgresEventStore(pool)
             broken = await store.verify_chains()
             if anchors:
@@ -155,7 +162,14 @@ def verify(
             faults = await CheckpointTable(pool).check(trusted, outside)
             return broken, await store.stream_heads(), names, faults
 
-    broken, heads, names, faults = asyncio.run(check())
+    try:
+        broken, heads, names, faults = asyncio.run(check())
+    except OperatorError as exc:
+        typer.echo(f"verify: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except asyncpg.PostgresError as exc:
+        typer.echo(f"verify: the database cannot be read as a lapor log: {exc}", err=True)
+        raise typer.Exit(2) from None
     for fault in broken:
         typer.echo(
             f"BROKEN complaint {fault.complaint_id} ({names.get(fault.complaint_id, '?')}) "

@@ -125,6 +125,16 @@ class EmbeddedPostgres:
         server = pgserver.get_server(self.data_dir, cleanup_mode=None)
         return str(server.get_uri())
 
+    def running_url(self) -> str | None:
+        """The URI of the server running for this data directory, read from its pid file (None
+        when none runs): nothing is started, created or written."""
+        from pgserver.utils import PostmasterInfo
+
+        if not self.running():
+            return None
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        return info.get_uri() if info is not None else None
+
     def stop(self, timeout_s: float = 15.0) -> bool:
         """Stop the server (PostgreSQL's fast shutdown) if it runs; True if it was running."""
         pid = self._postmaster_pid()

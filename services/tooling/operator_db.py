@@ -35,6 +35,34 @@ async def database(
         await pool.close()
 
 
+@asynccontextmanager
+async def reading_database(settings: ToolingSettings) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on a database that is already there, for an auditor's command: nothing is
+    started, migrated, provisioned or written (DATABASE_URL, else the embedded PostgreSQL that
+    runs); a clear `OperatorError` when there is none."""
+    from services.platform.db import create_pool
+    from services.tooling.embedded import EmbeddedPostgres
+
+    url = settings.database_url or EmbeddedPostgres(settings).running_url()
+    if url is None:
+        raise OperatorError(
+            f"no PostgreSQL runs for {settings.var_dir}: start the system (make run) or set "
+            "DATABASE_URL"
+        )
+    try:
+        pool = await create_pool(url, max_size=2)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise OperatorError(f"cannot reach PostgreSQL: {exc}") from None
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+class OperatorError(Exception):
+    """What stops an operator's or auditor's command, said in one line (no traceback)."""
+
+
 def command_ports(pool: asyncpg.Pool, settings: ToolingSettings) -> Ports:
     """The ports of a one-off command: appends reach Kafka through the outbox, so it
     publishes nothing directly."""
